@@ -1,0 +1,111 @@
+"""Who may enter which side, and the current region / unit of a session."""
+
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+
+from lifecert.registry.models import Entitlement, Region
+
+from .models import UnitBinding, User
+
+_LOGIN_ROUTES = {
+    User.Kind.PERSONAL: "accounts:personal-login",
+    User.Kind.UNIT: "accounts:unit-login",
+    User.Kind.STAFF: "accounts:staff-login",
+}
+
+SESSION_REGION = "region_code"
+SESSION_BINDING = "unit_binding"
+
+
+def kind_required(
+    kind: str,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Anonymous users go to the login of ``kind``; other kinds get 403."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if not user.is_authenticated:
+                return redirect(f"{reverse(_LOGIN_ROUTES[kind])}?next={request.path}")
+            if user.kind != kind:
+                raise PermissionDenied("该页面不属于您的账号类型。")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+personal_required = kind_required(User.Kind.PERSONAL)
+unit_required = kind_required(User.Kind.UNIT)
+staff_required = kind_required(User.Kind.STAFF)
+
+
+def person_regions(user: User) -> list[Region]:
+    """The regions where the account's person holds an entitlement (用户切换)."""
+    if user.person_id is None:
+        return []
+    return list(
+        Region.objects.filter(entitlement__person_id=user.person_id)
+        .order_by("code")
+        .distinct()
+    )
+
+
+def current_region(request: HttpRequest) -> Region | None:
+    regions = person_regions(request.user)
+    chosen = request.session.get(SESSION_REGION)
+    for region in regions:
+        if region.code == chosen:
+            return region
+    return regions[0] if regions else None
+
+
+def current_entitlement(request: HttpRequest) -> Entitlement | None:
+    region = current_region(request)
+    if region is None:
+        return None
+    return (
+        Entitlement.objects.select_related("region", "unit")
+        .filter(person_id=request.user.person_id, region=region)
+        .first()
+    )
+
+
+def account_bindings(user: User) -> list[UnitBinding]:
+    return list(user.bindings.select_related("unit", "unit__region"))
+
+
+def current_binding(request: HttpRequest) -> UnitBinding | None:
+    """The unit number the unit account works on now (多绑切换); first by default."""
+    bindings = account_bindings(request.user)
+    chosen = request.session.get(SESSION_BINDING)
+    for binding in bindings:
+        if str(binding.public_id) == chosen:
+            return binding
+    return bindings[0] if bindings else None
+
+
+def access_binding(user: User, public_id: Any) -> UnitBinding:
+    """The account's own binding by public id; 404 for anyone else's."""
+    return get_object_or_404(
+        UnitBinding.objects.select_related("unit"),
+        public_id=parse_uuid(public_id),
+        account=user,
+    )
+
+
+def parse_uuid(value: Any) -> uuid.UUID:
+    """A UUID from a URL or form value; 404 for anything malformed."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise Http404("无效的编号。") from exc

@@ -1,0 +1,104 @@
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+
+from lifecert.registry.forms import PhoneField, SocialSecurityNumberField
+
+from .services import OperatorInfo
+
+NAME_HELP = "此处应输入在社保机构登记的有效姓名，如姓名登记为英文按英文录入"
+
+
+class PasswordPairMixin(forms.Form):
+    password1 = forms.CharField(label="密码", widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(
+        label="确认密码", widget=forms.PasswordInput, strip=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "两次输入的密码不一致。")
+        elif first:
+            try:
+                password_validation.validate_password(first)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class PersonalRegisterForm(PasswordPairMixin):
+    name = forms.CharField(label="姓名", max_length=60, help_text=NAME_HELP)
+    ssn = SocialSecurityNumberField()
+    phone = PhoneField()
+    field_order = ["name", "ssn", "phone", "password1", "password2"]
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(label="账号", max_length=150)
+    password = forms.CharField(label="密码", widget=forms.PasswordInput, strip=False)
+
+
+class PersonalLoginForm(LoginForm):
+    username = SocialSecurityNumberField()
+
+
+class UnitRegisterForm(PasswordPairMixin):
+    username = forms.RegexField(
+        label="账号名",
+        regex=r"^[A-Za-z0-9_]{4,30}$",
+        error_messages={"invalid": "账号名为 4 至 30 位字母、数字或下划线。"},
+    )
+    field_order = ["username", "password1", "password2"]
+
+
+class OperatorForm(forms.Form):
+    operator_name = forms.CharField(label="经办人姓名", max_length=60)
+    operator_phone = PhoneField(label="经办人手机号码")
+    operator_id_number = SocialSecurityNumberField(label="经办人身份证号码")
+
+    def operator(self) -> OperatorInfo:
+        return OperatorInfo(
+            name=self.cleaned_data["operator_name"].strip(),
+            phone=self.cleaned_data["operator_phone"],
+            id_number=self.cleaned_data["operator_id_number"],
+        )
+
+
+class BindCodeForm(OperatorForm):
+    unit_number = forms.RegexField(
+        label="单位编号",
+        regex=r"^[0-9A-Za-z]{4,20}$",
+        error_messages={"invalid": "单位编号为 4 至 20 位数字或字母。"},
+    )
+    code = forms.CharField(label="授权码", max_length=40)
+    field_order = [
+        "unit_number",
+        "code",
+        "operator_name",
+        "operator_phone",
+        "operator_id_number",
+    ]
+
+
+class BindOldAccountForm(OperatorForm):
+    old_username = forms.CharField(label="旧账号", max_length=150)
+    old_password = forms.CharField(
+        label="旧账号密码", widget=forms.PasswordInput, strip=False
+    )
+    field_order = [
+        "old_username",
+        "old_password",
+        "operator_name",
+        "operator_phone",
+        "operator_id_number",
+    ]
+
+
+class ChangePasswordForm(PasswordPairMixin):
+    old_password = forms.CharField(
+        label="原密码", widget=forms.PasswordInput, strip=False
+    )
+    field_order = ["old_password", "password1", "password2"]

@@ -1,0 +1,283 @@
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from lifecert.core.audit import client_ip
+
+from . import forms, services
+from .access import (
+    SESSION_BINDING,
+    SESSION_REGION,
+    access_binding,
+    account_bindings,
+    current_binding,
+    person_regions,
+    personal_required,
+    unit_required,
+)
+from .models import User
+
+_HOME_AFTER_LOGIN = {
+    User.Kind.PERSONAL: "pensioner:centre",
+    User.Kind.UNIT: "accounts:unit-home",
+    User.Kind.STAFF: "backoffice:index",
+}
+_LOGIN_TITLES = {
+    User.Kind.PERSONAL: "社会保险网上个人服务 · 登录",
+    User.Kind.UNIT: "社会保险网上单位服务 · 单位经办人登录",
+    User.Kind.STAFF: "经办后台 · 社保经办人员登录",
+}
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return target
+    return fallback
+
+
+def _login_view(request: HttpRequest, kind: str) -> HttpResponse:
+    form_class = (
+        forms.PersonalLoginForm if kind == User.Kind.PERSONAL else forms.LoginForm
+    )
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.login_with_limits(
+                request,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+                kind=kind,
+                ip=client_ip(request),
+            )
+        except services.AccountError as exc:
+            form.add_error(None, exc.message)
+        else:
+            login(request, user)
+            from django.urls import reverse
+
+            return redirect(_safe_next(request, reverse(_HOME_AFTER_LOGIN[kind])))
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": form, "kind": kind, "title": _LOGIN_TITLES[kind]},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def personal_login(request: HttpRequest) -> HttpResponse:
+    return _login_view(request, User.Kind.PERSONAL)
+
+
+@require_http_methods(["GET", "POST"])
+def unit_login(request: HttpRequest) -> HttpResponse:
+    return _login_view(request, User.Kind.UNIT)
+
+
+@require_http_methods(["GET", "POST"])
+def staff_login(request: HttpRequest) -> HttpResponse:
+    return _login_view(request, User.Kind.STAFF)
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.info(request, "您已安全退出。")
+    return redirect("home")
+
+
+@require_http_methods(["GET", "POST"])
+def personal_register(request: HttpRequest) -> HttpResponse:
+    form = forms.PersonalRegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.register_personal(
+                name=data["name"],
+                ssn=data["ssn"],
+                phone=data["phone"],
+                password=data["password1"],
+                ip=client_ip(request),
+            )
+        except services.AccountError as exc:
+            form.add_error(None, exc.message)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "注册成功，欢迎使用社会保险网上个人服务。")
+            return redirect("pensioner:centre")
+    return render(request, "accounts/personal_register.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def change_password(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect("home")
+    form = forms.ChangePasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_password(
+                user=request.user,
+                old=form.cleaned_data["old_password"],
+                new=form.cleaned_data["password1"],
+                ip=client_ip(request),
+            )
+        except services.AccountError as exc:
+            form.add_error("old_password", exc.message)
+        else:
+            from django.contrib.auth import update_session_auth_hash
+
+            update_session_auth_hash(request, request.user)
+            messages.success(request, "密码已修改。")
+            return redirect(_HOME_AFTER_LOGIN[request.user.kind])
+    return render(
+        request, "accounts/form_page.html", {"form": form, "title": "修改密码"}
+    )
+
+
+@personal_required
+@require_POST
+def switch_region(request: HttpRequest) -> HttpResponse:
+    """用户切换: choose among the regions where the person is insured."""
+    code = request.POST.get("region", "")
+    regions = {region.code: region for region in person_regions(request.user)}
+    if code not in regions:
+        messages.error(request, "您在该参保地没有养老待遇记录。")
+    else:
+        request.session[SESSION_REGION] = code
+        messages.success(request, f"已切换到 {regions[code].name}。")
+    return redirect(_safe_next(request, "/personal/"))
+
+
+@require_http_methods(["GET", "POST"])
+def unit_register(request: HttpRequest) -> HttpResponse:
+    form = forms.UnitRegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.register_unit_account(
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+                ip=client_ip(request),
+            )
+        except services.AccountError as exc:
+            form.add_error("username", exc.message)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("accounts:unit-home")
+    return render(request, "accounts/unit_register.html", {"form": form})
+
+
+@unit_required
+def unit_home(request: HttpRequest) -> HttpResponse:
+    """The binding dialog of the guide: four choices, or real-name first."""
+    bindings = account_bindings(request.user)
+    if not bindings:
+        messages.warning(
+            request,
+            "检查到该单位账号未完成实名认证，请使用“授权码实名认证”：授权码需要单位经办人"
+            "前往参保地社保局办理“单位获取授权码”业务获取（一个单位编号对应一个授权码）。",
+        )
+        return redirect("accounts:unit-bind-code")
+    return render(
+        request,
+        "accounts/unit_home.html",
+        {"bindings": bindings, "current": current_binding(request)},
+    )
+
+
+@unit_required
+@require_http_methods(["GET", "POST"])
+def unit_bind_code(request: HttpRequest) -> HttpResponse:
+    form = forms.BindCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            binding = services.bind_with_code(
+                account=request.user,
+                unit_number=form.cleaned_data["unit_number"],
+                code=form.cleaned_data["code"],
+                operator=form.operator(),
+                ip=client_ip(request),
+            )
+        except services.AccountError as exc:
+            form.add_error(None, exc.message)
+        else:
+            request.session[SESSION_BINDING] = str(binding.public_id)
+            messages.success(
+                request, f"绑定成功：{binding.unit.name}（{binding.unit.number}）。"
+            )
+            return redirect("accounts:unit-home")
+    return render(
+        request,
+        "accounts/form_page.html",
+        {"form": form, "title": "授权码实名认证 / 使用授权码添加绑定"},
+    )
+
+
+@unit_required
+@require_http_methods(["GET", "POST"])
+def unit_bind_old(request: HttpRequest) -> HttpResponse:
+    form = forms.BindOldAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.bind_with_old_account(
+                account=request.user,
+                old_username=form.cleaned_data["old_username"],
+                old_password=form.cleaned_data["old_password"],
+                operator=form.operator(),
+                ip=client_ip(request),
+            )
+        except services.AccountError as exc:
+            form.add_error(None, exc.message)
+        else:
+            numbers = "、".join(b.unit.number for b in created)
+            messages.success(request, f"已添加绑定：{numbers}。")
+            return redirect("accounts:unit-home")
+    return render(
+        request,
+        "accounts/form_page.html",
+        {"form": form, "title": "使用旧账号添加绑定"},
+    )
+
+
+@unit_required
+@require_http_methods(["GET", "POST"])
+def unit_binding_edit(request: HttpRequest, public_id: str) -> HttpResponse:
+    """修改绑定信息."""
+    binding = access_binding(request.user, public_id)
+    initial = {
+        "operator_name": binding.operator_name,
+        "operator_phone": binding.operator_phone,
+        "operator_id_number": binding.operator_id_number,
+    }
+    form = forms.OperatorForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.update_binding_operator(
+            account=request.user,
+            binding=binding,
+            operator=form.operator(),
+            ip=client_ip(request),
+        )
+        messages.success(request, "绑定的经办人信息已修改。")
+        return redirect("accounts:unit-home")
+    return render(
+        request,
+        "accounts/form_page.html",
+        {
+            "form": form,
+            "title": f"修改绑定信息：{binding.unit.name}（{binding.unit.number}）",
+        },
+    )
+
+
+@unit_required
+@require_POST
+def unit_switch(request: HttpRequest) -> HttpResponse:
+    """多绑切换."""
+    binding = access_binding(request.user, request.POST.get("binding", ""))
+    request.session[SESSION_BINDING] = str(binding.public_id)
+    messages.success(
+        request, f"已切换到单位编号 {binding.unit.number}（{binding.unit.name}）。"
+    )
+    return redirect(_safe_next(request, "/unit/"))

@@ -1,0 +1,198 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from lifecert.registry.models import Entitlement, Person, Region, Unit
+
+
+class Channel(models.TextChoices):
+    FACE = "face", "人脸自助"
+    UNIT = "unit", "单位代认证"
+    COUNTER = "counter", "窗口"
+    HOME_VISIT = "home", "上门"
+    DATA = "data", "数据比对"
+
+
+class Certification(models.Model):
+    """资格认证记录: one successful proof of life of a person in a region."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        related_name="certifications",
+        verbose_name="参保人",
+    )
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name="参保地")
+    entitlement = models.ForeignKey(
+        Entitlement,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="certifications",
+    )
+    certified_at = models.DateTimeField("认证时间")
+    channel = models.CharField("认证方式", max_length=8, choices=Channel.choices)
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    operator_name = models.CharField("经办人", max_length=100, blank=True)
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL)
+    evidence = models.JSONField("凭据", default=dict, blank=True)
+    # Printed on the receipt; checked on the public 自助打印单据验证 page.
+    receipt_code = models.CharField(max_length=32, null=True, blank=True, unique=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "资格认证记录"
+        indexes = [
+            models.Index(fields=["person", "-certified_at"], name="cert_person_time"),
+            models.Index(fields=["entitlement", "-certified_at"], name="cert_ent_time"),
+            models.Index(fields=["unit", "-certified_at"], name="cert_unit_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.certified_at:%Y-%m-%d} {self.channel}"
+
+
+class BackPay(models.Model):
+    """Months to pay back when a suspended entitlement is resumed (补发)."""
+
+    entitlement = models.ForeignKey(
+        Entitlement, on_delete=models.PROTECT, related_name="back_pays"
+    )
+    certification = models.ForeignKey(Certification, on_delete=models.PROTECT)
+    suspended_since = models.DateField()
+    months = models.PositiveIntegerField()
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"补发 {self.months} 个月"
+
+
+class Overpayment(models.Model):
+    """Pension paid after the month of death, to recover (追回)."""
+
+    entitlement = models.ForeignKey(
+        Entitlement, on_delete=models.PROTECT, related_name="overpayments"
+    )
+    death_date = models.DateField()
+    months = models.PositiveIntegerField()
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"追回 {self.months} 个月"
+
+
+class FaceTemplate(models.Model):
+    """建模: an enrolled reference photo of a person and its face descriptor."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待建模"
+        READY = "ready", "已建模"
+        FAILED = "failed", "建模失败"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="face_templates"
+    )
+    photo = models.BinaryField("建模照片")
+    content_type = models.CharField(max_length=40, default="image/jpeg")
+    descriptor = models.JSONField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    failure_reason = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "建模照片"
+
+    def __str__(self) -> str:
+        return f"建模 {self.person_id} {self.get_status_display()}"
+
+
+class FaceSession(models.Model):
+    """人脸认证: one attempt of face certification, one-time and expiring."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "进行中"
+        PASSED = "passed", "认证成功"
+        FAILED = "failed", "认证失败"
+        EXPIRED = "expired", "已过期"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="face_sessions"
+    )
+    region = models.ForeignKey(Region, on_delete=models.PROTECT)
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    challenge = models.JSONField()
+    state = models.JSONField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    verdict = models.CharField(max_length=20, blank=True)
+    score = models.FloatField(null=True, blank=True)
+    frames_seen = models.PositiveIntegerField(default=0)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    certification = models.OneToOneField(
+        Certification, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["person", "created_at"], name="face_person_time")
+        ]
+
+    def __str__(self) -> str:
+        return f"人脸认证 {self.public_id} {self.get_status_display()}"
+
+
+class ReviewRequest(models.Model):
+    """A case the camera could not decide, waiting for staff (人工审核)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "待处理"
+        APPROVED = "approved", "已认证"
+        REJECTED = "rejected", "不予认证"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="review_requests"
+    )
+    region = models.ForeignKey(Region, on_delete=models.PROTECT)
+    reason = models.CharField(max_length=200)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"人工审核 {self.person_id} {self.get_status_display()}"

@@ -1,0 +1,35 @@
+from typing import Any
+
+from django import forms
+
+from .ids import InvalidNumber, compact, validate_ssn
+from .models import Person
+
+
+class SocialSecurityNumberField(forms.CharField):
+    """社会保障号码: GB 11643 or residence permit; legacy codes only when registered."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", "社会保障号码")
+        kwargs.setdefault("max_length", 18)
+        kwargs.setdefault("min_length", 1)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        value = compact(super().clean(value) or "")
+        try:
+            return validate_ssn(value)
+        except InvalidNumber as exc:
+            if Person.objects.filter(ssn=value, legacy_code=True).exists():
+                return value
+            raise forms.ValidationError(exc.message, code=exc.code) from exc
+
+
+class PhoneField(forms.RegexField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", "手机号码")
+        super().__init__(
+            regex=r"^1[3-9]\d{9}$",
+            error_messages={"invalid": "请输入 11 位手机号码。"},
+            **kwargs,
+        )

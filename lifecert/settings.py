@@ -1,0 +1,153 @@
+"""LifeCert settings: one module, every value from the environment.
+
+See ``.env.example`` for each variable. Development defaults are safe to run
+locally; with ``DEBUG=0`` start-up refuses a missing secret key or SQLite.
+"""
+
+import contextlib
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from lifecert.core.env import envbool, envfloat, envint, envlist, envstr
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(envstr("LIFECERT_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = envbool("DEBUG", True)
+_DEV_SECRET = "dev-only-insecure-secret-key-change-me"  # noqa: S105
+SECRET_KEY = envstr("SECRET_KEY", _DEV_SECRET if DEBUG else "")
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "lifecert.core",
+    "lifecert.registry",
+    "lifecert.accounts",
+    "lifecert.certification",
+    "lifecert.backoffice",
+    "lifecert.pensioner",
+    "lifecert.employer",
+    "lifecert.exports",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "lifecert.urls"
+WSGI_APPLICATION = "lifecert.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "lifecert.core.context_processors.portal",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+        conn_max_age=envint("DB_CONN_MAX_AGE", 0),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the dev server read while a long write (a bulk save) runs.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:personal-login"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文")]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL = "/media-not-served/"
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 12 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+
+# Login limits: a personal or unit account locks for a while after wrong passwords.
+LOGIN_MAX_FAILURES = envint("LOGIN_MAX_FAILURES", 5)
+LOGIN_LOCK_MINUTES = envint("LOGIN_LOCK_MINUTES", 15)
+# Authorization codes (授权码): validity and wrong tries before the code locks.
+AUTH_CODE_VALID_DAYS = envint("AUTH_CODE_VALID_DAYS", 30)
+AUTH_CODE_MAX_FAILURES = 5
+
+# Certification cycle and face certification.
+CERT_CYCLE_MONTHS = envint("CERT_CYCLE_MONTHS", 12)
+FACE_MAX_FAILURES_PER_DAY = envint("FACE_MAX_FAILURES_PER_DAY", 3)
+FACE_MATCH_THRESHOLD = envfloat("FACE_MATCH_THRESHOLD", 0.0)  # 0 = engine default
+FACE_PER_ACTION_SECONDS = envfloat("FACE_PER_ACTION_SECONDS", 8.0)
+FACE_SESSION_SECONDS = envfloat("FACE_SESSION_SECONDS", 120.0)
+FACE_MAX_FRAME_BYTES = envint("FACE_MAX_FRAME_BYTES", 400 * 1024)
+# Tests may fix the challenge ("blink,turn_left"); production always draws it at random.
+FACE_FIXED_CHALLENGE = envlist("FACE_FIXED_CHALLENGE", [])
+COMMITMENT_LETTER_VERSION = envstr("COMMITMENT_LETTER_VERSION", "2021-01")
+
+# Where the test photos and clips live (never copied into the project).
+LIFECERT_SHARED_DIR = Path(
+    envstr("LIFECERT_SHARED_DIR", str((BASE_DIR.parent / "shared").resolve()))
+)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "WARNING")},
+}
+
+if not DEBUG:
+    if not SECRET_KEY or SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 32:
+        raise ImproperlyConfigured("SECRET_KEY must be set to a long random value.")
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        raise ImproperlyConfigured("Production needs DATABASE_URL (PostgreSQL).")
+
+with contextlib.suppress(ImportError):  # an optional, git-ignored override
+    from lifecert.local_settings import *  # type: ignore[import-not-found]  # noqa: F403
