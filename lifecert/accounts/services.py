@@ -83,32 +83,34 @@ def login_with_limits(
             f"密码错误次数过多，账号已锁定，请 {minutes} 分钟后再试。", code="locked"
         )
     authenticated = authenticate(request, username=username, password=password)
-    with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user.pk)
-        if authenticated is None:
-            user.failed_logins += 1
-            left = settings.LOGIN_MAX_FAILURES - user.failed_logins
-            if left <= 0:
-                user.locked_until = timezone.now() + datetime.timedelta(
-                    minutes=settings.LOGIN_LOCK_MINUTES
-                )
-                user.failed_logins = 0
-                user.save(update_fields=["failed_logins", "locked_until"])
-                audit.record("account.lock", acting_user=None, target=user, ip=ip)
-                raise AccountError(
-                    "密码错误次数过多，账号已锁定 "
-                    f"{settings.LOGIN_LOCK_MINUTES} 分钟。",
-                    code="locked",
-                )
-            user.save(update_fields=["failed_logins"])
-            raise AccountError(
-                f"账号或密码错误，再错 {left} 次账号将被锁定。", code="bad_credentials"
-            )
+    if authenticated is not None:
         if user.failed_logins or user.locked_until:
             user.failed_logins = 0
             user.locked_until = None
             user.save(update_fields=["failed_logins", "locked_until"])
-    return authenticated
+        return authenticated
+    # A wrong password: the count is committed before the refusal is raised.
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user.failed_logins += 1
+        left = settings.LOGIN_MAX_FAILURES - user.failed_logins
+        if left <= 0:
+            user.locked_until = timezone.now() + datetime.timedelta(
+                minutes=settings.LOGIN_LOCK_MINUTES
+            )
+            user.failed_logins = 0
+            user.save(update_fields=["failed_logins", "locked_until"])
+            audit.record("account.lock", acting_user=None, target=user, ip=ip)
+        else:
+            user.save(update_fields=["failed_logins"])
+    if left <= 0:
+        raise AccountError(
+            f"密码错误次数过多，账号已锁定 {settings.LOGIN_LOCK_MINUTES} 分钟。",
+            code="locked",
+        )
+    raise AccountError(
+        f"账号或密码错误，再错 {left} 次账号将被锁定。", code="bad_credentials"
+    )
 
 
 def change_password(*, user: User, old: str, new: str, ip: str | None = None) -> None:

@@ -5,4 +5,15 @@ from . import views
 app_name = "backoffice"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("import/", views.registry_import, name="import"),
+    path("import/template.xlsx", views.import_template, name="import-template"),
+    path("persons/", views.person_list, name="person-list"),
+    path("persons/<uuid:public_id>/", views.person_detail, name="person-detail"),
+    path("persons/<uuid:public_id>/photo/", views.person_photo, name="person-photo"),
+    path(
+        "persons/<uuid:public_id>/certify/", views.person_certify, name="person-certify"
+    ),
+    path("units/", views.unit_list, name="unit-list"),
+    path("units/<uuid:public_id>/code/", views.unit_code, name="unit-code"),
+    path("cycle/suspend/", views.run_suspensions, name="run-suspensions"),
 ]

@@ -1,9 +1,273 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""Staff back office: registry import, codes, enrolment, counter certification."""
 
-from lifecert.accounts.access import staff_required
+import datetime
+
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from lifecert.accounts.access import parse_uuid, staff_required
+from lifecert.accounts.models import AuthorizationCode
+from lifecert.accounts.services import issue_authorization_code
+from lifecert.certification import enrolment
+from lifecert.certification.models import Certification, ReviewRequest
+from lifecert.certification.services import record_certification, suspend_overdue
+from lifecert.core.audit import client_ip
+from lifecert.core.pagination import paginate
+from lifecert.registry import imports
+from lifecert.registry.access import (
+    access_person,
+    access_unit,
+    persons_for_staff,
+    staff_regions,
+    units_for_staff,
+)
+from lifecert.registry.models import Entitlement
+
+from . import forms
 
 
 @staff_required
+@require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "backoffice/index.html")
+    """Dashboard: entitlements by status and what falls due, for the staff's regions."""
+    regions = list(staff_regions(request.user))
+    entitlements = Entitlement.objects.filter(region__in=regions)
+    by_status = dict(
+        entitlements.values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    now = timezone.now()
+    year_ago = now - datetime.timedelta(days=365)
+    due_soon = entitlements.filter(
+        status=Entitlement.Status.NORMAL,
+        last_certified_at__lt=year_ago + datetime.timedelta(days=30),
+        last_certified_at__gte=year_ago,
+    ).count()
+    overdue = entitlements.filter(
+        status=Entitlement.Status.NORMAL, last_certified_at__lt=year_ago
+    ).count()
+    this_month = Certification.objects.filter(
+        region__in=regions, certified_at__gte=now.replace(day=1, hour=0, minute=0)
+    ).count()
+    open_reviews = ReviewRequest.objects.filter(
+        region__in=regions, status=ReviewRequest.Status.OPEN
+    ).count()
+    return render(
+        request,
+        "backoffice/index.html",
+        {
+            "regions": regions,
+            "by_status": [
+                (label, by_status.get(value, 0))
+                for value, label in Entitlement.Status.choices
+            ],
+            "due_soon": due_soon,
+            "overdue": overdue,
+            "this_month": this_month,
+            "open_reviews": open_reviews,
+        },
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def registry_import(request: HttpRequest) -> HttpResponse:
+    form = forms.ImportForm(request.POST or None, request.FILES or None)
+    errors: list[tuple[int, str]] = []
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            result = imports.import_registry(
+                upload.read(),
+                acting_user=request.user,
+                regions=list(staff_regions(request.user)),
+                ip=client_ip(request),
+            )
+        except imports.ImportRejected as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, f"导入成功：共 {result.rows} 行。")
+    return render(
+        request,
+        "backoffice/import.html",
+        {"form": form, "errors": errors, "result": result, "columns": imports.COLUMNS},
+        status=400 if errors else 200,
+    )
+
+
+@staff_required
+@require_GET
+def import_template(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(
+        imports.template_workbook(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = (
+        "attachment; filename*=UTF-8''registry-template.xlsx"
+    )
+    return response
+
+
+@staff_required
+@require_GET
+def person_list(request: HttpRequest) -> HttpResponse:
+    form = forms.SearchForm(request.GET or None)
+    people = persons_for_staff(request.user).order_by("id")
+    q = form.cleaned_data["q"].strip() if form.is_valid() else ""
+    if q:
+        people = people.filter(Q(ssn=q.upper()) | Q(name=q))
+    return render(
+        request,
+        "backoffice/person_list.html",
+        {"form": form, "pager": paginate(request, people)},
+    )
+
+
+@staff_required
+@require_GET
+def person_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    person = access_person(request.user, parse_uuid(public_id))
+    regions = staff_regions(request.user)
+    entitlements = person.entitlements.filter(region__in=regions).select_related(
+        "region", "unit"
+    )
+    return render(
+        request,
+        "backoffice/person_detail.html",
+        {
+            "person": person,
+            "entitlements": entitlements,
+            "certifications": person.certifications.filter(region__in=regions)
+            .select_related("region")
+            .order_by("-certified_at")[:10],
+            "templates": person.face_templates.order_by("-created_at"),
+            "photo_form": forms.PhotoForm(),
+        },
+    )
+
+
+@staff_required
+@require_POST
+def person_photo(request: HttpRequest, public_id: str) -> HttpResponse:
+    person = access_person(request.user, parse_uuid(public_id))
+    form = forms.PhotoForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for error in form.errors.get("photo", []):
+            messages.error(request, f"建模照片：{error}")
+        return redirect("backoffice:person-detail", public_id=person.public_id)
+    upload = form.cleaned_data["photo"]
+    try:
+        template = enrolment.enrol_photo(
+            person=person,
+            photo=upload.read(),
+            content_type=upload.content_type or "image/jpeg",
+            acting_user=request.user,
+            ip=client_ip(request),
+        )
+    except enrolment.EnrolmentRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        if template.status == template.Status.FAILED:
+            messages.error(
+                request, f"照片已保存，但无法建模：{template.failure_reason}"
+            )
+        elif template.status == template.Status.READY:
+            messages.success(request, "建模成功。")
+        else:
+            messages.info(request, "照片已保存，人脸引擎就绪后自动建模。")
+    return redirect("backoffice:person-detail", public_id=person.public_id)
+
+
+@staff_required
+@require_POST
+def person_certify(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Record a counter (窗口) or home-visit (上门) certification."""
+    person = access_person(request.user, parse_uuid(public_id))
+    form = forms.CounterCertificationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请选择认证方式。")
+        return redirect("backoffice:person-detail", public_id=person.public_id)
+    entitlement = (
+        person.entitlements.filter(
+            public_id=form.cleaned_data["entitlement"],
+            region__in=staff_regions(request.user),
+        )
+        .select_related("region")
+        .first()
+    )
+    if entitlement is None:
+        messages.error(request, "该养老待遇不存在或不在您的管辖范围。")
+        return redirect("backoffice:person-detail", public_id=person.public_id)
+    try:
+        _, resumption = record_certification(
+            entitlement=entitlement,
+            channel=form.cleaned_data["channel"],
+            acting_user=request.user,
+            operator_name=request.user.display_name or request.user.get_username(),
+            evidence={"note": form.cleaned_data["note"]},
+            ip=client_ip(request),
+        )
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        text = f"已记录 {entitlement.region.name} 的资格认证。"
+        if resumption:
+            text += (
+                f"待遇已恢复，补发 {resumption.months} 个月共 {resumption.amount} 元。"
+            )
+        messages.success(request, text)
+    return redirect("backoffice:person-detail", public_id=person.public_id)
+
+
+@staff_required
+@require_GET
+def unit_list(request: HttpRequest) -> HttpResponse:
+    form = forms.SearchForm(request.GET or None)
+    units = units_for_staff(request.user).select_related("region").order_by("number")
+    q = form.cleaned_data["q"].strip() if form.is_valid() else ""
+    if q:
+        units = units.filter(Q(number=q) | Q(name__contains=q))
+    return render(
+        request,
+        "backoffice/unit_list.html",
+        {"form": form, "pager": paginate(request, units)},
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def unit_code(request: HttpRequest, public_id: str) -> HttpResponse:
+    """单位获取授权码: issue or reissue; the code is shown once, on a printable slip."""
+    unit = access_unit(request.user, parse_uuid(public_id))
+    existing = AuthorizationCode.objects.filter(unit=unit).first()
+    if request.method == "POST":
+        code = issue_authorization_code(
+            unit=unit, acting_user=request.user, ip=client_ip(request)
+        )
+        unit.refresh_from_db()
+        return render(
+            request,
+            "backoffice/code_slip.html",
+            {"unit": unit, "code": code, "auth": unit.auth_code, "now": timezone.now()},
+        )
+    return render(
+        request, "backoffice/unit_code.html", {"unit": unit, "existing": existing}
+    )
+
+
+@staff_required
+@require_POST
+def run_suspensions(request: HttpRequest) -> HttpResponse:
+    """Suspend overdue entitlements in the staff's regions (12-month cycle)."""
+    count = suspend_overdue(
+        acting_user=request.user,
+        region_ids=list(staff_regions(request.user).values_list("pk", flat=True)),
+    )
+    messages.success(request, f"已暂停 {count} 条逾期未认证的养老待遇。")
+    return redirect("backoffice:index")

@@ -165,7 +165,12 @@ def record_certification(
     return certification, resumption
 
 
-def suspend_overdue(*, acting_user: Any, now: datetime.datetime | None = None) -> int:
+def suspend_overdue(
+    *,
+    acting_user: Any,
+    now: datetime.datetime | None = None,
+    region_ids: list[int] | None = None,
+) -> int:
     """Suspend every normal entitlement past its due date, in set-based SQL.
 
     Returns how many were suspended; each gets an audit row.
@@ -180,6 +185,8 @@ def suspend_overdue(*, acting_user: Any, now: datetime.datetime | None = None) -
         Q(last_certified_at__lt=cutoff)
         | Q(last_certified_at__isnull=True, start_date__lt=cutoff_day)
     )
+    if region_ids is not None:
+        overdue = overdue.filter(region_id__in=region_ids)
     with transaction.atomic():
         ids = list(overdue.select_for_update().values_list("pk", "public_id"))
         if not ids:

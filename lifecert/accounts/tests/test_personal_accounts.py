@@ -1,0 +1,174 @@
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from lifecert.accounts.models import User
+from lifecert.core.models import AuditEvent
+from lifecert.core.testing import (
+    TEST_PASSWORD,
+    make_entitlement,
+    make_person,
+    make_region,
+)
+
+pytestmark = pytest.mark.django_db
+REGISTER = reverse("accounts:personal-register")
+LOGIN = reverse("accounts:personal-login")
+
+
+def _register(client, **overrides):
+    data = {
+        "name": "李秀英",
+        "ssn": "",
+        "phone": "13800138001",
+        "password1": "Ab-cdef-12345",
+        "password2": "Ab-cdef-12345",
+    }
+    data.update(overrides)
+    return client.post(REGISTER, data)
+
+
+def test_registered_person_registers_and_lands_in_user_centre(client):
+    person = make_person(name="李秀英")
+    make_entitlement(person=person)
+    response = _register(client, ssn=person.ssn)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("pensioner:centre")
+    user = User.objects.get(username=person.ssn)
+    assert user.kind == User.Kind.PERSONAL
+    assert user.person == person
+    assert AuditEvent.objects.filter(action="account.register", actor=user).exists()
+
+
+def test_unregistered_person_cannot_register(client):
+    make_person(name="李秀英")
+    response = _register(client, ssn="43060319920301203X")
+    assert response.status_code == 200
+    assert "未找到与该姓名和社会保障号码相符的参保登记信息" in response.content.decode()
+    assert not User.objects.exists()
+
+
+def test_name_must_match_the_registry(client):
+    person = make_person(name="李秀英")
+    response = _register(client, ssn=person.ssn, name="李秀")
+    assert "未找到" in response.content.decode()
+    assert not User.objects.exists()
+
+
+def test_wrong_check_character_is_explained(client):
+    person = make_person(name="李秀英")
+    wrong = person.ssn[:-1] + ("1" if person.ssn[-1] != "1" else "2")
+    response = _register(client, ssn=wrong)
+    assert "校验位" in response.content.decode()
+    assert not User.objects.exists()
+
+
+def test_registering_twice_is_refused(client, personas):
+    response = _register(client, ssn=personas.pensioner.ssn, name="杨书维")
+    assert "已注册" in response.content.decode()
+    assert User.objects.filter(username=personas.pensioner.ssn).count() == 1
+
+
+def test_login_and_logout(client, personas):
+    response = client.post(
+        LOGIN, {"username": personas.pensioner.ssn, "password": TEST_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert client.get(reverse("pensioner:centre")).status_code == 200
+    client.post(reverse("accounts:logout"))
+    assert client.get(reverse("pensioner:centre")).status_code == 302
+
+
+def test_five_wrong_passwords_lock_the_account(client, personas):
+    for attempt in range(4):
+        response = client.post(
+            LOGIN, {"username": personas.pensioner.ssn, "password": "x"}
+        )
+        assert f"再错 {4 - attempt} 次" in response.content.decode()
+    response = client.post(LOGIN, {"username": personas.pensioner.ssn, "password": "x"})
+    assert "已锁定" in response.content.decode()
+    # Even the right password is refused while locked.
+    response = client.post(
+        LOGIN, {"username": personas.pensioner.ssn, "password": TEST_PASSWORD}
+    )
+    assert response.status_code == 200
+    assert "已锁定" in response.content.decode()
+    assert AuditEvent.objects.filter(action="account.lock").count() == 1
+
+
+def test_lock_expires(client, personas, settings):
+    settings.LOGIN_LOCK_MINUTES = 0
+    for _ in range(5):
+        client.post(LOGIN, {"username": personas.pensioner.ssn, "password": "x"})
+    response = client.post(
+        LOGIN, {"username": personas.pensioner.ssn, "password": TEST_PASSWORD}
+    )
+    assert response.status_code == 302
+
+
+def test_user_switches_between_insured_regions(client, personas):
+    shenzhen = make_region("440300")
+    make_entitlement(person=personas.pensioner, region=shenzhen)
+    client.force_login(personas.pensioner_user)
+    page = client.get(reverse("pensioner:centre")).content.decode()
+    assert "用户切换" in page
+    assert 'id="current-region">广州市' in page
+    client.post(reverse("accounts:region-switch"), {"region": "440300"})
+    page = client.get(reverse("pensioner:centre")).content.decode()
+    assert 'id="current-region">深圳市' in page
+
+
+def test_switching_to_a_region_without_entitlement_is_refused(client, personas):
+    client.force_login(personas.pensioner_user)
+    response = client.post(
+        reverse("accounts:region-switch"), {"region": "440600"}, follow=True
+    )
+    assert "没有养老待遇记录" in response.content.decode()
+    assert client.session.get("region_code") is None
+
+
+def test_post_without_csrf_token_is_refused(personas):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        LOGIN, {"username": personas.pensioner.ssn, "password": TEST_PASSWORD}
+    )
+    assert response.status_code == 403
+    assert "_auth_user_id" not in client.session
+
+
+def test_change_password(client, personas):
+    client.force_login(personas.pensioner_user)
+    response = client.post(
+        reverse("accounts:password"),
+        {
+            "old_password": "wrong",
+            "password1": "Ab-cdef-99999",
+            "password2": "Ab-cdef-99999",
+        },
+    )
+    assert "原密码不正确" in response.content.decode()
+    response = client.post(
+        reverse("accounts:password"),
+        {
+            "old_password": TEST_PASSWORD,
+            "password1": "Ab-cdef-99999",
+            "password2": "Ab-cdef-99999",
+        },
+    )
+    assert response.status_code == 302
+    personas.pensioner_user.refresh_from_db()
+    assert personas.pensioner_user.check_password("Ab-cdef-99999")
+
+
+def test_wrong_kind_gets_403_and_anonymous_goes_to_login(client, personas):
+    response = client.get(reverse("pensioner:centre"))
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]
+    client.force_login(personas.unit_user)
+    assert (
+        client.post(reverse("accounts:region-switch"), {"region": "440100"}).status_code
+        == 403
+    )
+    client.force_login(personas.pensioner_user)
+    assert client.get(reverse("accounts:unit-home")).status_code == 403
+    assert client.get(reverse("backoffice:index")).status_code == 403

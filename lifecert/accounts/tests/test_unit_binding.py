@@ -1,0 +1,194 @@
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from lifecert.accounts import services
+from lifecert.accounts.models import AuthorizationCode, UnitBinding, User
+from lifecert.core.models import AuditEvent
+from lifecert.core.testing import make_ssn, make_unit, make_user
+
+pytestmark = pytest.mark.django_db
+BIND = reverse("accounts:unit-bind-code")
+
+
+@pytest.fixture
+def fresh_account():
+    return make_user(User.Kind.UNIT, username="new_unit")
+
+
+def _bind(client, unit_number, code, **overrides):
+    data = {
+        "unit_number": unit_number,
+        "code": code,
+        "operator_name": "陈经办",
+        "operator_phone": "13712345678",
+        "operator_id_number": make_ssn(born="19800101"),
+    }
+    data.update(overrides)
+    return client.post(BIND, data)
+
+
+def _code_for(unit, staff):
+    return services.issue_authorization_code(unit=unit, acting_user=staff)
+
+
+def test_unbound_account_is_asked_to_real_name_first(client, fresh_account):
+    client.force_login(fresh_account)
+    response = client.get(reverse("accounts:unit-home"), follow=True)
+    assert response.redirect_chain[-1][0] == BIND
+    assert "授权码实名认证" in response.content.decode()
+
+
+def test_bind_with_code_then_a_second_unit_and_switch(client, personas, fresh_account):
+    code = _code_for(personas.unit, personas.staff)
+    client.force_login(fresh_account)
+    response = _bind(client, personas.unit.number, code)
+    assert response.status_code == 302
+    binding = UnitBinding.objects.get(account=fresh_account)
+    assert binding.unit == personas.unit
+    assert binding.operator_name == "陈经办"
+    assert AuditEvent.objects.filter(
+        action="binding.create", actor=fresh_account
+    ).exists()
+
+    second = make_unit(region=personas.region, number="4401000099", name="第二单位")
+    code2 = _code_for(second, personas.staff)
+    assert _bind(client, second.number, code2.lower()).status_code == 302
+
+    home = client.get(reverse("accounts:unit-home")).content.decode()
+    for choice in (
+        "修改绑定信息",
+        "使用授权码添加绑定",
+        "使用旧账号添加绑定",
+        "直接登录",
+    ):
+        assert choice in home
+    page = client.get(reverse("employer:index")).content.decode()
+    assert "多绑切换" in page
+    other = UnitBinding.objects.get(account=fresh_account, unit=second)
+    client.post(reverse("accounts:unit-switch"), {"binding": str(other.public_id)})
+    page = client.get(reverse("employer:index")).content.decode()
+    assert 'id="current-unit">第二单位' in page
+
+
+def test_wrong_code_counts_and_locks_after_five(client, personas, fresh_account):
+    _code_for(personas.unit, personas.staff)
+    client.force_login(fresh_account)
+    for left in (4, 3, 2, 1):
+        response = _bind(client, personas.unit.number, "AAAA-BBBB-CCCC-DDDD")
+        assert f"还可尝试 {left} 次" in response.content.decode()
+    response = _bind(client, personas.unit.number, "AAAA-BBBB-CCCC-DDDD")
+    assert "已被锁定" in response.content.decode()
+    auth = AuthorizationCode.objects.get(unit=personas.unit)
+    assert auth.failed_attempts == 5
+    assert auth.locked_at is not None
+    assert not UnitBinding.objects.filter(account=fresh_account).exists()
+
+
+def test_locked_code_refuses_even_the_right_code_until_reissued(
+    client, personas, fresh_account
+):
+    code = _code_for(personas.unit, personas.staff)
+    client.force_login(fresh_account)
+    for _ in range(5):
+        _bind(client, personas.unit.number, "WRONG")
+    response = _bind(client, personas.unit.number, code)
+    assert "已被锁定" in response.content.decode()
+    new_code = _code_for(personas.unit, personas.staff)
+    assert _bind(client, personas.unit.number, new_code).status_code == 302
+
+
+def test_code_of_another_unit_number_is_refused(client, personas, fresh_account):
+    _code_for(personas.unit, personas.staff)
+    other_code = _code_for(personas.other_unit, personas.outsider_staff)
+    client.force_login(fresh_account)
+    response = _bind(client, personas.unit.number, other_code)
+    assert "该授权码不属于此单位编号" in response.content.decode()
+    assert not UnitBinding.objects.filter(account=fresh_account).exists()
+
+
+def test_duplicate_binding_is_refused(client, personas):
+    code = _code_for(personas.unit, personas.staff)
+    client.force_login(personas.unit_user)  # already bound to personas.unit
+    response = _bind(client, personas.unit.number, code)
+    assert "已绑定到本账号" in response.content.decode()
+    assert UnitBinding.objects.filter(account=personas.unit_user).count() == 1
+
+
+def test_expired_code_is_refused(client, personas, fresh_account, settings):
+    settings.AUTH_CODE_VALID_DAYS = 0
+    code = _code_for(personas.unit, personas.staff)
+    client.force_login(fresh_account)
+    assert "已过期" in _bind(client, personas.unit.number, code).content.decode()
+
+
+def test_unit_without_code_is_told_to_visit_the_bureau(client, personas, fresh_account):
+    client.force_login(fresh_account)
+    response = _bind(client, personas.unit.number, "AAAA")
+    assert "单位获取授权码" in response.content.decode()
+
+
+def test_codes_are_stored_hashed(personas):
+    code = _code_for(personas.unit, personas.staff)
+    auth = AuthorizationCode.objects.get(unit=personas.unit)
+    assert code.replace("-", "") not in auth.code_hash
+    assert len(auth.code_hash) == 64
+
+
+def test_bind_with_old_account(client, personas, fresh_account):
+    client.force_login(fresh_account)
+    data = {
+        "old_username": "bob_unit",
+        "old_password": "wrong",
+        "operator_name": "陈经办",
+        "operator_phone": "13712345678",
+        "operator_id_number": make_ssn(born="19800101"),
+    }
+    response = client.post(reverse("accounts:unit-bind-old"), data)
+    assert "旧账号或密码不正确" in response.content.decode()
+    from lifecert.core.testing import TEST_PASSWORD
+
+    data["old_password"] = TEST_PASSWORD
+    assert client.post(reverse("accounts:unit-bind-old"), data).status_code == 302
+    assert UnitBinding.objects.filter(
+        account=fresh_account, unit=personas.unit
+    ).exists()
+    again = client.post(reverse("accounts:unit-bind-old"), data)
+    assert "无需重复绑定" in again.content.decode()
+
+
+def test_only_the_holding_unit_account_edits_the_bound_operator(client, personas):
+    binding = UnitBinding.objects.get(account=personas.unit_user)
+    url = reverse("accounts:unit-binding-edit", args=[binding.public_id])
+    data = {
+        "operator_name": "新经办",
+        "operator_phone": "13512345678",
+        "operator_id_number": make_ssn(born="19850101"),
+    }
+    client.force_login(personas.outsider_unit_user)
+    assert client.post(url, data).status_code == 404
+    client.force_login(personas.pensioner_user)
+    assert client.post(url, data).status_code == 403
+    client.force_login(personas.unit_user)
+    assert client.post(url, data).status_code == 302
+    binding.refresh_from_db()
+    assert binding.operator_name == "新经办"
+    event = AuditEvent.objects.get(action="binding.update")
+    assert event.before["name"] == "王经办"
+
+
+def test_switch_to_someone_elses_binding_or_a_bad_id_is_404(client, personas):
+    other = UnitBinding.objects.get(account=personas.outsider_unit_user)
+    client.force_login(personas.unit_user)
+    url = reverse("accounts:unit-switch")
+    assert client.post(url, {"binding": str(other.public_id)}).status_code == 404
+    assert client.post(url, {"binding": "not-a-uuid"}).status_code == 404
+    assert client.get(url).status_code == 405
+
+
+def test_binding_post_without_csrf_is_refused(personas, fresh_account):
+    code = _code_for(personas.unit, personas.staff)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(fresh_account)
+    assert _bind(client, personas.unit.number, code).status_code == 403
+    assert not UnitBinding.objects.filter(account=fresh_account).exists()

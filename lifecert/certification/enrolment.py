@@ -1,0 +1,94 @@
+"""建模: enrolling a reference photo for a person.
+
+The photo is stored at once; the descriptor is computed by the face engine
+when it is installed. A photo the engine refuses is kept with the reason so
+staff can tell the person what to bring instead.
+"""
+
+from typing import Any
+
+from django.db import transaction
+
+from lifecert.core import audit
+from lifecert.registry.models import Person
+
+from .models import FaceTemplate
+
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+
+
+class EnrolmentRefused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _engine() -> Any:
+    try:
+        import faceverify
+    except ImportError:
+        return None
+    return faceverify.load_engine()
+
+
+def compute_descriptor(template: FaceTemplate) -> FaceTemplate:
+    """Run the engine on the stored photo and record the descriptor or the reason."""
+    engine = _engine()
+    if engine is None:
+        return template
+    import faceverify
+
+    try:
+        enrolment = engine.enrol(bytes(template.photo))
+    except faceverify.EnrolError as exc:
+        template.status = FaceTemplate.Status.FAILED
+        template.failure_reason = exc.message
+        template.descriptor = None
+    else:
+        template.status = FaceTemplate.Status.READY
+        template.failure_reason = ""
+        template.descriptor = [float(x) for x in enrolment.descriptor]
+    template.save(update_fields=["status", "failure_reason", "descriptor"])
+    return template
+
+
+def enrol_photo(
+    *,
+    person: Person,
+    photo: bytes,
+    content_type: str,
+    acting_user: Any,
+    ip: str | None = None,
+) -> FaceTemplate:
+    """Store a reference photo for ``person`` and compute its descriptor."""
+    if not photo:
+        raise EnrolmentRefused("照片文件为空，请重新选择。")
+    if len(photo) > MAX_PHOTO_BYTES:
+        raise EnrolmentRefused("照片超过 10 MB，请压缩后重新上传。")
+    with transaction.atomic():
+        template = FaceTemplate.objects.create(
+            person=person,
+            photo=photo,
+            content_type=content_type[:40],
+            created_by=acting_user,
+        )
+        compute_descriptor(template)
+        audit.record(
+            "face.enrol",
+            acting_user=acting_user,
+            target=person,
+            ip=ip,
+            after={"template": str(template.public_id), "status": template.status},
+        )
+    return template
+
+
+def reference_descriptors(person: Person) -> list[list[float]]:
+    """Every ready descriptor of the person, newest first."""
+    return [
+        t.descriptor
+        for t in person.face_templates.filter(
+            status=FaceTemplate.Status.READY
+        ).order_by("-created_at")
+        if t.descriptor
+    ]

@@ -1,0 +1,394 @@
+"""Demo data: realistic persons, units, entitlements and certification history.
+
+Rows are generated in chunks as plain tuples and written with the database's
+own bulk path (COPY on PostgreSQL, executemany on SQLite), so a million persons
+with five million certifications load in well under a minute.
+"""
+
+import datetime
+import io
+import os
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+
+from lifecert.certification.models import Certification
+from lifecert.registry.ids import with_check_character
+from lifecert.registry.models import Entitlement, Person, Region, Unit
+
+REGIONS = [("440100", "广州市"), ("440300", "深圳市"), ("440600", "佛山市")]
+# County codes that existed from the 1980s on (numbers were issued from 1985).
+COUNTIES = {
+    "440100": ["440103", "440104", "440105", "440106", "440111", "440112"],
+    "440300": ["440303", "440304", "440305", "440306", "440307"],
+    "440600": ["440604", "440605", "440606", "440607", "440608"],
+}
+DISTRICTS = {
+    "440100": ["荔湾区", "越秀区", "海珠区", "天河区", "白云区", "黄埔区"],
+    "440300": ["罗湖区", "福田区", "南山区", "宝安区", "龙岗区"],
+    "440600": ["禅城区", "南海区", "顺德区", "三水区", "高明区"],
+}
+ROADS = [
+    "人民路",
+    "解放路",
+    "中山路",
+    "建设路",
+    "新华路",
+    "东风路",
+    "滨江路",
+    "环市路",
+    "工业大道",
+]
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
+    "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔"
+)
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红建国建华志强国庆淑珍丽华文"
+    "德福荣生金凤春梅海燕新民振华少明桂芳玉珍美玲永康惠珍锦辉"
+)
+UNIT_KINDS = [
+    "机械厂",
+    "纺织厂",
+    "百货公司",
+    "建筑工程公司",
+    "电子有限公司",
+    "食品厂",
+    "运输公司",
+]
+# Channels and their weights in the history.
+CHANNELS = [("face", 40), ("unit", 35), ("counter", 10), ("home", 5), ("data", 10)]
+
+DEMO_PERSONAL_SSN = "43060319920301203X"
+DEMO_PERSONAL_NAME = "杨书维"
+DEMO_BIG_UNIT = "4401000001"
+DEMO_SECOND_UNIT = "4401000002"
+
+
+@dataclass
+class DemoPlan:
+    persons: int
+    certifications_per_person: int = 5
+    big_unit_size: int = 263
+    seed: int = 2026
+    now: datetime.datetime = field(
+        default_factory=lambda: datetime.datetime.now(datetime.UTC).replace(
+            microsecond=0
+        )
+    )
+
+
+def _weighted(
+    rng: random.Random, options: Sequence[tuple[str, int]], n: int
+) -> list[str]:
+    return rng.choices([o for o, _ in options], weights=[w for _, w in options], k=n)
+
+
+class _Writer:
+    """Appends rows to a table with the database's fastest plain path."""
+
+    def __init__(self) -> None:
+        self.vendor = connection.vendor
+
+    def write(
+        self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
+    ) -> None:
+        if not rows:
+            return
+        with connection.cursor() as cursor:
+            if self.vendor == "postgresql":
+                buffer = io.StringIO()
+                for row in rows:
+                    buffer.write("\t".join(_pg_text(v) for v in row))
+                    buffer.write("\n")
+                raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+                with raw.copy(
+                    f'COPY "{table}" ({", ".join(columns)}) FROM STDIN'
+                ) as copy:
+                    copy.write(buffer.getvalue())
+            else:
+                marks = ", ".join(["%s"] * len(columns))
+                # Table and column names are this module's constants, never input.
+                sql = f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({marks})'  # noqa: S608
+                cursor.executemany(
+                    sql,
+                    rows,
+                )
+
+
+def _pg_text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    return str(value)
+
+
+def _ts(moment: datetime.datetime, vendor: str) -> str:
+    # SQLite keeps aware datetimes as naive UTC text; PostgreSQL takes an offset.
+    text = moment.strftime("%Y-%m-%d %H:%M:%S")
+    return text + "+00" if vendor == "postgresql" else text
+
+
+def _uuid_hexes(n: int) -> list[str]:
+    raw = os.urandom(16 * n).hex()
+    return [raw[i : i + 32] for i in range(0, 32 * n, 32)]
+
+
+def _next_id(model: type[Any]) -> int:
+    last = model.objects.order_by("-pk").values_list("pk", flat=True).first()
+    return (last or 0) + 1
+
+
+def ensure_regions() -> dict[str, Region]:
+    regions = {}
+    for code, name in REGIONS:
+        regions[code], _ = Region.objects.get_or_create(
+            code=code, defaults={"name": name}
+        )
+    return regions
+
+
+def make_units(
+    rng: random.Random, regions: dict[str, Region], count: int
+) -> list[Unit]:
+    """The demo's units; the first two are the demo unit account's."""
+    existing = {u.number: u for u in Unit.objects.all()}
+    units = []
+    for i in range(count):
+        region_code = REGIONS[0][0] if i < 2 else REGIONS[i % 3][0]
+        number = f"{region_code[:4]}{i + 1:06d}"
+        if number in existing:
+            units.append(existing[number])
+            continue
+        district = rng.choice(DISTRICTS[region_code])
+        kind = rng.choice(UNIT_KINDS)
+        name = f"{regions[region_code].name}{district}{rng.choice(SURNAMES)}记{kind}"
+        units.append(
+            Unit.objects.create(number=number, name=name, region=regions[region_code])
+        )
+    return units
+
+
+def generate(
+    plan: DemoPlan, units: list[Unit], regions: dict[str, Region]
+) -> Iterator[
+    tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]
+]:
+    """Yield chunks of (person rows, entitlement rows, certification rows)."""
+    vendor = connection.vendor
+    rng = random.Random(plan.seed)
+    person_id = _next_id(Person)
+    entitlement_id = _next_id(Entitlement)
+    certification_id = _next_id(Certification)
+    region_by_code = {code: regions[code].pk for code, _ in REGIONS}
+    region_codes = [code for code, _ in REGIONS]
+    counties_flat = [(code, c) for code in region_codes for c in COUNTIES[code]]
+    big, rest = units[0], units[1:]
+    by_region = {
+        code: [u for u in rest if u.region.code == code] or rest
+        for code in region_codes
+    }
+    created = _ts(plan.now, vendor)
+    month_start = plan.now.replace(day=1, hour=0, minute=0, second=0)
+    chunk = 20_000
+    done = 0
+    while done < plan.persons:
+        n = min(chunk, plan.persons - done)
+        persons, entitlements, certifications = [], [], []
+        person_uuids = _uuid_hexes(n)
+        ent_uuids = _uuid_hexes(n + n // 50 + 1)
+        cert_uuids = _uuid_hexes((n + n // 50 + 1) * plan.certifications_per_person)
+        channels = _weighted(rng, CHANNELS, len(cert_uuids))
+        e_index = c_index = 0
+        for k in range(n):
+            i = done + k
+            region_code, county = counties_flat[i % len(counties_flat)]
+            serial = i // len(counties_flat)
+            born = datetime.date(1940, 1, 1) + datetime.timedelta(days=serial % 9490)
+            seq = (serial // 9490) % 1000
+            ssn = with_check_character(f"{county}{born:%Y%m%d}{seq:03d}")
+            if i == 0:
+                ssn, name, region_code = (
+                    DEMO_PERSONAL_SSN,
+                    DEMO_PERSONAL_NAME,
+                    REGIONS[0][0],
+                )
+                born = datetime.date(1992, 3, 1)
+            else:
+                given = rng.choice(GIVEN) + (
+                    rng.choice(GIVEN) if rng.random() < 0.7 else ""
+                )
+                name = rng.choice(SURNAMES) + given
+            gender = "M" if int(ssn[16]) % 2 else "F"
+            district = rng.choice(DISTRICTS[region_code])
+            address = f"{district}{rng.choice(ROADS)}{rng.randint(1, 399)}号"
+            phone = f"13{rng.randint(0, 999999999):09d}"
+            persons.append(
+                (
+                    person_id,
+                    person_uuids[k],
+                    ssn,
+                    False,
+                    name,
+                    gender,
+                    born.isoformat(),
+                    phone,
+                    address,
+                    None,
+                    created,
+                )
+            )
+            # The first persons fill the big unit; 2% are insured in a second city too.
+            homes = [region_code]
+            if i == 0 or (i % 50 == 7):
+                homes.append(region_codes[(region_codes.index(region_code) + 1) % 3])
+            used: set[str] = set()
+            for h, home in enumerate(homes):
+                if h == 0 and i < plan.big_unit_size:
+                    unit = big
+                else:
+                    candidates = by_region[home]
+                    unit = candidates[i % len(candidates)]
+                home = unit.region.code
+                if home in used:
+                    home = next(c for c in region_codes if c not in used)
+                    unit = by_region[home][i % len(by_region[home])]
+                used.add(home)
+                roll = rng.random()
+                status = (
+                    "normal"
+                    if roll < 0.95
+                    else ("suspended" if roll < 0.98 else "terminated")
+                )
+                if i == 0:
+                    status = "normal"
+                start = (
+                    born.replace(year=max(born.year + 60, 2000))
+                    if born.year < 1966
+                    else datetime.date(2015, 1, 1)
+                )
+                history = plan.certifications_per_person
+                # Most were certified within the last year; a few of them this month.
+                recent = (
+                    rng.randint(5, 330) if status == "normal" else rng.randint(380, 700)
+                )
+                if status == "normal" and rng.random() < 0.08:
+                    recent = rng.randint(0, max(0, (plan.now - month_start).days))
+                last = None
+                for j in range(history):
+                    moment = plan.now - datetime.timedelta(
+                        days=recent + 365 * j + rng.randint(-20, 20) * (j > 0),
+                        seconds=rng.randint(0, 36_000),
+                    )
+                    if moment > plan.now:
+                        moment = plan.now - datetime.timedelta(minutes=5)
+                    last = moment if last is None or moment > last else last
+                    certifications.append(
+                        (
+                            certification_id,
+                            cert_uuids[c_index],
+                            person_id,
+                            region_by_code[home],
+                            entitlement_id,
+                            _ts(moment, vendor),
+                            channels[c_index],
+                            "",
+                            unit.pk if channels[c_index] == "unit" else None,
+                            "{}",
+                            None,
+                            None,
+                        )
+                    )
+                    certification_id += 1
+                    c_index += 1
+                reason = {"suspended": "逾期未认证", "terminated": "死亡"}.get(
+                    status, ""
+                )
+                entitlements.append(
+                    (
+                        entitlement_id,
+                        ent_uuids[e_index],
+                        person_id,
+                        region_by_code[home],
+                        unit.pk,
+                        status,
+                        reason,
+                        None,
+                        f"{rng.randint(1800, 9000)}.{rng.randint(0, 99):02d}",
+                        start.isoformat(),
+                        _ts(last, vendor) if last else None,
+                    )
+                )
+                entitlement_id += 1
+                e_index += 1
+            person_id += 1
+        done += n
+        yield persons, entitlements, certifications
+
+
+PERSON_COLUMNS = (
+    "id",
+    "public_id",
+    "ssn",
+    "legacy_code",
+    "name",
+    "gender",
+    "birth_date",
+    "phone",
+    "address",
+    "death_date",
+    "created_at",
+)
+ENTITLEMENT_COLUMNS = (
+    "id",
+    "public_id",
+    "person_id",
+    "region_id",
+    "unit_id",
+    "status",
+    "status_reason",
+    "status_since",
+    "monthly_amount",
+    "start_date",
+    "last_certified_at",
+)
+CERTIFICATION_COLUMNS = (
+    "id",
+    "public_id",
+    "person_id",
+    "region_id",
+    "entitlement_id",
+    "certified_at",
+    "channel",
+    "operator_name",
+    "unit_id",
+    "evidence",
+    "receipt_code",
+    "operator_id",
+)
+
+
+def write_chunk(writer: _Writer, chunk: tuple[list[Any], list[Any], list[Any]]) -> None:
+    persons, entitlements, certifications = chunk
+    writer.write(Person._meta.db_table, PERSON_COLUMNS, persons)
+    writer.write(Entitlement._meta.db_table, ENTITLEMENT_COLUMNS, entitlements)
+    writer.write(Certification._meta.db_table, CERTIFICATION_COLUMNS, certifications)
+
+
+def reset_sequences() -> None:
+    if connection.vendor != "postgresql":
+        return
+    from django.core.management.color import no_style
+
+    statements = connection.ops.sequence_reset_sql(
+        no_style(), [Person, Entitlement, Certification]
+    )
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)

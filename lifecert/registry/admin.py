@@ -1,0 +1,29 @@
+from django.contrib import admin
+
+from .models import Entitlement, Person, Region, Unit
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    list_display = ["name", "masked_ssn", "birth_date", "death_date"]
+    search_fields = ["=ssn", "name"]
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ["number", "name", "region"]
+    search_fields = ["=number", "name"]
+    list_filter = ["region"]
+
+
+@admin.register(Entitlement)
+class EntitlementAdmin(admin.ModelAdmin):
+    list_display = ["person", "region", "unit", "status", "last_certified_at"]
+    list_filter = ["region", "status"]
+    raw_id_fields = ["person", "unit"]
+    search_fields = ["=person__ssn"]

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Run every test (unit, face engine on real models, browser tests in Debian chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+LIFECERT_WITH_BROWSER=1 bash scripts/setup.sh
+export LIFECERT_VAR_DIR="${LIFECERT_VAR_DIR:-$PWD/var/test}"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/python manage.py makemigrations --check --dry-run >/dev/null \
+  || { echo "Models changed without a migration: run makemigrations --name <what_changed>" >&2; exit 1; }
+exec .venv/bin/python -m pytest -n "${LIFECERT_TEST_WORKERS:-2}" -p no:cacheprovider "$@"
