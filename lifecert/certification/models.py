@@ -18,19 +18,25 @@ class Certification(models.Model):
     """资格认证记录: one successful proof of life of a person in a region."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The composite indexes below lead with person, entitlement and unit, so the
+    # plain foreign-key indexes would only slow down writes to this large table.
     person = models.ForeignKey(
         Person,
         on_delete=models.PROTECT,
         related_name="certifications",
         verbose_name="参保人",
+        db_index=False,
     )
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name="参保地")
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, verbose_name="参保地", db_index=False
+    )
     entitlement = models.ForeignKey(
         Entitlement,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="certifications",
+        db_index=False,
     )
     certified_at = models.DateTimeField("认证时间")
     channel = models.CharField("认证方式", max_length=8, choices=Channel.choices)
@@ -40,9 +46,12 @@ class Certification(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     operator_name = models.CharField("经办人", max_length=100, blank=True)
-    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL)
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.SET_NULL, db_index=False
+    )
     evidence = models.JSONField("凭据", default=dict, blank=True)
     # Printed on the receipt; checked on the public 自助打印单据验证 page.
     receipt_code = models.CharField(max_length=32, null=True, blank=True, unique=True)
