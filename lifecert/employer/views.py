@@ -1,17 +1,291 @@
-from django.http import HttpRequest, HttpResponse
+"""企业版 pages: 养老待遇资格认证登记(本地养老本地领取), 花名册, 查询, 导出 Excel."""
+
+import io
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lifecert.accounts.access import account_bindings, current_binding, unit_required
+from lifecert.accounts.models import UnitBinding
+from lifecert.core.audit import client_ip
+from lifecert.core.pagination import paginate
+from lifecert.exports import reports
+from lifecert.exports.application import write_application_form
+from lifecert.exports.xlsx import Report
+
+from . import access, services
+from .forms import QueryForm, RosterForm, SaveForm, SearchForm
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ViewFunc = Callable[..., HttpResponse]
 
 
-@unit_required
-def index(request: HttpRequest) -> HttpResponse:
-    """社会保险公共服务系统 (单位版) home; the employer portal builds on it."""
-    binding = current_binding(request)
-    if binding is None:
-        return redirect("accounts:unit-home")
+def binding_required(view: ViewFunc) -> ViewFunc:
+    """A unit account with a bound unit number; the view gets the current binding."""
+
+    @unit_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        binding = current_binding(request)
+        if binding is None:
+            return redirect("accounts:unit-home")
+        return view(request, binding, *args, **kwargs)
+
+    return wrapper
+
+
+def _context(request: HttpRequest, binding: UnitBinding, **extra: Any) -> dict:
+    return {
+        "binding": binding,
+        "unit": binding.unit,
+        "bindings": account_bindings(request.user),
+        **extra,
+    }
+
+
+def _list_url(search: access.Search) -> str:
+    query = urlencode(search.as_params())
+    return reverse("employer:certify-list") + (f"?{query}" if query else "")
+
+
+@binding_required
+@require_GET
+def index(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
+    """社会保险公共服务系统 (单位版) home with the menus of the guide."""
+    return render(request, "employer/index.html", _context(request, binding))
+
+
+@binding_required
+@require_GET
+def certify_start(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
+    """养老待遇资格认证登记(本地养老本地领取): 办事指南 and 办结."""
     return render(
         request,
-        "employer/index.html",
-        {"binding": binding, "bindings": account_bindings(request.user)},
+        "employer/certify_start.html",
+        _context(request, binding, committed=services.has_current_commitment(binding)),
     )
+
+
+@binding_required
+@require_GET
+def guide(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
+    """点击查看办事指南: conditions, materials, and the application form."""
+    return render(request, "employer/guide.html", _context(request, binding))
+
+
+@binding_required
+@require_GET
+def guide_form(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
+    """The application form, generated for the current unit."""
+    buffer = io.BytesIO()
+    write_application_form(
+        unit=binding.unit, operator_name=binding.operator_name, target=buffer
+    )
+    buffer.seek(0)
+    return FileResponse(
+        buffer,
+        as_attachment=True,
+        filename=f"企业职工领取养老保险待遇资格认证申请表_{binding.unit.number}.xlsx",
+        content_type=XLSX,
+    )
+
+
+@binding_required
+@require_http_methods(["GET", "POST"])
+def commitment(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
+    """网上办理企业养老保险资格认证业务承诺书 → 我已阅读并同意."""
+    if request.method == "POST":
+        if request.POST.get("agree") != "1":
+            messages.error(request, "请阅读承诺书后点击“我已阅读并同意”。")
+        else:
+            services.accept_commitment(
+                acting_user=request.user, binding=binding, ip=client_ip(request)
+            )
+            return redirect("employer:certify-list")
+    return render(
+        request,
+        "employer/commitment.html",
+        _context(
+            request,
+            binding,
+            committed=services.has_current_commitment(binding),
+            version=settings.COMMITMENT_LETTER_VERSION,
+        ),
+    )
+
+
+@binding_required
+@require_GET
+def certify_list(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
+    """养老金资格认证数据: normal pensioners not certified this month, 10 a page."""
+    if not services.has_current_commitment(binding):
+        return redirect("employer:commitment")
+    form = SearchForm(request.GET or None)
+    search = form.search()
+    pending = access.PendingList(binding.unit, search)
+    pager = paginate(request, pending, count=len(pending))
+    return render(
+        request,
+        "employer/certify_list.html",
+        _context(request, binding, form=form, search=search, pager=pager),
+    )
+
+
+@binding_required
+@require_POST
+def certify_save(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
+    """保存: certify the ticked rows or all that match; always back to the list."""
+    form = SaveForm(request.POST)
+    if not form.is_valid():
+        for error in form.non_field_errors() or ["提交的内容有误，未保存任何记录。"]:
+            messages.error(request, error)
+        return redirect(_list_url(SearchForm(request.POST).search()))
+    search = form.search()
+    try:
+        result = services.certify_pensioners(
+            acting_user=request.user,
+            binding=binding,
+            entitlement_ids=[] if form.select_all else form.selected_ids,
+            search=search if form.select_all else None,
+            ip=client_ip(request),
+        )
+    except services.EmployerError as exc:
+        messages.error(request, exc.message)
+        if not services.has_current_commitment(binding):
+            return redirect("employer:commitment")
+    else:
+        level = messages.SUCCESS if result.saved else messages.WARNING
+        messages.add_message(request, level, result.message())
+    return redirect(_list_url(search))
+
+
+def _xlsx_response(
+    request: HttpRequest,
+    binding: UnitBinding,
+    report: Report,
+    kind: str,
+    criteria: dict[str, Any],
+) -> FileResponse:
+    handle, _ = services.export_report(
+        acting_user=request.user,
+        binding=binding,
+        report=report,
+        kind=kind,
+        ip=client_ip(request),
+        criteria=criteria,
+    )
+    return FileResponse(
+        handle, as_attachment=True, filename=report.filename, content_type=XLSX
+    )
+
+
+@binding_required
+@require_GET
+def certify_export(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
+    """导出 Excel of the current list (with the search applied)."""
+    search = SearchForm(request.GET or None).search()
+    pending = access.pending_entitlements(binding.unit, search).order_by(
+        "last_certified_at", "id"
+    )
+    report = reports.pending_list_report(pending, unit_number=binding.unit.number)
+    return _xlsx_response(request, binding, report, "unit_list", search.as_params())
+
+
+@binding_required
+@require_GET
+def roster(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
+    """退休人员花名册: all of the unit's pensioners, filterable."""
+    form = RosterForm(request.GET or None)
+    which = form.cleaned_data["status"] if form.is_valid() else ""
+    entitlements = (
+        access.roster_entitlements(binding.unit, which)
+        .select_related("person")
+        .annotate(channel=reports.last_channel())
+        .order_by("id")
+    )
+    pager = paginate(request, entitlements)
+    for entitlement in pager.page.object_list:
+        entitlement.next_due = reports.next_due(
+            entitlement.status, entitlement.last_certified_at, entitlement.start_date
+        )
+        entitlement.channel_label = reports.CHANNEL_LABELS.get(entitlement.channel, "")
+    return render(
+        request,
+        "employer/roster.html",
+        _context(request, binding, form=form, which=which, pager=pager),
+    )
+
+
+@binding_required
+@require_GET
+def roster_export(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
+    form = RosterForm(request.GET or None)
+    which = form.cleaned_data["status"] if form.is_valid() else ""
+    entitlements = access.roster_entitlements(binding.unit, which).order_by("id")
+    report = reports.roster_report(entitlements, unit_number=binding.unit.number)
+    return _xlsx_response(request, binding, report, "unit_roster", {"status": which})
+
+
+@binding_required
+@require_GET
+def query(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
+    """养老退休认证信息查询 by ID number, among the unit's own pensioners only."""
+    form = QueryForm(request.GET or None)
+    entitlement = None
+    pager = None
+    if form.is_valid():
+        entitlement = (
+            access.unit_entitlements(binding.unit)
+            .filter(person__ssn=form.cleaned_data["ssn"])
+            .select_related("person")
+            .first()
+        )
+        if entitlement is None:
+            form.add_error("ssn", "本单位没有该身份证号的退休人员，请核对后重新输入。")
+        else:
+            pager = paginate(
+                request,
+                access.query_certifications(binding.unit, entitlement.person.ssn),
+            )
+    return render(
+        request,
+        "employer/query.html",
+        _context(request, binding, form=form, entitlement=entitlement, pager=pager),
+    )
+
+
+@binding_required
+@require_GET
+def query_person(
+    request: HttpRequest, binding: UnitBinding, public_id: str
+) -> HttpResponse:
+    """The same query reached from the roster, by the pensioner's public id."""
+    entitlement = access.access_entitlement(binding.unit, public_id)
+    pager = paginate(
+        request, access.query_certifications(binding.unit, entitlement.person.ssn)
+    )
+    return render(
+        request,
+        "employer/query.html",
+        _context(
+            request, binding, form=QueryForm(), entitlement=entitlement, pager=pager
+        ),
+    )
+
+
+@binding_required
+@require_GET
+def history_export(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
+    """导出 Excel: the certification history of all the unit's pensioners."""
+    report = reports.history_report(
+        access.unit_certifications(binding.unit), unit_number=binding.unit.number
+    )
+    return _xlsx_response(request, binding, report, "unit_history", {})

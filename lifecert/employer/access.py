@@ -1,0 +1,216 @@
+"""Unit-scoped reads: the only way employer views fetch pensioners.
+
+Everything starts from the unit of the current binding (多绑切换), so switching
+the unit number changes every list, query and export at once, and a crafted id
+of another unit's pensioner simply is not found.
+"""
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from lifecert.accounts.access import parse_uuid
+from lifecert.certification.models import Certification
+from lifecert.certification.services import add_months, month_start
+from lifecert.registry.ids import compact
+from lifecert.registry.models import Entitlement, Person, Unit
+
+# The partial index ``entitlement_unit_normal`` (unit, last_certified_at) WHERE
+# status = 'normal' is only usable when the query repeats that condition
+# literally; a bound parameter makes SQLite read every table row to check it.
+NORMAL = RawSQL(
+    '"registry_entitlement"."status" = \'normal\'', (), output_field=BooleanField()
+)
+assert Entitlement.Status.NORMAL == "normal"  # noqa: S101 the literal above
+
+
+@dataclass(frozen=True)
+class Search:
+    """信息查询: a name prefix and/or a full ID number."""
+
+    name: str = ""
+    ssn: str = ""
+
+    @classmethod
+    def from_data(cls, data: Any) -> "Search":
+        name = (data.get("name") or "").strip()[:60]
+        ssn = compact(str(data.get("ssn") or "")).upper()[:18]
+        return cls(name=name, ssn=ssn)
+
+    def apply(self, entitlements: QuerySet[Entitlement]) -> QuerySet[Entitlement]:
+        if self.ssn:
+            entitlements = entitlements.filter(person__ssn=self.ssn)
+        if self.name:
+            entitlements = entitlements.filter(person__name__startswith=self.name)
+        return entitlements
+
+    def as_params(self) -> dict[str, str]:
+        return {key: value for key, value in vars(self).items() if value}
+
+
+def unit_entitlements(unit: Unit) -> QuerySet[Entitlement]:
+    """Every pensioner of the unit, whatever the status (花名册)."""
+    return Entitlement.objects.filter(unit=unit)
+
+
+def access_entitlement(unit: Unit, public_id: Any) -> Entitlement:
+    """One of the unit's own pensioners by public id; 404 for anyone else's."""
+    return get_object_or_404(
+        unit_entitlements(unit).select_related("person"),
+        public_id=parse_uuid(public_id),
+    )
+
+
+def pending_entitlements(
+    unit: Unit, search: Search = Search(), *, now: datetime.datetime | None = None
+) -> QuerySet[Entitlement]:
+    """本地养老本地领取 list: normal, and no certification this calendar month."""
+    start = month_start(now)
+    return search.apply(
+        Entitlement.objects.filter(NORMAL, unit=unit).filter(
+            Q(last_certified_at__isnull=True) | Q(last_certified_at__lt=start)
+        )
+    )
+
+
+class PendingList:
+    """The pending list as a sliceable sequence for the paginator.
+
+    It is read in two index ranges of ``entitlement_unit_normal``: never
+    certified first, then by oldest certification. Each range is an ordered
+    index scan and each count an index-only count, so a page costs the same
+    for 50 or 50,000 pensioners on SQLite and PostgreSQL alike (an ``OR`` of
+    the two ranges would make both planners read every row of the unit).
+    """
+
+    def __init__(
+        self, unit: Unit, search: Search = Search(), *, now: Any = None
+    ) -> None:
+        self._rows: list[Entitlement] | None = None
+        if search.ssn:
+            # One person: start from the unique ssn index. Combined with the unit
+            # range, both planners would rather walk the unit's index instead.
+            self._rows = self._by_ssn(unit, search, month_start(now))
+        base = search.apply(Entitlement.objects.filter(NORMAL, unit=unit))
+        self.never = base.filter(last_certified_at__isnull=True).order_by("id")
+        self.before = base.filter(last_certified_at__lt=month_start(now)).order_by(
+            "last_certified_at", "id"
+        )
+        self._counts: tuple[int, int] | None = None
+
+    @staticmethod
+    def _by_ssn(unit: Unit, search: Search, start: Any) -> list[Entitlement]:
+        person_ids = list(
+            Person.objects.filter(ssn=search.ssn).values_list("id", flat=True)
+        )
+        rows = Entitlement.objects.filter(person_id__in=person_ids).select_related(
+            "person"
+        )
+        return [
+            e
+            for e in rows
+            if e.unit_id == unit.pk
+            and e.status == Entitlement.Status.NORMAL
+            and (e.last_certified_at is None or e.last_certified_at < start)
+            and e.person.name.startswith(search.name)
+        ]
+
+    def counts(self) -> tuple[int, int]:
+        if self._rows is not None:
+            return (len(self._rows), 0)
+        if self._counts is None:
+            self._counts = (self.never.count(), self.before.count())
+        return self._counts
+
+    def __len__(self) -> int:
+        return sum(self.counts())
+
+    def __getitem__(self, window: slice) -> list[Entitlement]:
+        start, stop = window.start or 0, window.stop
+        if self._rows is not None:
+            return self._rows[start:stop]
+        never_count, _ = self.counts()
+        ids: list[int] = []
+        if start < never_count:
+            ids += self.never.values_list("id", flat=True)[start:stop]
+        if stop > never_count and len(ids) < stop - start:
+            begin = max(0, start - never_count)
+            ids += self.before.values_list("id", flat=True)[begin : stop - never_count]
+        if not ids:
+            return []
+        rows = Entitlement.objects.select_related("person").in_bulk(ids)
+        return [rows[pk] for pk in ids]
+
+
+class RosterFilter:
+    DUE_SOON = "due"
+    OVERDUE = "overdue"
+    SUSPENDED = "suspended"
+    CHOICES = [
+        ("", "全部"),
+        (DUE_SOON, "30 天内到期"),
+        (OVERDUE, "已逾期"),
+        (SUSPENDED, "已暂停"),
+    ]
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def roster_entitlements(
+    unit: Unit, which: str = "", *, today: datetime.date | None = None
+) -> QuerySet[Entitlement]:
+    """花名册 with the filters 30 天内到期 / 已逾期 / 已暂停.
+
+    Due date = last certification (or pension start) + the cycle; the filters
+    turn that into ranges on ``last_certified_at`` and ``start_date``.
+    """
+    today = today or timezone.localdate()
+    cycle = settings.CERT_CYCLE_MONTHS
+    roster = unit_entitlements(unit)
+    if which == RosterFilter.SUSPENDED:
+        return roster.filter(status=Entitlement.Status.SUSPENDED)
+    # due < today  <=>  base < today - cycle
+    overdue_base = add_months(today, -cycle)
+    if which == RosterFilter.OVERDUE:
+        return roster.exclude(status=Entitlement.Status.TERMINATED).filter(
+            Q(last_certified_at__lt=_day_start(overdue_base))
+            | Q(last_certified_at__isnull=True, start_date__lt=overdue_base)
+        )
+    if which == RosterFilter.DUE_SOON:
+        soon_base = add_months(today + datetime.timedelta(days=30), -cycle)
+        return roster.filter(status=Entitlement.Status.NORMAL).filter(
+            Q(
+                last_certified_at__gte=_day_start(overdue_base),
+                last_certified_at__lt=_day_start(soon_base + datetime.timedelta(1)),
+            )
+            | Q(
+                last_certified_at__isnull=True,
+                start_date__gte=overdue_base,
+                start_date__lte=soon_base,
+            )
+        )
+    return roster
+
+
+def unit_certifications(unit: Unit) -> QuerySet[Certification]:
+    """Every certification of the unit's pensioners, by person then time."""
+    return Certification.objects.filter(entitlement__unit=unit).order_by(
+        "entitlement_id", "-certified_at"
+    )
+
+
+def query_certifications(unit: Unit, ssn: str) -> QuerySet[Certification]:
+    """养老退休认证信息查询: one ID number, only among the unit's own pensioners."""
+    return (
+        Certification.objects.filter(entitlement__unit=unit, person__ssn=ssn)
+        .select_related("person")
+        .order_by("-certified_at")
+    )

@@ -1,0 +1,257 @@
+import datetime
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from lifecert.certification.models import Certification, Channel
+from lifecert.core import testing
+from lifecert.core.models import AuditEvent
+from lifecert.employer import services
+from lifecert.registry.models import Entitlement
+
+from .conftest import accept
+
+LIST = reverse("employer:certify-list")
+SAVE = reverse("employer:certify-save")
+
+
+def certified(entitlement):
+    return Certification.objects.filter(
+        entitlement=entitlement, channel=Channel.UNIT
+    ).count()
+
+
+# ------------------------------------------------------------------ the list
+
+
+def test_list_shows_normal_pensioners_not_certified_this_month(bob, office):
+    response = bob.get(LIST)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "显示第 1 到第 10 条记录，总共 25 条记录" in text
+    assert "每页显示 10 条记录" in text
+    for header in (
+        "姓名",
+        "证件号码",
+        "联系电话",
+        "居住地址",
+        "上次认证时间",
+        "审核结果",
+    ):
+        assert f"<th>{header}</th>" in text
+    shown = {str(e.public_id) for e in response.context["pager"].page.object_list}
+    assert str(office.certified_this_month.public_id) not in text
+    assert str(office.suspended.public_id) not in text
+    assert str(office.terminated.public_id) not in text
+    assert len(shown) == 10
+
+
+def test_list_masks_id_numbers(bob, office):
+    text = bob.get(LIST).content.decode()
+    assert "43060319920301203X" not in text
+    assert "4306**********203X" in text
+
+
+def test_list_pages_cover_everyone_once_never_certified_first(bob, office):
+    seen = []
+    for page in (1, 2, 3):
+        pager = bob.get(LIST, {"page": page}).context["pager"]
+        seen += list(pager.page.object_list)
+    assert {e.pk for e in seen} == {e.pk for e in office.pending}
+    assert len(seen) == 25
+    nulls = [e.last_certified_at is None for e in seen]
+    assert nulls == sorted(nulls, reverse=True)
+    assert "显示第 21 到第 25 条记录，总共 25 条记录" in bob.get(
+        LIST, {"page": 3}
+    ).content.decode("utf-8")
+
+
+def test_search_by_name_prefix_and_by_id_number(bob, office):
+    pager = bob.get(LIST, {"name": "张0"}).context["pager"]
+    assert pager.total == 10
+    response = bob.get(LIST, {"ssn": "43060319920301203x"})
+    assert [e.pk for e in response.context["pager"].page.object_list] == [
+        office.personas.entitlement.pk
+    ]
+
+
+def test_search_does_not_reach_other_units(bob, office):
+    pager = bob.get(LIST, {"ssn": office.foreign.person.ssn}).context["pager"]
+    assert pager.total == 0
+
+
+def test_list_without_commitment_goes_to_the_letter(client, office):
+    client.force_login(office.personas.unit_user)
+    response = client.get(LIST)
+    assert response.status_code == 302
+    assert response.url == reverse("employer:commitment")
+
+
+def test_list_query_count_is_bounded(bob, office, django_assert_max_num_queries):
+    with django_assert_max_num_queries(12):
+        assert bob.get(LIST, {"page": 2}).status_code == 200
+
+
+# ------------------------------------------------------------------ saving
+
+
+def test_save_certifies_the_ticked_rows(bob, office):
+    chosen = office.pending[:3]
+    response = bob.post(
+        SAVE, {"selected": [str(e.public_id) for e in chosen]}, follow=True
+    )
+    assert "认证成功，共 3 人。" in response.content.decode()
+    for entitlement in chosen:
+        assert certified(entitlement) == 1
+        entitlement.refresh_from_db()
+        assert entitlement.last_certified_at is not None
+    cert = Certification.objects.filter(channel=Channel.UNIT).first()
+    assert cert.unit == office.personas.unit
+    assert cert.operator == office.personas.unit_user
+    assert cert.operator_name == "王经办"
+    assert cert.person_id == chosen[0].person_id or cert.person_id in {
+        e.person_id for e in chosen
+    }
+    assert AuditEvent.objects.filter(action="certification.unit").count() == 3
+    assert response.context["pager"].total == 22
+
+
+def test_double_submit_creates_no_duplicate(bob, office):
+    data = {"selected": [str(office.pending[0].public_id)]}
+    bob.post(SAVE, data)
+    response = bob.post(SAVE, data, follow=True)
+    assert certified(office.pending[0]) == 1
+    assert "本月已完成认证" in response.content.decode()
+
+
+def test_someone_certified_meanwhile_by_another_channel_is_skipped(bob, office):
+    first, second = office.pending[:2]
+    testing.make_certification(first, certified_at=timezone.now())
+    response = bob.post(
+        SAVE,
+        {"selected": [str(first.public_id), str(second.public_id)]},
+        follow=True,
+    )
+    text = response.content.decode()
+    assert "认证成功，共 1 人。" in text
+    assert "1 人本月已完成认证" in text
+    assert certified(first) == 0
+    assert certified(second) == 1
+
+
+def test_select_all_that_match_certifies_beyond_the_page(bob, office):
+    response = bob.post(SAVE, {"scope": "all", "name": "张"}, follow=True)
+    assert "认证成功，共 24 人。" in response.content.decode()
+    assert Certification.objects.filter(channel=Channel.UNIT).count() == 24
+    assert certified(office.personas.entitlement) == 0
+    assert certified(office.foreign) == 0
+
+
+def test_select_all_without_search_certifies_the_whole_list(bob, office):
+    bob.post(SAVE, {"scope": "all"})
+    assert Certification.objects.filter(channel=Channel.UNIT).count() == 25
+    assert bob.get(LIST).context["pager"].total == 0
+
+
+@pytest.mark.parametrize("who", ["foreign", "unknown"])
+def test_crafted_ids_refuse_the_whole_save(bob, office, who):
+    crafted = (
+        office.foreign.public_id
+        if who == "foreign"
+        else "6f1c1a52-4d4b-4a4e-9f5e-000000000000"
+    )
+    response = bob.post(
+        SAVE,
+        {"selected": [str(office.pending[0].public_id), str(crafted)]},
+        follow=True,
+    )
+    assert "未保存任何记录" in response.content.decode()
+    assert Certification.objects.filter(channel=Channel.UNIT).count() == 0
+    assert not AuditEvent.objects.filter(action="certification.unit").exists()
+
+
+@pytest.mark.parametrize("state", ["suspended", "terminated"])
+def test_suspended_or_terminated_ids_are_refused(bob, office, state):
+    entitlement = getattr(office, state)
+    response = bob.post(SAVE, {"selected": [str(entitlement.public_id)]}, follow=True)
+    text = response.content.decode()
+    assert "待遇领取状态不是正常" in text
+    assert "认证成功" not in text
+    assert Certification.objects.filter(entitlement=entitlement).count() == 0
+    entitlement.refresh_from_db()
+    assert entitlement.last_certified_at is None
+
+
+def test_malformed_uuid_is_refused(bob, office):
+    response = bob.post(
+        SAVE, {"selected": [str(office.pending[0].public_id), "1 OR 1=1"]}, follow=True
+    )
+    assert "所选人员编号无效" in response.content.decode()
+    assert Certification.objects.filter(channel=Channel.UNIT).count() == 0
+
+
+def test_nothing_ticked_says_so(bob, office):
+    response = bob.post(SAVE, {}, follow=True)
+    assert "请先勾选需要做资格认证的员工。" in response.content.decode()
+
+
+def test_save_without_commitment_is_refused(client, office):
+    client.force_login(office.personas.unit_user)
+    response = client.post(SAVE, {"selected": [str(office.pending[0].public_id)]})
+    assert response.url == reverse("employer:commitment")
+    assert Certification.objects.filter(channel=Channel.UNIT).count() == 0
+
+
+def test_outsider_cannot_certify_our_pensioners(client, office):
+    dave = office.personas.outsider_unit_user
+    accept(dave, office.personas.other_unit)
+    client.force_login(dave)
+    client.post(SAVE, {"selected": [str(office.pending[0].public_id)]})
+    assert Certification.objects.filter(channel=Channel.UNIT).count() == 0
+
+
+def test_save_without_csrf_token_is_refused(office):
+    client = Client(enforce_csrf_checks=True)
+    accept(office.personas.unit_user, office.personas.unit)
+    client.force_login(office.personas.unit_user)
+    response = client.post(SAVE, {"selected": [str(office.pending[0].public_id)]})
+    assert response.status_code == 403
+    assert Certification.objects.filter(channel=Channel.UNIT).count() == 0
+
+
+def test_save_query_count_does_not_grow_with_rows(
+    bob, office, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(20):
+        bob.post(SAVE, {"scope": "all"})
+    assert Certification.objects.filter(channel=Channel.UNIT).count() == 25
+
+
+# ------------------------------------------------------------------ service
+
+
+def test_service_writes_set_based_rows_and_audit(office):
+    personas = office.personas
+    accept(personas.unit_user, personas.unit)
+    binding = personas.unit_user.bindings.get()
+    at = timezone.now() - datetime.timedelta(minutes=1)
+    result = services.certify_pensioners(
+        acting_user=personas.unit_user,
+        binding=binding,
+        entitlement_ids=[e.public_id for e in office.pending[:2]],
+        ip="10.0.0.9",
+        now=at,
+    )
+    assert result.saved == 2
+    certs = Certification.objects.filter(channel=Channel.UNIT)
+    assert {c.certified_at for c in certs} == {at}
+    assert all(c.public_id and c.receipt_code is None for c in certs)
+    assert certs[0].evidence["unit"] == personas.unit.number
+    events = AuditEvent.objects.filter(action="certification.unit")
+    assert {e.target_id for e in events} == {
+        str(e.public_id) for e in office.pending[:2]
+    }
+    assert {e.ip for e in events} == {"10.0.0.9"}
+    assert Entitlement.objects.filter(last_certified_at=at).count() == 2

@@ -1,0 +1,157 @@
+"""Report definitions: pure functions from a queryset to a ``Report``.
+
+Each reads only the columns it prints (``values_list``) through
+``iterator(chunk_size=...)`` so a 50,000-row export holds one chunk at a time.
+"""
+
+import datetime
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from lifecert.certification.models import Certification, Channel
+from lifecert.certification.services import add_months
+from lifecert.registry.models import Entitlement
+
+from .xlsx import DATE, DATETIME, Column, Report
+
+CHUNK = 2000
+STATUS_LABELS = dict(Entitlement.Status.choices)
+CHANNEL_LABELS = dict(Channel.choices)
+
+
+def _stamp(now: datetime.datetime | None) -> str:
+    return timezone.localtime(now or timezone.now()).strftime("%Y%m%d%H%M%S")
+
+
+def pending_list_report(
+    entitlements: QuerySet[Entitlement], *, unit_number: str, now: Any = None
+) -> Report:
+    """养老金资格认证数据: the bulk-certification list, columns as on the page."""
+    rows = entitlements.values_list(
+        "person__name",
+        "person__ssn",
+        "person__phone",
+        "person__address",
+        "last_certified_at",
+    )
+
+    def generate() -> Iterator[tuple[Any, ...]]:
+        for name, ssn, phone, address, last in rows.iterator(chunk_size=CHUNK):
+            yield (name, ssn, phone, address or "-", last, "通过" if last else "未认证")
+
+    return Report(
+        title="养老金资格认证数据",
+        filename=f"养老金资格认证数据_{unit_number}_{_stamp(now)}.xlsx",
+        columns=[
+            Column("姓名", width=12),
+            Column("证件号码", width=22),
+            Column("联系电话", width=16),
+            Column("居住地址", width=36),
+            Column("上次认证时间", DATETIME, width=20),
+            Column("审核结果", width=10),
+        ],
+        rows=generate(),
+    )
+
+
+def last_channel() -> Subquery:
+    """The channel of an entitlement's latest certification (uses cert_ent_time)."""
+    latest = Certification.objects.filter(entitlement=OuterRef("pk")).order_by(
+        "-certified_at"
+    )
+    return Subquery(latest.values("channel")[:1])
+
+
+def next_due(
+    status: str,
+    last: datetime.datetime | None,
+    start: datetime.date,
+    zone: Any = None,
+) -> datetime.date | None:
+    if status == Entitlement.Status.TERMINATED:
+        return None
+    base = (
+        last.astimezone(zone or timezone.get_current_timezone()).date()
+        if last
+        else start
+    )
+    return add_months(base, settings.CERT_CYCLE_MONTHS)
+
+
+def roster_report(
+    entitlements: QuerySet[Entitlement], *, unit_number: str, now: Any = None
+) -> Report:
+    """退休人员花名册: every pensioner of the unit with status and next due date."""
+    rows = entitlements.annotate(channel=last_channel()).values_list(
+        "person__name",
+        "person__ssn",
+        "person__phone",
+        "status",
+        "last_certified_at",
+        "channel",
+        "start_date",
+    )
+
+    def generate() -> Iterator[tuple[Any, ...]]:
+        zone = timezone.get_current_timezone()
+        for name, ssn, phone, status, last, channel, start in rows.iterator(
+            chunk_size=CHUNK
+        ):
+            yield (
+                name,
+                ssn,
+                phone,
+                STATUS_LABELS.get(status, status),
+                last,
+                CHANNEL_LABELS.get(channel, "") if channel else "",
+                next_due(status, last, start, zone),
+            )
+
+    return Report(
+        title="退休人员花名册",
+        filename=f"退休人员花名册_{unit_number}_{_stamp(now)}.xlsx",
+        columns=[
+            Column("姓名", width=12),
+            Column("证件号码", width=22),
+            Column("联系电话", width=16),
+            Column("待遇状态", width=10),
+            Column("上次认证时间", DATETIME, width=20),
+            Column("认证方式", width=12),
+            Column("下次认证截止日期", DATE, width=18),
+        ],
+        rows=generate(),
+    )
+
+
+def history_report(
+    certifications: QuerySet[Certification], *, unit_number: str, now: Any = None
+) -> Report:
+    """养老退休认证信息: every certification of the unit's pensioners."""
+    rows = certifications.values_list(
+        "person__name",
+        "person__ssn",
+        "certified_at",
+        "channel",
+        "operator_name",
+    )
+
+    def generate() -> Iterator[tuple[Any, ...]]:
+        for name, ssn, at, channel, operator in rows.iterator(chunk_size=CHUNK):
+            yield (name, ssn, at, CHANNEL_LABELS.get(channel, channel), operator)
+
+    return Report(
+        title="养老退休认证信息",
+        filename=f"养老退休认证信息_{unit_number}_{_stamp(now)}.xlsx",
+        columns=[
+            Column("姓名", width=12),
+            Column("身份证", width=22),
+            Column("认证时间", DATETIME, width=20),
+            Column("认证方式", width=12),
+            Column("经办人", width=12),
+        ],
+        rows=generate(),
+    )

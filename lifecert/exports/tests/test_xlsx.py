@@ -1,0 +1,108 @@
+import datetime
+import io
+
+from openpyxl import load_workbook
+
+from lifecert.exports.xlsx import (
+    DATE,
+    DATETIME,
+    NUMBER,
+    Column,
+    Report,
+    write_report,
+    write_report_to_tempfile,
+)
+
+COLUMNS = [
+    Column("姓名"),
+    Column("证件号码"),
+    Column("认证时间", DATETIME),
+    Column("开始日期", DATE),
+    Column("金额", NUMBER),
+]
+
+
+def reopen(report):
+    buffer = io.BytesIO()
+    count = write_report(report, buffer)
+    buffer.seek(0)
+    return count, load_workbook(buffer).active
+
+
+def test_header_rows_types_and_frozen_header(settings):
+    at = datetime.datetime(2020, 2, 4, 0, 52, 43, tzinfo=datetime.UTC)
+    rows = [("杨书维", "43060319920301203X", at, datetime.date(2015, 1, 1), 3200)]
+    count, sheet = reopen(Report("认证", "a.xlsx", COLUMNS, rows))
+    assert count == 1
+    assert [c.value for c in sheet[1]] == [
+        "姓名",
+        "证件号码",
+        "认证时间",
+        "开始日期",
+        "金额",
+    ]
+    assert sheet.max_row == 2
+    name, ssn, when, day, amount = sheet[2]
+    assert (name.value, ssn.value) == ("杨书维", "43060319920301203X")
+    assert ssn.data_type == "s"
+    assert ssn.number_format == "@"
+    # local time (Asia/Shanghai), stored as a real date-time cell
+    assert when.value == datetime.datetime(2020, 2, 4, 8, 52, 43)  # noqa: DTZ001 Excel has no zones
+    assert when.is_date
+    assert day.value == datetime.datetime(2015, 1, 1)  # noqa: DTZ001
+    assert day.is_date
+    assert amount.value == 3200
+    assert sheet.freeze_panes == "A2"
+
+
+def test_ids_that_look_like_numbers_stay_text():
+    _, sheet = reopen(Report("t", "t.xlsx", COLUMNS[:2], [("a", "440106195505150011")]))
+    assert sheet["B2"].value == "440106195505150011"
+    assert sheet["B2"].data_type == "s"
+
+
+def test_formula_triggers_are_written_as_text():
+    evil = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "=cmd|' /C calc'!A0"]
+    rows = [(value, value) for value in evil]
+    count, sheet = reopen(Report("t", "t.xlsx", COLUMNS[:2], rows))
+    assert count == len(evil)
+    for index, value in enumerate(evil, start=2):
+        for cell in sheet[index]:
+            assert cell.value == value
+            assert cell.data_type == "s"
+            assert cell.quotePrefix
+
+
+def test_no_formula_element_in_the_file():
+    import zipfile
+
+    buffer = io.BytesIO()
+    write_report(Report("t", "t.xlsx", COLUMNS[:1], [("=1+1",)]), buffer)
+    with zipfile.ZipFile(buffer) as archive:
+        sheet_xml = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet_xml
+    assert "<f " not in sheet_xml
+
+
+def test_empty_values_and_tempfile():
+    handle, count = write_report_to_tempfile(
+        Report("t", "t.xlsx", COLUMNS, [("x", None, None, None, None)])
+    )
+    with handle:
+        sheet = load_workbook(handle).active
+    assert count == 1
+    assert sheet.max_row == 2
+    assert [c.value for c in sheet[2]] == ["x", None, None, None, None]
+
+
+def test_rows_are_consumed_lazily():
+    consumed = []
+
+    def rows():
+        for index in range(3000):
+            consumed.append(index)
+            yield (f"n{index}", str(index))
+
+    count, sheet = reopen(Report("t", "t.xlsx", COLUMNS[:2], rows()))
+    assert count == 3000
+    assert sheet.max_row == 3001
