@@ -16,4 +16,7 @@ urlpatterns = [
     path("units/", views.unit_list, name="unit-list"),
     path("units/<uuid:public_id>/code/", views.unit_code, name="unit-code"),
     path("cycle/suspend/", views.run_suspensions, name="run-suspensions"),
+    path("evidence/<slug:kind>/", views.evidence_import, name="evidence-import"),
+    path("reviews/", views.review_queue, name="review-queue"),
+    path("reviews/<uuid:public_id>/close/", views.review_close, name="review-close"),
 ]

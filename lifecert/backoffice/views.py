@@ -4,8 +4,8 @@ import datetime
 
 from django.contrib import messages
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -13,8 +13,10 @@ from lifecert.accounts.access import parse_uuid, staff_required
 from lifecert.accounts.models import AuthorizationCode
 from lifecert.accounts.services import issue_authorization_code
 from lifecert.certification import enrolment
+from lifecert.certification import imports as evidence_imports
 from lifecert.certification.models import Certification, ReviewRequest
 from lifecert.certification.services import record_certification, suspend_overdue
+from lifecert.core import audit
 from lifecert.core.audit import client_ip
 from lifecert.core.pagination import paginate
 from lifecert.registry import imports
@@ -271,3 +273,104 @@ def run_suspensions(request: HttpRequest) -> HttpResponse:
     )
     messages.success(request, f"已暂停 {count} 条逾期未认证的养老待遇。")
     return redirect("backoffice:index")
+
+
+_EVIDENCE = {
+    "deaths": (
+        "导入死亡名单",
+        evidence_imports.DEATH_COLUMNS,
+        evidence_imports.import_deaths,
+    ),
+    "comparison": (
+        "导入数据比对结果",
+        evidence_imports.COMPARISON_COLUMNS,
+        evidence_imports.import_comparison,
+    ),
+}
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def evidence_import(request: HttpRequest, kind: str) -> HttpResponse:
+    """Death records (terminate, overpay) and data comparison (silent certification)."""
+    if kind not in _EVIDENCE:
+        raise Http404
+    title, columns, run = _EVIDENCE[kind]
+    form = forms.ImportForm(request.POST or None, request.FILES or None)
+    errors: list[tuple[int, str]] = []
+    result = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = run(
+                form.cleaned_data["file"].read(),
+                acting_user=request.user,
+                regions=list(staff_regions(request.user)),
+                ip=client_ip(request),
+            )
+        except imports.ImportRejected as exc:
+            errors = exc.errors
+        else:
+            messages.success(
+                request,
+                f"导入成功：共 {result.rows} 行，处理 {result.changed} 条养老待遇，"
+                f"跳过 {result.skipped} 条（已终止或已有更新的认证）。",
+            )
+    return render(
+        request,
+        "backoffice/evidence_import.html",
+        {
+            "form": form,
+            "errors": errors,
+            "result": result,
+            "columns": columns,
+            "title": title,
+        },
+        status=400 if errors else 200,
+    )
+
+
+@staff_required
+@require_GET
+def review_queue(request: HttpRequest) -> HttpResponse:
+    """人工审核: cases the camera could not decide, oldest first."""
+    requests = (
+        ReviewRequest.objects.filter(
+            region__in=staff_regions(request.user), status=ReviewRequest.Status.OPEN
+        )
+        .select_related("person", "region")
+        .order_by("created_at")
+    )
+    return render(
+        request, "backoffice/review_queue.html", {"pager": paginate(request, requests)}
+    )
+
+
+@staff_required
+@require_POST
+def review_close(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Close a review once the person was certified or refused at the counter."""
+    review = get_object_or_404(
+        ReviewRequest.objects.filter(region__in=staff_regions(request.user)),
+        public_id=parse_uuid(public_id),
+    )
+    outcome = request.POST.get("outcome")
+    if outcome not in (ReviewRequest.Status.APPROVED, ReviewRequest.Status.REJECTED):
+        messages.error(request, "请选择处理结果。")
+        return redirect("backoffice:review-queue")
+    if review.status != ReviewRequest.Status.OPEN:
+        messages.info(request, "该审核已处理。")
+        return redirect("backoffice:review-queue")
+    review.status = outcome
+    review.resolved_by = request.user
+    review.resolved_at = timezone.now()
+    review.save(update_fields=["status", "resolved_by", "resolved_at"])
+    audit.record(
+        "review.close",
+        acting_user=request.user,
+        target=review,
+        ip=client_ip(request),
+        before={"status": "open"},
+        after={"status": outcome},
+    )
+    messages.success(request, "审核已处理。")
+    return redirect("backoffice:review-queue")
