@@ -1,0 +1,44 @@
+"""LifeCert face engine: enrolment, frame analysis, action liveness and matching.
+
+A plain Python package (no Django). See ``faceverify/README.md`` for the contract.
+"""
+
+from .challenge import ACTION_LABELS, ACTIONS, Challenge
+from .engine import (
+    Engine,
+    EngineConfig,
+    Enrolment,
+    FrameAnalysis,
+    descriptor_distance,
+    load_engine,
+)
+from .errors import EnrolError, FaceError, FrameError
+from .verifier import (
+    COACHING,
+    VERDICT_CODES,
+    VERDICT_MESSAGES,
+    Progress,
+    Verdict,
+    Verifier,
+)
+
+__all__ = [
+    "ACTIONS",
+    "ACTION_LABELS",
+    "COACHING",
+    "VERDICT_CODES",
+    "VERDICT_MESSAGES",
+    "Challenge",
+    "Engine",
+    "EngineConfig",
+    "EnrolError",
+    "Enrolment",
+    "FaceError",
+    "FrameAnalysis",
+    "FrameError",
+    "Progress",
+    "Verdict",
+    "Verifier",
+    "descriptor_distance",
+    "load_engine",
+]

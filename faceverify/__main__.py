@@ -1,0 +1,5 @@
+"""``python -m faceverify``."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,82 @@
+"""Liveness challenges: a random order of 2-3 actions with time limits."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+ACTIONS: tuple[str, ...] = ("blink", "open_mouth", "turn_left", "turn_right", "nod")
+
+# turn_left / turn_right are from the user's point of view: "turn_left" means the
+# person turns their head to their own left. In the raw (unmirrored) camera frame the
+# nose then moves towards the image RIGHT; in a mirrored selfie preview it moves to
+# the screen's left, which is what the user sees.
+ACTION_LABELS: dict[str, str] = {
+    "blink": "请眨眨眼",
+    "open_mouth": "请张张嘴",
+    "turn_left": "请向左转头",
+    "turn_right": "请向右转头",
+    "nod": "请点点头",
+}
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """The actions to perform, in order, and the time allowed."""
+
+    actions: tuple[str, ...]
+    per_action_seconds: float = 8.0
+    session_seconds: float = 120.0
+
+    def __post_init__(self) -> None:
+        acts = tuple(self.actions)
+        object.__setattr__(self, "actions", acts)
+        if not 1 <= len(acts) <= len(ACTIONS):
+            raise ValueError("a challenge needs 1 to 5 actions")
+        unknown = [a for a in acts if a not in ACTIONS]
+        if unknown:
+            raise ValueError(f"unknown actions: {unknown}")
+        if len(set(acts)) != len(acts):
+            raise ValueError("actions must be distinct")
+        if self.per_action_seconds <= 0 or self.session_seconds <= 0:
+            raise ValueError("time limits must be positive")
+
+    @classmethod
+    def random(
+        cls,
+        rng: random.Random | None = None,
+        count: int | None = None,
+        per_action_seconds: float = 8.0,
+        session_seconds: float = 120.0,
+    ) -> Challenge:
+        """2-3 distinct actions in random order (``secrets.SystemRandom`` default)."""
+        rng = rng or secrets.SystemRandom()
+        n = count if count is not None else rng.choice((2, 3))
+        if not 1 <= n <= len(ACTIONS):
+            raise ValueError("count must be between 1 and 5")
+        picked = rng.sample(ACTIONS, n)
+        return cls(tuple(picked), per_action_seconds, session_seconds)
+
+    @property
+    def prompts(self) -> list[str]:
+        """The Chinese prompt of each action, in order."""
+        return [ACTION_LABELS[a] for a in self.actions]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly dict."""
+        return {
+            "actions": list(self.actions),
+            "per_action_seconds": self.per_action_seconds,
+            "session_seconds": self.session_seconds,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Challenge:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            tuple(d["actions"]),
+            float(d.get("per_action_seconds", 8.0)),
+            float(d.get("session_seconds", 120.0)),
+        )

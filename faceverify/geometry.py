@@ -1,0 +1,181 @@
+"""Pure measurements on 68 landmarks (iBUG 300-W order) and face crops."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+# Generic 3D face (millimetres) in camera-like axes: x to the image right, y down,
+# z away from the camera. A face looking straight at the camera then has R = I.
+# Only the eyes and the nose are used: mouth corners and chin move when the mouth
+# opens, and with them in the fit an open mouth read as a 6-8 degree head turn.
+_MODEL_IDX = [30, 33, 31, 35, 27, 36, 45, 39, 42]
+_MODEL_3D = np.array(
+    [
+        (0.0, 0.0, 0.0),  # 30 nose tip
+        (0.0, 12.0, 10.0),  # 33 base of the nose
+        (-13.0, 9.0, 11.0),  # 31 nostril, image left
+        (13.0, 9.0, 11.0),  # 35 nostril, image right
+        (0.0, -43.0, 14.5),  # 27 top of the nose bridge
+        (-44.0, -33.0, 23.0),  # 36 outer eye corner, image left
+        (44.0, -33.0, 23.0),  # 45 outer eye corner, image right
+        (-15.0, -33.0, 17.0),  # 39 inner eye corner, image left
+        (15.0, -33.0, 17.0),  # 42 inner eye corner, image right
+    ],
+    dtype=np.float64,
+)
+
+# Points that move little with expressions (brows, nose, eye corners): used to
+# follow the face between frames and to measure its scale.
+STABLE_IDX = np.array([*range(17, 36), 36, 39, 42, 45])
+
+
+def eye_aspect_ratio(pts: np.ndarray) -> float:
+    """Mean eye aspect ratio of both eyes (Soukupová & Čech 2016)."""
+
+    def one(e: np.ndarray) -> float:
+        v = np.linalg.norm(e[1] - e[5]) + np.linalg.norm(e[2] - e[4])
+        h = 2.0 * np.linalg.norm(e[0] - e[3])
+        return float(v / h) if h > 0 else 0.0
+
+    return (one(pts[36:42]) + one(pts[42:48])) / 2.0
+
+
+def mouth_aspect_ratio(pts: np.ndarray) -> float:
+    """Inner-lip opening divided by the mouth width (about 0 closed, 0.5+ wide open)."""
+    v = (
+        np.linalg.norm(pts[61] - pts[67])
+        + np.linalg.norm(pts[62] - pts[66])
+        + np.linalg.norm(pts[63] - pts[65])
+    ) / 3.0
+    h = np.linalg.norm(pts[48] - pts[54])
+    return float(v / h) if h > 0 else 0.0
+
+
+def inter_ocular(pts: np.ndarray) -> float:
+    """Distance between the two eye centres, the face's natural unit of length."""
+    return float(np.linalg.norm(pts[36:42].mean(0) - pts[42:48].mean(0)))
+
+
+def head_pose(pts: np.ndarray, width: int, height: int) -> tuple[float, float, float]:
+    """Return (yaw, pitch, roll) in degrees in raw (unmirrored) camera coordinates.
+
+    yaw > 0: the nose points towards the image right, i.e. the person turned to
+    their own left. pitch > 0: the head tilts down. roll > 0: the head leans so
+    that the image-right eye goes down (clockwise in the image).
+    SQPNP is used because the iterative solver returned flipped poses on some frames.
+    """
+    f = float(max(width, height))
+    cam = np.array(
+        [[f, 0, width / 2.0], [0, f, height / 2.0], [0, 0, 1]], dtype=np.float64
+    )
+    img = pts[_MODEL_IDX].astype(np.float64)
+    ok, rvec, _tvec = cv2.solvePnP(_MODEL_3D, img, cam, None, flags=cv2.SOLVEPNP_SQPNP)
+    if not ok:
+        return 0.0, 0.0, 0.0
+    rot, _ = cv2.Rodrigues(rvec)
+    # R = Rz(roll) @ Ry(yaw) @ Rx(pitch) decomposition.
+    yaw = math.degrees(math.asin(max(-1.0, min(1.0, -rot[2, 0]))))
+    pitch = math.degrees(math.atan2(rot[2, 1], rot[2, 2]))
+    roll = math.degrees(math.atan2(rot[1, 0], rot[0, 0]))
+    # With y down and z away from the camera, a nose moving to the image right is a
+    # negative rotation about y; flip so that "turned to own left" is positive.
+    return -yaw, pitch, roll
+
+
+def face_crop(grey: np.ndarray, pts: np.ndarray, size: int = 96) -> np.ndarray | None:
+    """Return the inner face (eyes to mouth) scaled to ``size`` x ``size``."""
+    x0, y0 = pts[17:].min(0)
+    x1, y1 = pts[17:].max(0)
+    h, w = grey.shape[:2]
+    x_lo, y_lo = max(int(x0), 0), max(int(y0), 0)
+    x_hi, y_hi = min(int(x1) + 1, w), min(int(y1) + 1, h)
+    if x_hi - x_lo < 8 or y_hi - y_lo < 8:
+        return None
+    return cv2.resize(
+        grey[y_lo:y_hi, x_lo:x_hi], (size, size), interpolation=cv2.INTER_AREA
+    )
+
+
+def brightness_sharpness(grey: np.ndarray, pts: np.ndarray) -> tuple[float, float]:
+    """Mean grey level (0-255) and Laplacian variance of the face at a fixed scale."""
+    crop = face_crop(grey, pts)
+    if crop is None:
+        return 0.0, 0.0
+    lap = cv2.Laplacian(crop, cv2.CV_32F)
+    return float(crop.mean()), float(lap.var())
+
+
+CROP = 64
+
+
+def aligned_crop(grey: np.ndarray, pts: np.ndarray, canon: np.ndarray) -> np.ndarray:
+    """The face warped so that its stable landmarks land on ``canon`` (CROP x CROP)."""
+    src = pts[STABLE_IDX].astype(np.float32)
+    m, _ = cv2.estimateAffinePartial2D(src, canon.astype(np.float32))
+    if m is None:
+        m = np.array([[1, 0, 0], [0, 1, 0]], dtype=np.float64)
+    return cv2.warpAffine(grey, m, (CROP, CROP), flags=cv2.INTER_LINEAR)
+
+
+def canonical_points(pts: np.ndarray) -> np.ndarray:
+    """Stable landmarks of ``pts`` centred in the crop with the eyes ~26 px apart."""
+    s = pts[STABLE_IDX].astype(np.float64)
+    iod = inter_ocular(pts) or 1.0
+    c = s.mean(0)
+    return ((s - c) * (26.0 / iod) + np.array([CROP / 2, CROP * 0.42])).astype(
+        np.float32
+    )
+
+
+def planar_similarity(
+    ref: np.ndarray, cur: np.ndarray, band: tuple[int, int] | None = None
+) -> float:
+    """Correlation left after the best homography maps ``cur`` onto ``ref``.
+
+    Near 1.0 means ``cur`` is the reference picture seen through a moved plane
+    (photo, screen); a live face that opens its mouth or turns its head cannot be
+    explained by a homography and scores lower. With ``band`` (rows y0..y1), the
+    correlation is measured on that band only (the eyes, for a blink). Several
+    starts are tried and the best kept: one good fit is enough to prove "planar".
+    """
+    a = cv2.GaussianBlur(ref, (3, 3), 0).astype(np.float32)
+    b = cv2.GaussianBlur(cur, (3, 3), 0).astype(np.float32)
+    best = -1.0
+    for motion, init in ((cv2.MOTION_HOMOGRAPHY, None), (cv2.MOTION_AFFINE, None)):
+        warp = np.eye(3 if motion == cv2.MOTION_HOMOGRAPHY else 2, 3, dtype=np.float32)
+        if init is not None:
+            warp = init
+        crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 80, 1e-6)
+        try:
+            rho, warp = cv2.findTransformECC(a, b, warp, motion, crit, None, 1)
+        except cv2.error:
+            continue
+        if band is not None:
+            size = (a.shape[1], a.shape[0])
+            flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+            if motion == cv2.MOTION_HOMOGRAPHY:
+                w = cv2.warpPerspective(b, warp, size, flags=flags)
+            else:
+                w = cv2.warpAffine(b, warp, size, flags=flags)
+            rho = _ncc(a[band[0] : band[1]], w[band[0] : band[1]])
+        best = max(best, float(rho))
+        if best >= 0.99:
+            break
+    return best
+
+
+def _ncc(x: np.ndarray, y: np.ndarray) -> float:
+    x = x - x.mean()
+    y = y - y.mean()
+    d = float(np.sqrt((x * x).sum() * (y * y).sum()))
+    return float((x * y).sum() / d) if d > 0 else 0.0
+
+
+def eye_band(canon: np.ndarray) -> tuple[int, int]:
+    """Rows of the aligned crop that hold the eyes."""
+    ys = canon[-4:, 1]  # 36, 39, 42, 45 are the last stable points
+    y = float(ys.mean())
+    return max(0, int(y - 6)), min(CROP, int(y + 6))

@@ -1,0 +1,580 @@
+"""The stateful liveness verifier: frames in, progress out, one verdict at the end.
+
+Its whole state is a small JSON value (:attr:`Verifier.state`), so that any worker
+can continue a session from the value saved after the previous batch of frames.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from . import geometry as geo
+from .challenge import ACTION_LABELS, Challenge
+from .engine import Engine, FrameAnalysis, descriptor_distance
+from .errors import FrameError
+
+STATE_VERSION = 1
+
+VERDICT_CODES = (
+    "passed",
+    "liveness_failed",
+    "mismatch",
+    "no_face",
+    "multiple_faces",
+    "face_changed",
+    "expired",
+)
+
+# Verdict wording: the first three are word for word from the operating guide.
+VERDICT_MESSAGES: dict[str, str] = {
+    "passed": "恭喜您，认证成功",
+    "liveness_failed": "认证失败，您的相貌能对上，但您没有跟着引导做动作",
+    "mismatch": "认证失败，您的认证照片与建模照片不匹配，请您通过其他方式进行认证",
+    "no_face": "认证失败，未检测到人脸，请在光线充足处正对摄像头后重试",
+    "multiple_faces": "认证失败，画面中有多张人脸，请确保只有本人在镜头前后重试",
+    "face_changed": "认证失败，认证过程中人脸发生了变化，请由本人全程完成认证",
+    "expired": "认证超时，请重新开始认证",
+}
+
+COACHING: dict[str, str] = {
+    "no_face": "未检测到人脸，请正对摄像头",
+    "multiple_faces": "检测到多张人脸，请确保只有本人在镜头前",
+    "dark": "光线太暗，请到明亮的地方",
+    "small": "请靠近一些",
+    "frontal": "请正对摄像头",
+}
+
+
+@dataclass
+class Verdict:
+    """The outcome of a session; ``distance`` is the descriptor distance, if any."""
+
+    code: str
+    distance: float | None = None
+    detail: str | None = None
+    done_actions: list[str] = field(default_factory=list)
+
+    @property
+    def message(self) -> str:
+        """The sentence to show the user."""
+        return VERDICT_MESSAGES[self.code]
+
+    @property
+    def passed(self) -> bool:
+        """True only for ``passed``."""
+        return self.code == "passed"
+
+    @property
+    def score(self) -> float | None:
+        """Alias of ``distance`` (lower is more similar)."""
+        return self.distance
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly dict."""
+        return {
+            "code": self.code,
+            "message": self.message,
+            "distance": None if self.distance is None else round(self.distance, 4),
+            "detail": self.detail,
+            "done_actions": list(self.done_actions),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Verdict:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            d["code"],
+            d.get("distance"),
+            d.get("detail"),
+            list(d.get("done_actions", [])),
+        )
+
+
+@dataclass
+class Progress:
+    """What the browser should show after a frame."""
+
+    action_index: int
+    current_action: str | None
+    prompt: str
+    done_actions: list[str]
+    coaching: str | None
+    face_ok: bool
+    finished: bool
+    verdict: Verdict | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly dict (the shape the web layer sends to the browser)."""
+        return {
+            "action_index": self.action_index,
+            "current_action": self.current_action,
+            "prompt": self.prompt,
+            "done_actions": list(self.done_actions),
+            "coaching": self.coaching,
+            "face_ok": self.face_ok,
+            "finished": self.finished,
+            "verdict": None if self.verdict is None else self.verdict.to_dict(),
+        }
+
+
+def _new_state() -> dict[str, Any]:
+    return {
+        "v": STATE_VERSION,
+        "tracker": {},
+        "frames": 0,
+        "face_frames": 0,
+        "last_t": None,
+        "start_t": None,
+        "pending": [],
+        "baseline": None,
+        "index": 0,
+        "action_t0": 0.0,
+        "done": [],
+        "det": {},
+        "descs": [],
+        "need_desc": "start",
+        "need_since": None,
+        "last_desc_t": None,
+        "multi_run": 0,
+        "had_face": False,
+        "ref_pts": None,
+        "ref_crop": None,
+        "canon": None,
+        "planar_peaks": 0,
+        "nonrigid": [],
+        "coaching": None,
+        "face_ok": False,
+        "verdict": None,
+    }
+
+
+class Verifier:
+    """Consumes timestamped frames of one session and decides one verdict.
+
+    ``references`` are enrolled descriptors of the person. ``timestamp`` is seconds
+    since the session started, from the server's clock.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        challenge: Challenge,
+        references: list[list[float]],
+        state: dict[str, Any] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.cfg = engine.config
+        self.challenge = challenge
+        self.references = [list(map(float, r)) for r in references]
+        if state is not None and state.get("v") != STATE_VERSION:
+            raise ValueError("unknown verifier state version")
+        self._s: dict[str, Any] = (
+            copy.deepcopy(state) if state is not None else _new_state()
+        )
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """A JSON-serialisable copy of the session state."""
+        return copy.deepcopy(self._s)
+
+    @property
+    def verdict(self) -> Verdict | None:
+        """The verdict once the session has finished."""
+        v = self._s["verdict"]
+        return None if v is None else Verdict.from_dict(v)
+
+    # -- public API ---------------------------------------------------------------
+
+    def feed(self, timestamp: float, image: bytes | np.ndarray) -> Progress:
+        """Process one frame; raises :class:`FrameError` if unreadable."""
+        s = self._s
+        if s["verdict"] is not None:
+            return self.progress()
+        t = float(timestamp)
+        if not math.isfinite(t):
+            raise FrameError("bad_image", "时间戳无效。", detail="bad_timestamp")
+        if t >= self.challenge.session_seconds:
+            self.finish(t)
+            return self.progress()
+        if s["last_t"] is not None and t <= s["last_t"]:
+            # Late or duplicated frames are ignored rather than rewinding time.
+            return self.progress()
+        grey = self.engine.decode_frame(image)  # raises before any state change
+        new = copy.deepcopy(s)
+        self._step(new, t, grey, image)
+        self._s = new
+        return self.progress()
+
+    def finish(self, timestamp: float) -> Verdict:
+        """End the session now (expiry or the user gave up) and return the verdict."""
+        s = self._s
+        if s["verdict"] is None:
+            if float(timestamp) >= self.challenge.session_seconds:
+                self._set_verdict(s, "expired", detail="session_expired")
+            else:
+                self._fail_liveness(s, "stopped")
+        return Verdict.from_dict(s["verdict"])
+
+    def progress(self) -> Progress:
+        """The current progress without feeding a frame."""
+        s = self._s
+        acts = self.challenge.actions
+        idx = min(s["index"], len(acts))
+        current = acts[idx] if idx < len(acts) and s["verdict"] is None else None
+        if s["verdict"] is not None:
+            prompt = VERDICT_MESSAGES[s["verdict"]["code"]]
+        elif current is not None:
+            prompt = ACTION_LABELS[current]
+        else:
+            prompt = "请正对摄像头，保持不动"
+        return Progress(
+            action_index=idx,
+            current_action=current,
+            prompt=prompt,
+            done_actions=list(s["done"]),
+            coaching=s["coaching"],
+            face_ok=bool(s["face_ok"]),
+            finished=s["verdict"] is not None,
+            verdict=self.verdict,
+        )
+
+    # -- the step ---------------------------------------------------------------
+
+    def _step(self, s: dict[str, Any], t: float, grey: np.ndarray, image: Any) -> None:
+        cfg = self.cfg
+        if s["start_t"] is None:
+            s["start_t"] = t
+            s["action_t0"] = t
+        s["last_t"] = t
+        s["frames"] += 1
+        fa, s["tracker"] = self.engine.track(grey, t, s["tracker"])
+
+        if fa.detected and fa.faces_count >= 2:
+            s["multi_run"] += 1
+        elif fa.detected:
+            s["multi_run"] = 0
+        if s["multi_run"] >= cfg.multi_face_checks:
+            self._set_verdict(s, "multiple_faces")
+            return
+
+        if not fa.has_face:
+            s["coaching"] = COACHING["no_face"]
+            s["face_ok"] = False
+            if s["had_face"]:
+                # Whoever comes back must prove again that it is the same face.
+                s["need_desc"] = s["need_desc"] or "reacquire"
+            self._check_timeout(s, t)
+            return
+
+        s["face_frames"] += 1
+        s["had_face"] = True
+        self._coach(s, fa)
+        self._nonrigidity(s, fa)
+
+        if s["ref_crop"] is None:
+            self._set_reference(s, grey, fa)
+        if s["baseline"] is None:
+            s["pending"].append(_sample(t, fa))
+            span = t - s["pending"][0][0]
+            if span >= cfg.baseline_seconds and len(s["pending"]) >= 3:
+                self._make_baseline(s)
+                # Rows of the first second only tell whether the face was neutral;
+                # a peak must be seen on a live frame (it is checked for planarity).
+                for row in s["pending"][:-1]:
+                    if s["index"] < len(self.challenge.actions):
+                        self._action_step(s, row, None)
+                if s["index"] < len(self.challenge.actions):
+                    self._action_step(s, s["pending"][-1], (grey, fa))
+                s["pending"] = []
+        elif s["index"] < len(self.challenge.actions):
+            self._action_step(s, _sample(t, fa), (grey, fa))
+
+        if s["baseline"] is not None:
+            if (
+                s["last_desc_t"] is not None
+                and t - s["last_desc_t"] >= cfg.descriptor_every_seconds
+            ):
+                s["need_desc"] = s["need_desc"] or "periodic"
+            if s["need_desc"]:
+                if s["need_since"] is None:
+                    s["need_since"] = t
+                if self._good_for_descriptor(s, fa, t):
+                    self._take_descriptor(s, fa, t, image)
+                    if s["verdict"] is not None:
+                        return
+
+        if s["index"] >= len(self.challenge.actions) and not s["need_desc"]:
+            self._decide(s)
+            return
+        self._check_timeout(s, t)
+
+    def _coach(self, s: dict[str, Any], fa: FrameAnalysis) -> None:
+        cfg = self.cfg
+        box = fa.box
+        if box is None:
+            raise ValueError("no face on this frame")
+        coach = None
+        if s["multi_run"] > 0:
+            coach = COACHING["multiple_faces"]
+        elif fa.brightness < cfg.min_brightness:
+            coach = COACHING["dark"]
+        elif (box[2] - box[0]) < cfg.min_face_frac * fa.width:
+            coach = COACHING["small"]
+        elif s["baseline"] is None and abs(fa.yaw) > 20.0:
+            coach = COACHING["frontal"]
+        s["coaching"] = coach
+        s["face_ok"] = coach is None
+
+    def _make_baseline(self, s: dict[str, Any]) -> None:
+        rows = np.array([r[1:] for r in s["pending"]], dtype=np.float64)
+        s["baseline"] = {
+            # Open eyes: an upper quantile, so a blink in the first second is ignored.
+            "ear": float(np.percentile(rows[:, 0], 80)),
+            # Closed mouth: a lower quantile, for the same reason.
+            "mar": float(np.percentile(rows[:, 1], 20)),
+            "yaw": float(np.median(rows[:, 2])),
+            "pitch": float(np.median(rows[:, 3])),
+        }
+
+    def _set_reference(
+        self, s: dict[str, Any], grey: np.ndarray, fa: FrameAnalysis
+    ) -> None:
+        """Keep a small aligned picture of the face for the planar-motion check."""
+        if fa.landmarks is None:
+            raise ValueError("no face on this frame")
+        canon = geo.canonical_points(fa.landmarks)
+        crop = geo.aligned_crop(grey, fa.landmarks, canon)
+        s["canon"] = canon.round(3).tolist()
+        s["ref_crop"] = base64.b64encode(crop.tobytes()).decode("ascii")
+
+    def _is_planar(
+        self, s: dict[str, Any], ctx: tuple[np.ndarray, FrameAnalysis] | None
+    ) -> bool:
+        """True when this frame is the reference picture moved about as a flat object.
+
+        Without the frame (rows replayed from the first second) or the reference,
+        the answer is "planar": a peak must be proven live on a frame we hold.
+        """
+        if ctx is None or s["ref_crop"] is None:
+            return True
+        # Compare with the last neutral frame of this action (or the first frame).
+        ref_b64 = s["det"].get("ncrop") or s["ref_crop"]
+        ref = np.frombuffer(base64.b64decode(ref_b64), dtype=np.uint8)
+        ref = ref.reshape(geo.CROP, geo.CROP)
+        rho = geo.planar_similarity(ref, self._crop(s, ctx))
+        # An alignment that fails to converge proves nothing either way.
+        return rho < -0.5 or rho >= self.cfg.planar_rho
+
+    @staticmethod
+    def _crop(s: dict[str, Any], ctx: tuple[np.ndarray, FrameAnalysis]) -> np.ndarray:
+        grey, fa = ctx
+        if fa.landmarks is None:
+            raise ValueError("no face on this frame")
+        canon = np.asarray(s["canon"], dtype=np.float32)
+        return geo.aligned_crop(grey, fa.landmarks, canon)
+
+    def _action_step(
+        self,
+        s: dict[str, Any],
+        row: list[float],
+        ctx: tuple[np.ndarray, FrameAnalysis] | None,
+    ) -> None:
+        """Advance the current action's detector by one measurement row."""
+        cfg = self.cfg
+        t, ear, mar, yaw, pitch = row
+        acts = self.challenge.actions
+        action = acts[s["index"]]
+        if t < s["action_t0"]:
+            return
+        b = s["baseline"]
+        d = s["det"]
+        ret = cfg.return_fraction
+        done = False
+        if action == "blink":
+            ratio = ear / b["ear"] if b["ear"] > 0 else 1.0
+            if not d.get("peak"):
+                if ratio >= cfg.blink_open_ratio:
+                    d["neutral"] = True
+                elif (
+                    ratio <= cfg.blink_close_ratio
+                    and d.get("neutral")
+                    # Landmark jitter on a picture moves everything at once; a
+                    # real blink leaves the head pose and the mouth where they were.
+                    and abs(yaw - b["yaw"]) < 8.0
+                    and abs(pitch - b["pitch"]) < 8.0
+                    and abs(mar - b["mar"]) < 0.12
+                ):
+                    d["peak"], d["t_peak"] = True, t
+            elif ratio >= cfg.blink_open_ratio:
+                if t - d["t_peak"] <= cfg.blink_max_closed_seconds:
+                    done = True
+                else:
+                    # Eyes shut for too long is not a blink; start over.
+                    d["peak"] = False
+        else:
+            if action == "open_mouth":
+                value, thr = mar - b["mar"], cfg.mouth_open_delta
+            elif action == "nod":
+                value, thr = pitch - b["pitch"], cfg.nod_degrees
+            else:
+                sign = 1.0 if action == "turn_left" else -1.0
+                value, thr = sign * (yaw - b["yaw"]), cfg.turn_degrees
+            neutral = abs(value) <= ret * thr
+            if not d.get("peak"):
+                if neutral:
+                    d["neutral"] = True
+                    if ctx is not None:
+                        crop = self._crop(s, ctx)
+                        d["ncrop"] = base64.b64encode(crop.tobytes()).decode("ascii")
+                elif value >= thr and d.get("neutral"):
+                    if self._is_planar(s, ctx):
+                        s["planar_peaks"] += 1
+                    else:
+                        d["peak"], d["t_peak"] = True, t
+            elif neutral:
+                done = True
+        if done:
+            s["done"].append(action)
+            s["index"] += 1
+            s["action_t0"] = t
+            s["det"] = {}
+            # The face after each action is checked against the first one.
+            s["need_desc"] = s["need_desc"] or "action"
+
+    def _nonrigidity(self, s: dict[str, Any], fa: FrameAnalysis) -> None:
+        """Record how far the landmarks move beyond what a flat picture can do.
+
+        A photo or a screen moved about in front of the camera is a plane: its
+        landmarks in any frame are a homography of those in the first frame. A live
+        face is not (3D head turns, blinks, mouth). The residual of the best
+        homography, in inter-ocular distances, is the signal.
+        """
+        pts = fa.landmarks
+        if pts is None:
+            raise ValueError("no face on this frame")
+        if s["ref_pts"] is None:
+            s["ref_pts"] = pts.astype(float).round(2).tolist()
+            return
+        ref = np.asarray(s["ref_pts"], dtype=np.float32)
+        h, _ = cv2.findHomography(ref, pts, 0)
+        if h is None or fa.inter_ocular <= 0:
+            return
+        proj = cv2.perspectiveTransform(ref.reshape(-1, 1, 2), h).reshape(-1, 2)
+        res = float(np.sqrt(((proj - pts) ** 2).sum(1).mean()) / fa.inter_ocular)
+        vals = s["nonrigid"]
+        vals.append(round(res, 4))
+        if len(vals) > 400:
+            # Keep the state small: thin out evenly, which keeps the distribution.
+            del vals[::2]
+
+    def _good_for_descriptor(
+        self, s: dict[str, Any], fa: FrameAnalysis, t: float
+    ) -> bool:
+        b = s["baseline"]
+        if not s["face_ok"]:
+            return False
+        waited = t - (s["need_since"] if s["need_since"] is not None else t)
+        # Prefer a frontal frame with open eyes and a closed mouth; after waiting a
+        # while, accept any reasonably frontal one.
+        yaw_lim, pitch_lim = (8.0, 10.0) if waited < 2.0 else (15.0, 18.0)
+        if abs(fa.yaw - b["yaw"]) > yaw_lim or abs(fa.pitch - b["pitch"]) > pitch_lim:
+            return False
+        if waited < 2.0 and (fa.ear < 0.8 * b["ear"] or fa.mar > b["mar"] + 0.15):
+            return False
+        return fa.sharpness >= 0.5 * self.cfg.min_sharpness
+
+    def _take_descriptor(
+        self, s: dict[str, Any], fa: FrameAnalysis, t: float, image: Any
+    ) -> None:
+        colour = (
+            image
+            if isinstance(image, np.ndarray)
+            else self.engine.decode_frame(image, grey=False)
+        )
+        if fa.box is None:
+            raise ValueError("no face on this frame")
+        desc = self.engine.descriptor(colour, fa.box)
+        s["need_desc"] = None
+        s["need_since"] = None
+        s["last_desc_t"] = t
+        descs = s["descs"]
+        if descs and descriptor_distance(descs[0], desc) > self.cfg.change_threshold:
+            self._set_verdict(s, "face_changed")
+            return
+        descs.append([round(x, 6) for x in desc])
+        if len(descs) > self.cfg.max_descriptors:
+            del descs[1]  # keep the first (session identity) and the latest ones
+
+    def _check_timeout(self, s: dict[str, Any], t: float) -> None:
+        if s["verdict"] is not None:
+            return
+        if s["index"] < len(self.challenge.actions):
+            if t - s["action_t0"] > self.challenge.per_action_seconds:
+                self._fail_liveness(s, "action_timeout")
+        elif (
+            s["need_desc"]
+            and s["need_since"] is not None
+            and t - s["need_since"] > self.challenge.per_action_seconds
+        ):
+            # Actions done but no usable frame for the final check.
+            self._fail_liveness(s, "no_final_frame")
+
+    def _match_distance(self, s: dict[str, Any]) -> float | None:
+        if not s["descs"] or not self.references:
+            return None
+        per = [
+            min(descriptor_distance(d, r) for r in self.references) for d in s["descs"]
+        ]
+        return float(np.mean(per))
+
+    def _replay_suspected(self, s: dict[str, Any]) -> bool:
+        vals = s["nonrigid"]
+        if len(vals) < 5:
+            return True
+        return float(np.percentile(vals, 90)) < self.cfg.min_nonrigidity
+
+    def _fail_liveness(self, s: dict[str, Any], detail: str) -> None:
+        if not s["had_face"]:
+            self._set_verdict(s, "no_face", detail=detail)
+            return
+        # The guide's wording for a liveness failure says the face did match; when
+        # it does not, the user is told so instead.
+        dist = self._match_distance(s)
+        if dist is not None and dist > self.cfg.match_threshold:
+            self._set_verdict(s, "mismatch", dist, detail=f"liveness:{detail}")
+        else:
+            self._set_verdict(s, "liveness_failed", dist, detail=detail)
+
+    def _decide(self, s: dict[str, Any]) -> None:
+        # Liveness first: every action done; then the passive replay check.
+        if self._replay_suspected(s):
+            self._fail_liveness(s, "replay_suspected")
+            return
+        dist = self._match_distance(s)
+        if dist is None:
+            self._fail_liveness(s, "no_descriptor")
+        elif dist <= self.cfg.match_threshold:
+            self._set_verdict(s, "passed", dist)
+        else:
+            self._set_verdict(s, "mismatch", dist)
+
+    def _set_verdict(
+        self,
+        s: dict[str, Any],
+        code: str,
+        distance: float | None = None,
+        detail: str | None = None,
+    ) -> None:
+        s["verdict"] = Verdict(code, distance, detail, list(s["done"])).to_dict()
+        s["coaching"] = None
+
+
+def _sample(t: float, fa: FrameAnalysis) -> list[float]:
+    return [t, round(fa.ear, 5), round(fa.mar, 5), round(fa.yaw, 3), round(fa.pitch, 3)]
