@@ -188,10 +188,9 @@ def suspend_overdue(
     if region_ids is not None:
         overdue = overdue.filter(region_id__in=region_ids)
     with transaction.atomic():
-        ids = list(overdue.select_for_update().values_list("pk", "public_id"))
-        if not ids:
+        pks = list(overdue.select_for_update().values_list("pk", flat=True))
+        if not pks:
             return 0
-        pks = [pk for pk, _ in ids]
         for start in range(0, len(pks), 5000):
             Entitlement.objects.filter(pk__in=pks[start : start + 5000]).update(
                 status=Entitlement.Status.SUSPENDED,
@@ -201,11 +200,11 @@ def suspend_overdue(
         audit.record_many(
             "entitlement.suspend",
             acting_user=acting_user,
-            target_type="Entitlement",
-            target_ids=[public_id for _, public_id in ids],
+            model=Entitlement,
+            pks=pks,
             after={"status": "suspended", "reason": OVERDUE_REASON},
         )
-    return len(ids)
+    return len(pks)
 
 
 def record_death(

@@ -234,8 +234,8 @@ def certify_pensioners(
         audit.record_many(
             "certification.unit",
             acting_user=acting_user,
-            target_type="Entitlement",
-            target_ids=result.saved_ids,
+            model=Entitlement,
+            pks=pks,
             ip=ip,
             after={
                 "channel": Channel.UNIT.value,

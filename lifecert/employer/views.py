@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import F
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -192,8 +193,9 @@ def _xlsx_response(
 def certify_export(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
     """导出 Excel of the current list (with the search applied)."""
     search = SearchForm(request.GET or None).search()
+    # Never certified first, as on the page, on SQLite and PostgreSQL alike.
     pending = access.pending_entitlements(binding.unit, search).order_by(
-        "last_certified_at", "id"
+        F("last_certified_at").asc(nulls_first=True), "id"
     )
     report = reports.pending_list_report(pending, unit_number=binding.unit.number)
     return _xlsx_response(request, binding, report, "unit_list", search.as_params())

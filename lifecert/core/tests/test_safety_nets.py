@@ -86,3 +86,30 @@ def test_seed_demo_builds_the_documented_accounts():
     out = StringIO()
     call_command("seed_demo", "--persons", "10", "--if-empty", stdout=out)
     assert "跳过" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_record_many_writes_one_row_per_target_with_the_public_id(personas):
+    from lifecert.core.audit import record, record_many
+    from lifecert.core.models import AuditEvent
+    from lifecert.core.testing import make_entitlement
+    from lifecert.registry.models import Entitlement
+
+    other = make_entitlement()
+    written = record_many(
+        "test.bulk",
+        acting_user=personas.staff,
+        model=Entitlement,
+        pks=[personas.entitlement.pk, other.pk],
+        ip="127.0.0.1",
+        after={"why": "测试"},
+    )
+    assert written == 2
+    rows = AuditEvent.objects.filter(action="test.bulk").order_by("target_id")
+    assert {r.target_id for r in rows} == {
+        str(personas.entitlement.public_id),
+        str(other.public_id),
+    }
+    assert all(r.actor == personas.staff and r.after == {"why": "测试"} for r in rows)
+    single = record("test.one", acting_user=personas.staff, target=other)
+    assert single.target_id == str(other.public_id)
