@@ -395,6 +395,65 @@ def write_chunk(writer: _Writer, chunk: tuple[list[Any], list[Any], list[Any]]) 
     writer.write(Certification._meta.db_table, CERTIFICATION_COLUMNS, certifications)
 
 
+_TABLES = (Person, Entitlement, Certification)
+
+
+def drop_secondary_indexes() -> list[str]:
+    """Drop what slows a bulk load of the big tables; return the SQL to restore it.
+
+    Non-unique indexes are dropped and built once over the loaded rows, which is
+    far cheaper than keeping them up to date row by row. On PostgreSQL the
+    foreign keys go too (each row would queue a deferred check) and are added
+    back afterwards, which validates every row in one pass, as pg_restore does.
+    Unique constraints stay, so the load is still checked as it goes.
+    """
+    tables = [m._meta.db_table for m in _TABLES]
+    restore: list[str] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Earlier writes of this transaction must be checked before ALTER TABLE.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i"
+                " JOIN pg_class c ON c.relname = i.indexname"
+                " JOIN pg_index x ON x.indexrelid = c.oid"
+                " WHERE i.tablename = ANY(%s) AND NOT x.indisunique",
+                [tables],
+            )
+            indexes = cursor.fetchall()
+            cursor.execute(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
+                " FROM pg_constraint WHERE contype = 'f'"
+                " AND conrelid::regclass::text = ANY(%s)",
+                [tables],
+            )
+            for table, name, definition in cursor.fetchall():
+                cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+                restore.append(
+                    f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}'
+                )
+        else:
+            marks = ", ".join(["%s"] * len(tables))
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index'"  # noqa: S608
+                f" AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%%'"
+                f" AND tbl_name IN ({marks})",
+                tables,
+            )
+            indexes = cursor.fetchall()
+        for name, definition in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+            restore.insert(0, definition)
+    return restore
+
+
+def rebuild_indexes(definitions: list[str]) -> None:
+    """Run what ``drop_secondary_indexes`` returned: indexes, then foreign keys."""
+    with connection.cursor() as cursor:
+        for definition in definitions:
+            cursor.execute(definition)
+
+
 def reset_sequences() -> None:
     if connection.vendor != "postgresql":
         return

@@ -76,13 +76,18 @@ class Entitlement(models.Model):
         TERMINATED = "terminated", "终止"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # (person, region) is unique and (region, status) indexed: both lead with
+    # these columns, so plain foreign-key indexes would only slow down writes.
     person = models.ForeignKey(
         Person,
         on_delete=models.PROTECT,
         related_name="entitlements",
         verbose_name="参保人",
+        db_index=False,
     )
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name="参保地")
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, verbose_name="参保地", db_index=False
+    )
     unit = models.ForeignKey(
         Unit,
         null=True,

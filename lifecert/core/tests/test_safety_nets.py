@@ -113,3 +113,39 @@ def test_record_many_writes_one_row_per_target_with_the_public_id(personas):
     assert all(r.actor == personas.staff and r.after == {"why": "测试"} for r in rows)
     single = record("test.one", acting_user=personas.staff, target=other)
     assert single.target_id == str(other.public_id)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bulk_seed_rebuilds_every_index_and_foreign_key():
+    from django.db import connection
+
+    from lifecert.certification.models import Certification
+    from lifecert.registry.models import Entitlement, Person
+
+    def schema() -> dict[str, set[str]]:
+        with connection.cursor() as cursor:
+            return {
+                model._meta.db_table: {
+                    name
+                    for name, info in connection.introspection.get_constraints(
+                        cursor, model._meta.db_table
+                    ).items()
+                    if info["index"] or info["foreign_key"]
+                }
+                for model in (Person, Entitlement, Certification)
+            }
+
+    before = schema()
+    call_command(
+        "seed_demo",
+        "--persons",
+        "300",
+        "--rebuild-indexes-from",
+        "1",
+        stdout=StringIO(),
+    )
+    assert schema() == before
+    assert (
+        Certification.objects.count()
+        == 300 * 5 + Entitlement.objects.count() * 5 - 1500
+    )

@@ -27,6 +27,12 @@ class Command(BaseCommand):
         parser.add_argument("--big-unit-size", type=int, default=263)
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument(
+            "--rebuild-indexes-from",
+            type=int,
+            default=50_000,
+            help="from this many persons on, drop secondary indexes, rebuild after",
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="do nothing when persons already exist",
@@ -57,11 +63,17 @@ class Command(BaseCommand):
             unit_count = options["units"] or max(6, persons // 400)
             units = demo.make_units(rng, regions, unit_count)
             written = 0
+            # A large load is faster without the secondary indexes, rebuilt after.
+            bulk = persons >= options["rebuild_indexes_from"]
+            rebuild = demo.drop_secondary_indexes() if bulk else []
             for chunk in demo.generate(plan, units, regions):
                 demo.write_chunk(writer, chunk)
                 written += len(chunk[0])
                 if persons >= 100_000 and written % 100_000 == 0:
                     self.stdout.write(f"  {written:,} / {persons:,} 参保人")
+            if rebuild:
+                self.stdout.write("  重建索引…")
+                demo.rebuild_indexes(rebuild)
             demo.reset_sequences()
             self._accounts(units)
         elapsed = time.perf_counter() - started
