@@ -59,20 +59,32 @@ class EngineConfig:
     turn_degrees: float = 12.0
     nod_degrees: float = 18.0
     return_fraction: float = 0.5
-    # Tracking.
-    recheck_every: int = 3
+    # Tracking. The box follows the landmarks; HOG on a small crop around it runs
+    # only when the landmarks drift or the face's look jumps (and, if
+    # ``recheck_every`` > 0, also every that many frames).
+    recheck_every: int = 0
     full_detect_seconds: float = 1.0
     lost_after_misses: int = 3
     multi_face_checks: int = 3
-    # Identity within a session.
-    descriptor_every_seconds: float = 4.0
+    # Identity within a session: descriptors are taken of the first good frame
+    # (kept as a small face chip, computed when first needed), at the end, when a
+    # continuity signal fires and at least every ``descriptor_every_seconds``.
+    descriptor_every_seconds: float = 10.0
     max_descriptors: int = 6
-    # Passive anti-replay: the 90th percentile of the non-planar landmark motion
-    # (homography residual / inter-ocular distance) must reach this.
+    # Continuity between consecutive face frames (cheap, every frame): correlation
+    # of the 32x32 aligned face, and the jump of the face centre (in inter-ocular
+    # distances per frame) and of its scale.
+    continuity_ncc: float = 0.6
+    continuity_jump: float = 1.0
+    continuity_scale: float = 1.35
+    # No longer used (the landmark-rigidity series was dropped); kept so that
+    # configurations naming it still load.
     min_nonrigidity: float = 0.0
     # A turn, nod or open mouth counts only if the frame at its peak cannot be
     # explained as the first-second picture moved as a plane (ECC correlation).
     planar_rho: float = 0.95
+    # That check's ECC iterations run on this many per frame (~0.2 ms each).
+    planar_iterations_per_frame: int = 8
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of the configuration."""
@@ -159,19 +171,23 @@ class Engine:
         boxes.sort(key=lambda b: (b[2] - b[0]) * (b[3] - b[1]), reverse=True)
         return boxes
 
-    def detect_frame(self, grey: np.ndarray) -> list[Box]:
-        """Full-frame detection on a downscaled grey copy, falling back to full size."""
+    def detect_frame(self, grey: np.ndarray, *, retry: bool = True) -> list[Box]:
+        """Full-frame detection on a downscaled grey copy, falling back to full size.
+
+        ``retry=False`` skips the slower second look (periodic checks while a face
+        is tracked).
+        """
         w = grey.shape[1]
         target = self.config.detect_width
         if w > target * 1.25:
             boxes = self._detect(grey, target / w)
-            if boxes:
+            if boxes or not retry:
                 return boxes
             # Faces under ~80 px on the small copy are missed: retry at twice the
             # size (only while no face is being tracked, so rarely).
             return self._detect(grey, min(1.0, 2 * target / w))
         boxes = self._detect(grey, 1.0)
-        if not boxes and w <= target:
+        if not boxes and w <= target and retry:
             boxes = self._detect(grey, 1.0, upsample=1)
         return boxes
 
@@ -240,6 +256,24 @@ class Engine:
         rect = dlib.rectangle(*box)
         shape = self.models.shape5(rgb, rect)
         vec = self.models.encoder.compute_face_descriptor(rgb, shape)
+        return [float(x) for x in vec]
+
+    def face_chip(self, image: np.ndarray, box: Box) -> np.ndarray:
+        """The 150x150 RGB chip (5-point alignment) the descriptor network reads.
+
+        ``chip_descriptor(face_chip(img, box))`` equals ``descriptor(img, box)``; the
+        chip costs ~1 ms, so it can be kept and its descriptor computed later.
+        """
+        import dlib
+
+        rgb = np.ascontiguousarray(to_rgb(image))
+        shape = self.models.shape5(rgb, dlib.rectangle(*box))
+        return np.asarray(dlib.get_face_chip(rgb, shape, size=150, padding=0.25))
+
+    def chip_descriptor(self, chip: np.ndarray) -> list[float]:
+        """128-d descriptor of a chip from :meth:`face_chip` (RGB, 150x150)."""
+        rgb = np.ascontiguousarray(chip, dtype=np.uint8)
+        vec = self.models.encoder.compute_face_descriptor(rgb)
         return [float(x) for x in vec]
 
     def significant_faces(self, boxes: list[Box]) -> list[Box]:
@@ -339,33 +373,59 @@ class Engine:
     ) -> tuple[FrameAnalysis, dict[str, Any]]:
         """One tracking step. ``st`` is the tracker's JSON state; a new one is returned.
 
-        Full detection (small grey copy) runs to acquire the face and about once a
-        second to count faces; in between the box follows the landmarks and is
-        confirmed by a detector run on a small crop every ``recheck_every`` frames.
+        Full detection (small grey copy, ~6 ms) acquires the face. While a face is
+        tracked, the box follows the landmarks; HOG on a small crop confirms it when
+        the landmarks drift or ``st["force"]`` is set (the verifier sets it when the
+        face's look jumps). About once a second a full detection counts the faces:
+        that frame is *detect-only* (``box`` set, ``landmarks`` None, ``detected``),
+        so that no frame pays for both the detector and the landmarks.
         """
         cfg = self.config
         st = dict(st)
+        h, w = grey.shape[:2]
         box: Box | None = tuple(st["box"]) if st.get("box") else None  # type: ignore[assignment]
+        if box is not None and st.get("size") != [w, h]:
+            box = None  # another frame size: nothing of the old box carries over
+            st["rel"] = None
+        st["size"] = [w, h]
         faces_count = st.get("faces", 1)
         detected = False
-        need_full = (
-            box is None or t - st.get("last_full", -1e9) >= cfg.full_detect_seconds
-        )
-        if need_full:
+        if box is None:
             boxes = self.significant_faces(self.detect_frame(grey))
             st["last_full"] = t
             detected = True
             faces_count = len(boxes)
+            box = self._confirm(None, boxes[0], st) if boxes else None
+        elif t - st.get("last_full", -1e9) >= cfg.full_detect_seconds:
+            # Periodic count of the faces, on a detect-only frame. The slower second
+            # look only for a face too small for the grey copy anyway.
+            small = (box[2] - box[0]) * cfg.detect_width / w < 80
+            boxes = self.significant_faces(self.detect_frame(grey, retry=small))
+            st["last_full"] = t
+            st["force"] = False
             if boxes:
+                faces_count = len(boxes)
                 # Keep following the same face when several are present.
-                if box is not None:
-                    boxes.sort(key=lambda b: -_iou(b, box))
-                box = self._confirm(box, boxes[0], st)
+                boxes.sort(key=lambda b: -_iou(b, box))
+                st["box"] = list(self._confirm(box, boxes[0], st))
             else:
-                box = None
-        elif st.get("since", 0) + 1 >= cfg.recheck_every or st.get("force"):
-            if box is None:
-                raise ValueError("no face on this frame")
+                # A turned head escapes the frontal detector: keep tracking, but a
+                # face missing from several checks in a row is lost.
+                st["misses"] = st.get("misses", 0) + 1
+                if st["misses"] >= cfg.lost_after_misses:
+                    st["box"] = None
+                    st["rel"] = None
+            st["faces"] = faces_count
+            return FrameAnalysis(
+                width=w,
+                height=h,
+                faces_count=faces_count,
+                box=tuple(st["box"]) if st["box"] else None,  # type: ignore[arg-type]
+                detected=bool(boxes),
+            ), st
+        elif st.get("force") or (
+            cfg.recheck_every > 0 and st.get("since", 0) + 1 >= cfg.recheck_every
+        ):
             found = self._detect_roi(grey, box)
             st["since"] = 0
             detected = True
@@ -383,8 +443,8 @@ class Engine:
             st["box"] = None
             st["rel"] = None
             return FrameAnalysis(
-                width=grey.shape[1],
-                height=grey.shape[0],
+                width=w,
+                height=h,
                 faces_count=0,
                 detected=detected,
             ), st

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import cv2
 import numpy as np
@@ -130,44 +131,78 @@ def canonical_points(pts: np.ndarray) -> np.ndarray:
     )
 
 
-def planar_similarity(
-    ref: np.ndarray, cur: np.ndarray, band: tuple[int, int] | None = None
-) -> float:
+ECC_ITERATIONS = 80  # per motion model
+_ECC_MOTIONS = (cv2.MOTION_HOMOGRAPHY, cv2.MOTION_AFFINE)
+
+
+def planar_similarity(ref: np.ndarray, cur: np.ndarray) -> float:
     """Correlation left after the best homography maps ``cur`` onto ``ref``.
 
     Near 1.0 means ``cur`` is the reference picture seen through a moved plane
     (photo, screen); a live face that opens its mouth or turns its head cannot be
-    explained by a homography and scores lower. With ``band`` (rows y0..y1), the
-    correlation is measured on that band only (the eyes, for a blink). Several
-    starts are tried and the best kept: one good fit is enough to prove "planar".
+    explained by a homography and scores lower. Several motion models are tried and
+    the best kept: one good fit is enough to prove "planar". Returns -1.0 when no
+    alignment converged. This is :func:`planar_advance` run to the end.
     """
+    job = planar_advance(ref, cur, None, 2 * ECC_ITERATIONS)
+    return float(job["best"])
+
+
+def planar_advance(
+    ref: np.ndarray, cur: np.ndarray, job: dict[str, Any] | None, budget: int
+) -> dict[str, Any]:
+    """Run at most ``budget`` more ECC iterations of the planar check; JSON job.
+
+    A live face costs the full 2 x 80 iterations (up to ~25 ms), so the verifier
+    spreads them over a few frames; the job (motion model, warp, best correlation)
+    is plain data. ``job["done"]`` tells when ``job["best"]`` is final.
+    """
+    job = (
+        {"m": 0, "warp": None, "it": 0, "rho": None, "best": -1.0, "done": False}
+        if job is None
+        else dict(job)
+    )
     a = cv2.GaussianBlur(ref, (3, 3), 0).astype(np.float32)
     b = cv2.GaussianBlur(cur, (3, 3), 0).astype(np.float32)
-    best = -1.0
-    for motion, init in ((cv2.MOTION_HOMOGRAPHY, None), (cv2.MOTION_AFFINE, None)):
-        warp = np.eye(3 if motion == cv2.MOTION_HOMOGRAPHY else 2, 3, dtype=np.float32)
-        if init is not None:
-            warp = init
-        crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 80, 1e-6)
+    while budget > 0 and not job["done"]:
+        motion = _ECC_MOTIONS[job["m"]]
+        rows = 3 if motion == cv2.MOTION_HOMOGRAPHY else 2
+        warp = (
+            np.eye(rows, 3, dtype=np.float32)
+            if job["warp"] is None
+            else np.asarray(job["warp"], dtype=np.float32).reshape(rows, 3)
+        )
+        n = min(budget, ECC_ITERATIONS - job["it"])
+        budget -= n
+        job["it"] += n
+        crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, n, 1e-6)
+        finished = job["it"] >= ECC_ITERATIONS
         try:
             rho, warp = cv2.findTransformECC(a, b, warp, motion, crit, None, 1)
         except cv2.error:
-            continue
-        if band is not None:
-            size = (a.shape[1], a.shape[0])
-            flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-            if motion == cv2.MOTION_HOMOGRAPHY:
-                w = cv2.warpPerspective(b, warp, size, flags=flags)
-            else:
-                w = cv2.warpAffine(b, warp, size, flags=flags)
-            rho = _ncc(a[band[0] : band[1]], w[band[0] : band[1]])
-        best = max(best, float(rho))
-        if best >= 0.99:
-            break
-    return best
+            finished = True
+        else:
+            rho = float(rho)
+            # Converged (the correlation no longer moves): this model is done.
+            finished = finished or (
+                job["rho"] is not None and abs(rho - job["rho"]) < 1e-6
+            )
+            job["rho"] = rho
+            job["warp"] = warp.ravel().tolist()
+            job["best"] = max(job["best"], rho)
+        if job["best"] >= 0.99:
+            job["done"] = True
+        elif finished:
+            job["m"] += 1
+            job["warp"], job["it"], job["rho"] = None, 0, None
+            job["done"] = job["m"] >= len(_ECC_MOTIONS)
+    return job
 
 
-def _ncc(x: np.ndarray, y: np.ndarray) -> float:
+def ncc(x: np.ndarray, y: np.ndarray) -> float:
+    """Normalised cross-correlation of two same-sized arrays (0 if one is flat)."""
+    x = x.astype(np.float64)
+    y = y.astype(np.float64)
     x = x - x.mean()
     y = y - y.mean()
     d = float(np.sqrt((x * x).sum() * (y * y).sum()))

@@ -20,7 +20,8 @@ from .challenge import ACTION_LABELS, Challenge
 from .engine import Engine, FrameAnalysis, descriptor_distance
 from .errors import FrameError
 
-STATE_VERSION = 1
+STATE_VERSION = 2
+CONT = 32  # side of the aligned face compared between consecutive frames
 
 VERDICT_CODES = (
     "passed",
@@ -139,16 +140,19 @@ def _new_state() -> dict[str, Any]:
         "done": [],
         "det": {},
         "descs": [],
-        "need_desc": "start",
+        "anchor": None,
+        "anchor_since": None,
+        "need_desc": None,
         "need_since": None,
         "last_desc_t": None,
         "multi_run": 0,
         "had_face": False,
-        "ref_pts": None,
         "ref_crop": None,
         "canon": None,
+        "cont": None,
+        "triggers": 0,
         "planar_peaks": 0,
-        "nonrigid": [],
+        "checks": [],
         "coaching": None,
         "face_ok": False,
         "verdict": None,
@@ -173,10 +177,11 @@ class Verifier:
         self.cfg = engine.config
         self.challenge = challenge
         self.references = [list(map(float, r)) for r in references]
-        if state is not None and state.get("v") != STATE_VERSION:
+        self._frame_busy = False  # the planar check ran on the current frame
+        if state is not None and state.get("v") not in (1, STATE_VERSION):
             raise ValueError("unknown verifier state version")
         self._s: dict[str, Any] = (
-            copy.deepcopy(state) if state is not None else _new_state()
+            _upgrade(copy.deepcopy(state)) if state is not None else _new_state()
         )
 
     @property
@@ -254,6 +259,7 @@ class Verifier:
             s["action_t0"] = t
         s["last_t"] = t
         s["frames"] += 1
+        self._frame_busy = False
         fa, s["tracker"] = self.engine.track(grey, t, s["tracker"])
 
         if fa.detected and fa.faces_count >= 2:
@@ -264,22 +270,29 @@ class Verifier:
             self._set_verdict(s, "multiple_faces")
             return
 
+        if fa.box is not None and fa.landmarks is None:
+            # A detect-only frame of the tracker (the periodic face count): the
+            # face is still there, nothing was measured.
+            self._check_timeout(s, t)
+            return
+
         if not fa.has_face:
             s["coaching"] = COACHING["no_face"]
             s["face_ok"] = False
             if s["had_face"]:
                 # Whoever comes back must prove again that it is the same face.
                 s["need_desc"] = s["need_desc"] or "reacquire"
+                s["cont"] = None
             self._check_timeout(s, t)
             return
 
         s["face_frames"] += 1
         s["had_face"] = True
         self._coach(s, fa)
-        self._nonrigidity(s, fa)
 
         if s["ref_crop"] is None:
             self._set_reference(s, grey, fa)
+        self._continuity(s, grey, fa)
         if s["baseline"] is None:
             s["pending"].append(_sample(t, fa))
             span = t - s["pending"][0][0]
@@ -297,7 +310,14 @@ class Verifier:
             self._action_step(s, _sample(t, fa), (grey, fa))
 
         if s["baseline"] is not None:
-            if (
+            if s["anchor"] is None and not s["descs"] and not s["need_desc"]:
+                # The session's identity: a chip of the first good frame. Its
+                # descriptor (66 ms) is computed when first compared.
+                if s["anchor_since"] is None:
+                    s["anchor_since"] = t
+                if self._good_for_descriptor(s, fa, t, s["anchor_since"]):
+                    self._keep_anchor(s, fa, t, image)
+            elif (
                 s["last_desc_t"] is not None
                 and t - s["last_desc_t"] >= cfg.descriptor_every_seconds
             ):
@@ -305,11 +325,17 @@ class Verifier:
             if s["need_desc"]:
                 if s["need_since"] is None:
                     s["need_since"] = t
-                if self._good_for_descriptor(s, fa, t):
+                if self._good_for_descriptor(s, fa, t, s["need_since"]):
                     self._take_descriptor(s, fa, t, image)
                     if s["verdict"] is not None:
                         return
+        if not self._frame_busy:
+            # A frame that kept the anchor or took a descriptor has done its share.
+            self._run_checks(s, t)
 
+        if s["index"] >= len(self.challenge.actions) and not s["need_desc"]:
+            # The verdict frame finishes the pending planar checks first.
+            self._run_checks(s, t, all_now=True)
         if s["index"] >= len(self.challenge.actions) and not s["need_desc"]:
             self._decide(s)
             return
@@ -333,14 +359,14 @@ class Verifier:
         s["face_ok"] = coach is None
 
     def _make_baseline(self, s: dict[str, Any]) -> None:
-        rows = np.array([r[1:] for r in s["pending"]], dtype=np.float64)
+        cols = list(zip(*(r[1:] for r in s["pending"]), strict=True))
         s["baseline"] = {
             # Open eyes: an upper quantile, so a blink in the first second is ignored.
-            "ear": float(np.percentile(rows[:, 0], 80)),
+            "ear": _quantile(cols[0], 0.8),
             # Closed mouth: a lower quantile, for the same reason.
-            "mar": float(np.percentile(rows[:, 1], 20)),
-            "yaw": float(np.median(rows[:, 2])),
-            "pitch": float(np.median(rows[:, 3])),
+            "mar": _quantile(cols[1], 0.2),
+            "yaw": _quantile(cols[2], 0.5),
+            "pitch": _quantile(cols[3], 0.5),
         }
 
     def _set_reference(
@@ -352,25 +378,55 @@ class Verifier:
         canon = geo.canonical_points(fa.landmarks)
         crop = geo.aligned_crop(grey, fa.landmarks, canon)
         s["canon"] = canon.round(3).tolist()
-        s["ref_crop"] = base64.b64encode(crop.tobytes()).decode("ascii")
+        s["ref_crop"] = _b64(crop)
 
-    def _is_planar(
-        self, s: dict[str, Any], ctx: tuple[np.ndarray, FrameAnalysis] | None
-    ) -> bool:
-        """True when this frame is the reference picture moved about as a flat object.
+    def _run_checks(
+        self, s: dict[str, Any], t: float, *, all_now: bool = False
+    ) -> None:
+        """Advance the oldest pending planar check of an action peak by one share.
 
-        Without the frame (rows replayed from the first second) or the reference,
-        the answer is "planar": a peak must be proven live on a frame we hold.
+        A live face needs all 2 x 80 ECC iterations (~25 ms), so a few run per
+        frame and the session goes on meanwhile (the next prompt shows at once).
+        A peak found planar does not count: its action, and any after it, are
+        open again (the user is asked again) and the verdict waits for all checks.
+        With ``all_now`` (the frame that decides the verdict) every check finishes.
         """
-        if ctx is None or s["ref_crop"] is None:
-            return True
-        # Compare with the last neutral frame of this action (or the first frame).
-        ref_b64 = s["det"].get("ncrop") or s["ref_crop"]
-        ref = np.frombuffer(base64.b64decode(ref_b64), dtype=np.uint8)
-        ref = ref.reshape(geo.CROP, geo.CROP)
-        rho = geo.planar_similarity(ref, self._crop(s, ctx))
-        # An alignment that fails to converge proves nothing either way.
-        return rho < -0.5 or rho >= self.cfg.planar_rho
+        while s["checks"]:
+            check = s["checks"][0]
+            job = geo.planar_advance(
+                _unb64(check["ref"]),
+                _unb64(check["cur"]),
+                check["job"],
+                2 * geo.ECC_ITERATIONS
+                if all_now
+                else self.cfg.planar_iterations_per_frame,
+            )
+            check["job"] = job
+            if not job["done"]:
+                return
+            s["checks"].pop(0)
+            rho = job["best"]
+            # An alignment that fails to converge proves nothing either way.
+            if -0.5 <= rho < self.cfg.planar_rho:
+                if all_now:
+                    continue
+                return  # live
+            self._planar_peak(s, t, check)
+            return
+
+    def _planar_peak(self, s: dict[str, Any], t: float, check: dict[str, Any]) -> None:
+        """A peak was a picture moved as a plane: reopen its action."""
+        s["planar_peaks"] += 1
+        i = check["i"]
+        s["checks"] = []
+        if i < s["index"]:
+            s["index"] = i
+            s["done"] = s["done"][:i]
+            s["action_t0"] = t
+            if s["need_desc"] == "final":
+                s["need_desc"] = None
+                s["need_since"] = None
+        s["det"] = {"neutral": True, "ncrop": check["ref"]}
 
     @staticmethod
     def _crop(s: dict[str, Any], ctx: tuple[np.ndarray, FrameAnalysis]) -> np.ndarray:
@@ -431,12 +487,25 @@ class Verifier:
                 if neutral:
                     d["neutral"] = True
                     if ctx is not None:
-                        crop = self._crop(s, ctx)
-                        d["ncrop"] = base64.b64encode(crop.tobytes()).decode("ascii")
+                        d["ncrop"] = _b64(self._crop(s, ctx))
                 elif value >= thr and d.get("neutral"):
-                    if self._is_planar(s, ctx):
+                    # The peak counts only if this frame cannot be explained as
+                    # the last neutral frame (or the first frame) moved as a plane.
+                    # Without the frame (rows replayed from the first second) the
+                    # answer is "planar": a peak must be proven live on a frame.
+                    if ctx is None or s["ref_crop"] is None:
                         s["planar_peaks"] += 1
                     else:
+                        # Checked over the next frames (see _run_checks); the
+                        # session goes on meanwhile and is decided only after.
+                        s["checks"].append(
+                            {
+                                "i": s["index"],
+                                "ref": d.get("ncrop") or s["ref_crop"],
+                                "cur": _b64(self._crop(s, ctx)),
+                                "job": None,
+                            }
+                        )
                         d["peak"], d["t_peak"] = True, t
             elif neutral:
                 done = True
@@ -445,42 +514,59 @@ class Verifier:
             s["index"] += 1
             s["action_t0"] = t
             s["det"] = {}
-            # The face after each action is checked against the first one.
-            s["need_desc"] = s["need_desc"] or "action"
+            if s["index"] >= len(acts):
+                # The face after the last action is checked against the first one
+                # and matched; in between, the continuity signals stand guard.
+                s["need_desc"] = s["need_desc"] or "final"
 
-    def _nonrigidity(self, s: dict[str, Any], fa: FrameAnalysis) -> None:
-        """Record how far the landmarks move beyond what a flat picture can do.
+    def _continuity(
+        self, s: dict[str, Any], grey: np.ndarray, fa: FrameAnalysis
+    ) -> None:
+        """Cheap per-frame check that the face is the one of the previous frame.
 
-        A photo or a screen moved about in front of the camera is a plane: its
-        landmarks in any frame are a homography of those in the first frame. A live
-        face is not (3D head turns, blinks, mouth). The residual of the best
-        homography, in inter-ocular distances, is the signal.
+        A spliced clip or a face put in front of the camera changes, between two
+        consecutive face frames, the look of the aligned face (32x32 correlation),
+        or makes its centre or scale jump. Any of these asks for a descriptor (the
+        real identity check) on the next good frame, and for a detector check of
+        the box. A frame-size change or a face lost and found again does too.
         """
-        pts = fa.landmarks
-        if pts is None:
+        if fa.landmarks is None:
             raise ValueError("no face on this frame")
-        if s["ref_pts"] is None:
-            s["ref_pts"] = pts.astype(float).round(2).tolist()
-            return
-        ref = np.asarray(s["ref_pts"], dtype=np.float32)
-        h, _ = cv2.findHomography(ref, pts, 0)
-        if h is None or fa.inter_ocular <= 0:
-            return
-        proj = cv2.perspectiveTransform(ref.reshape(-1, 1, 2), h).reshape(-1, 2)
-        res = float(np.sqrt(((proj - pts) ** 2).sum(1).mean()) / fa.inter_ocular)
-        vals = s["nonrigid"]
-        vals.append(round(res, 4))
-        if len(vals) > 400:
-            # Keep the state small: thin out evenly, which keeps the distribution.
-            del vals[::2]
+        cfg = self.cfg
+        small = cv2.resize(
+            self._crop(s, (grey, fa)), (CONT, CONT), interpolation=cv2.INTER_AREA
+        )
+        c = fa.landmarks[geo.STABLE_IDX].mean(0)
+        iod = max(fa.inter_ocular, 1.0)
+        prev = s["cont"]
+        if prev is not None:
+            ref = np.frombuffer(base64.b64decode(prev["crop"]), dtype=np.uint8)
+            ncc = geo.ncc(ref.reshape(CONT, CONT), small)
+            jump = math.hypot(c[0] - prev["c"][0], c[1] - prev["c"][1]) / prev["iod"]
+            scale = max(iod / prev["iod"], prev["iod"] / iod)
+            if (
+                ncc < cfg.continuity_ncc
+                or jump > cfg.continuity_jump
+                or scale > cfg.continuity_scale
+                or prev["size"] != [fa.width, fa.height]
+            ):
+                s["triggers"] += 1
+                s["need_desc"] = s["need_desc"] or "continuity"
+                s["tracker"]["force"] = True
+        s["cont"] = {
+            "crop": base64.b64encode(small.tobytes()).decode("ascii"),
+            "c": [round(float(c[0]), 2), round(float(c[1]), 2)],
+            "iod": round(iod, 2),
+            "size": [fa.width, fa.height],
+        }
 
     def _good_for_descriptor(
-        self, s: dict[str, Any], fa: FrameAnalysis, t: float
+        self, s: dict[str, Any], fa: FrameAnalysis, t: float, since: float
     ) -> bool:
         b = s["baseline"]
         if not s["face_ok"]:
             return False
-        waited = t - (s["need_since"] if s["need_since"] is not None else t)
+        waited = t - since
         # Prefer a frontal frame with open eyes and a closed mouth; after waiting a
         # while, accept any reasonably frontal one.
         yaw_lim, pitch_lim = (8.0, 10.0) if waited < 2.0 else (15.0, 18.0)
@@ -490,9 +576,7 @@ class Verifier:
             return False
         return fa.sharpness >= 0.5 * self.cfg.min_sharpness
 
-    def _take_descriptor(
-        self, s: dict[str, Any], fa: FrameAnalysis, t: float, image: Any
-    ) -> None:
+    def _chip(self, fa: FrameAnalysis, image: Any) -> np.ndarray:
         colour = (
             image
             if isinstance(image, np.ndarray)
@@ -500,7 +584,40 @@ class Verifier:
         )
         if fa.box is None:
             raise ValueError("no face on this frame")
-        desc = self.engine.descriptor(colour, fa.box)
+        return self.engine.face_chip(colour, fa.box)
+
+    def _keep_anchor(
+        self, s: dict[str, Any], fa: FrameAnalysis, t: float, image: Any
+    ) -> None:
+        """Keep the chip of the session's first good frame (JPEG, ~8 KB of state)."""
+        chip = self._chip(fa, image)
+        ok, jpg = cv2.imencode(
+            ".jpg",
+            np.ascontiguousarray(chip[:, :, ::-1]),
+            [cv2.IMWRITE_JPEG_QUALITY, 95],
+        )
+        if not ok:
+            return
+        self._frame_busy = True
+        s["anchor"] = base64.b64encode(jpg.tobytes()).decode("ascii")
+        s["last_desc_t"] = t
+
+    def _anchor_descriptor(self, s: dict[str, Any]) -> None:
+        """Compute the kept anchor's descriptor, the first of the session's list."""
+        if s["descs"] or s["anchor"] is None:
+            return
+        jpg = np.frombuffer(base64.b64decode(s["anchor"]), dtype=np.uint8)
+        chip = cv2.imdecode(jpg, cv2.IMREAD_COLOR)[:, :, ::-1]
+        desc = self.engine.chip_descriptor(chip)
+        s["descs"].append([round(x, 6) for x in desc])
+        s["anchor"] = None
+
+    def _take_descriptor(
+        self, s: dict[str, Any], fa: FrameAnalysis, t: float, image: Any
+    ) -> None:
+        self._frame_busy = True
+        self._anchor_descriptor(s)
+        desc = self.engine.chip_descriptor(self._chip(fa, image))
         s["need_desc"] = None
         s["need_since"] = None
         s["last_desc_t"] = t
@@ -527,6 +644,7 @@ class Verifier:
             self._fail_liveness(s, "no_final_frame")
 
     def _match_distance(self, s: dict[str, Any]) -> float | None:
+        self._anchor_descriptor(s)
         if not s["descs"] or not self.references:
             return None
         per = [
@@ -534,11 +652,11 @@ class Verifier:
         ]
         return float(np.mean(per))
 
-    def _replay_suspected(self, s: dict[str, Any]) -> bool:
-        vals = s["nonrigid"]
-        if len(vals) < 5:
-            return True
-        return float(np.percentile(vals, 90)) < self.cfg.min_nonrigidity
+    @staticmethod
+    def _replay_suspected(s: dict[str, Any]) -> bool:
+        # Too few live frames to have seen anything (the action peaks themselves
+        # are checked for planar motion as they happen).
+        return s["face_frames"] < 6
 
     def _fail_liveness(self, s: dict[str, Any], detail: str) -> None:
         if not s["had_face"]:
@@ -574,6 +692,38 @@ class Verifier:
     ) -> None:
         s["verdict"] = Verdict(code, distance, detail, list(s["done"])).to_dict()
         s["coaching"] = None
+
+
+def _quantile(values: Any, q: float) -> float:
+    """Like ``numpy.percentile(values, 100 * q)`` (linear), without its warm-up."""
+    v = sorted(float(x) for x in values)
+    pos = q * (len(v) - 1)
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (pos - lo)
+
+
+def _b64(crop: np.ndarray) -> str:
+    return base64.b64encode(crop.tobytes()).decode("ascii")
+
+
+def _unb64(text: str) -> np.ndarray:
+    crop = np.frombuffer(base64.b64decode(text), dtype=np.uint8)
+    return crop.reshape(geo.CROP, geo.CROP)
+
+
+def _upgrade(s: dict[str, Any]) -> dict[str, Any]:
+    """Bring a state saved by an older version of this module up to date."""
+    if s.get("v") == 1:
+        for key in ("nonrigid", "ref_pts"):
+            s.pop(key, None)
+        for key, value in _new_state().items():
+            s.setdefault(key, value)
+        if s.get("need_desc") in ("start", "action"):
+            s["need_desc"] = None
+            s["need_since"] = None
+        s["v"] = STATE_VERSION
+    return s
 
 
 def _sample(t: float, fa: FrameAnalysis) -> list[float]:
