@@ -1,31 +1,448 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""个人版: certification login, user centre, face certification, history, receipts."""
 
-from lifecert.accounts.access import (
-    current_entitlement,
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from lifecert.accounts.access import SESSION_REGION, parse_uuid, personal_required
+from lifecert.accounts.models import FamilyLink, User
+from lifecert.certification import face, receipts
+from lifecert.certification.models import Certification, FaceSession
+from lifecert.certification.services import due_date
+from lifecert.core.audit import client_ip
+from lifecert.core.pagination import paginate
+from lifecert.registry.models import Entitlement, Person
+
+from . import forms, services
+from .access import (
+    SESSION_FAMILY_PENDING,
+    SESSION_PERSON,
+    access_certification,
+    access_face_session,
+    certifying_person,
+    certifying_person_required,
+    person_entitlement,
     person_regions,
-    personal_required,
 )
+from .texts import NOTES, NOTES_ENVIRONMENT, NOTES_INTRO, OTHER_CHANNELS
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return target
+    return fallback
+
+
+def _is_personal(request: HttpRequest) -> bool:
+    return bool(
+        request.user.is_authenticated and request.user.kind == User.Kind.PERSONAL
+    )
+
+
+def _status_context(request: HttpRequest, person: Person) -> dict[str, Any]:
+    entitlement = person_entitlement(request, person)
+    due = due_date(entitlement) if entitlement else None
+    return {
+        "person": person,
+        "entitlement": entitlement,
+        "due": due,
+        "overdue": due is not None and due < timezone.localdate(),
+        "regions": person_regions(person),
+        "is_self": _is_personal(request) and request.user.person_id == person.pk,
+    }
+
+
+# ---------------------------------------------------------------- login / centre
+
+
+@require_http_methods(["GET", "POST"])
+def cert_login(request: HttpRequest) -> HttpResponse:
+    """养老待遇资格认证登记: registered name + social security number."""
+    if _is_personal(request) and request.user.person_id:
+        return redirect("pensioner:centre")
+    form = forms.CertLoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.find_registered_person(
+                name=form.cleaned_data["name"],
+                ssn=form.cleaned_data["ssn"],
+                ip=client_ip(request),
+            )
+        except services.CertificationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            request.session.cycle_key()
+            request.session[SESSION_PERSON] = str(person.public_id)
+            request.session.pop(SESSION_REGION, None)
+            return redirect(_safe_next(request, reverse("pensioner:centre")))
+    return render(request, "pensioner/cert_login.html", {"form": form})
+
+
+@require_POST
+def cert_logout(request: HttpRequest) -> HttpResponse:
+    for key in (SESSION_PERSON, SESSION_FAMILY_PENDING, SESSION_REGION):
+        request.session.pop(key, None)
+    messages.info(request, "您已退出资格认证。")
+    return redirect("pensioner:cert-login")
+
+
+@require_GET
+@certifying_person_required
+def centre(request: HttpRequest) -> HttpResponse:
+    """用户中心: 欢迎回来, last certification, due date, status, the six notes."""
+    person = request.cert_person  # type: ignore[attr-defined]
+    context = _status_context(request, person)
+    context.update(
+        {
+            "notes_intro": NOTES_INTRO,
+            "notes": NOTES,
+            "notes_environment": NOTES_ENVIRONMENT,
+            "blocked": services.camera_blocked(person),
+            "family": _family_rows(request.user) if _is_personal(request) else [],
+        }
+    )
+    return render(request, "pensioner/centre.html", context)
+
+
+@require_POST
+@certifying_person_required
+def switch_region(request: HttpRequest) -> HttpResponse:
+    """用户切换: the regions where the certifying person is insured."""
+    person = request.cert_person  # type: ignore[attr-defined]
+    code = request.POST.get("region", "")
+    regions = {region.code: region for region in person_regions(person)}
+    if code not in regions:
+        messages.error(request, "您在该参保地没有养老待遇记录。")
+    else:
+        request.session[SESSION_REGION] = code
+        messages.success(request, f"已切换到 {regions[code].name}。")
+    return redirect(_safe_next(request, reverse("pensioner:centre")))
 
 
 @personal_required
-def centre(request: HttpRequest) -> HttpResponse:
-    """用户中心 (the pensioner flow builds on this page)."""
+@require_POST
+def act_as(request: HttpRequest) -> HttpResponse:
+    """A personal account switches between itself and the family it helps."""
+    target = parse_uuid(request.POST.get("person", ""))
+    user = request.user
+    if user.person is not None and target == user.person.public_id:
+        request.session.pop(SESSION_PERSON, None)
+    elif FamilyLink.objects.filter(account=user, person__public_id=target).exists():
+        request.session[SESSION_PERSON] = str(target)
+    else:
+        messages.error(request, "只能为已添加的家人办理。")
+        return redirect("pensioner:family")
+    request.session.pop(SESSION_REGION, None)
+    return redirect("pensioner:centre")
+
+
+# ---------------------------------------------------------------- face certification
+
+
+@require_GET
+@certifying_person_required
+def certify(request: HttpRequest) -> HttpResponse:
+    """The camera check, then the camera session (all decisions on the server)."""
+    person = request.cert_person  # type: ignore[attr-defined]
+    context = _status_context(request, person)
+    context["blocked"] = services.camera_blocked(person)
+    context["review"] = services.open_review_today(person)
+    context["other_channels"] = OTHER_CHANNELS
+    context["enrolled"] = bool(services._ready_references(person))
+    context["notes"] = NOTES[:4]
+    context["family_pending"] = request.session.get(SESSION_FAMILY_PENDING) == str(
+        person.public_id
+    )
+    return render(request, "pensioner/certify.html", context)
+
+
+def _json_error(exc: services.CertificationError) -> JsonResponse:
+    return JsonResponse({"error": exc.code, "message": exc.message}, status=exc.status)
+
+
+@require_POST
+def session_start(request: HttpRequest) -> JsonResponse:
+    person = certifying_person(request)
+    if person is None:
+        return JsonResponse(
+            {"error": "login_required", "message": "请先进行资格认证登记。"},
+            status=401,
+        )
+    try:
+        session = services.start_session(
+            person=person,
+            entitlement=person_entitlement(request, person),
+            account=request.user,
+            ip=client_ip(request),
+        )
+    except services.CertificationError as exc:
+        return _json_error(exc)
+    payload = services.challenge_payload(session)
+    payload["frame_url"] = reverse("pensioner:session-frame", args=[session.public_id])
+    payload["finish_url"] = reverse(
+        "pensioner:session-finish", args=[session.public_id]
+    )
+    payload["result_url"] = reverse(
+        "pensioner:session-result", args=[session.public_id]
+    )
+    payload["max_frame_bytes"] = settings.FACE_MAX_FRAME_BYTES
+    return JsonResponse(payload, status=201)
+
+
+_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
+
+
+def _frame_response(
+    request: HttpRequest, outcome: services.FrameOutcome
+) -> JsonResponse:
+    progress = dict(outcome.progress)
+    verdict = progress.get("verdict")
+    session = outcome.session
+    if verdict:
+        code = str(verdict.get("code"))
+        progress["verdict"] = {"code": code, "message": face.verdict_message(code)}
+        progress["result_url"] = reverse(
+            "pensioner:session-result", args=[session.public_id]
+        )
+        pending = request.session.get(SESSION_FAMILY_PENDING)
+        if (
+            code == "passed"
+            and _is_personal(request)
+            and pending == str(session.person.public_id)
+        ):
+            services.link_family_member(
+                account=request.user,
+                person=session.person,
+                session=session,
+                ip=client_ip(request),
+            )
+            request.session.pop(SESSION_FAMILY_PENDING, None)
+    progress["frames_seen"] = session.frames_seen
+    return JsonResponse(progress)
+
+
+@require_POST
+def session_frame(request: HttpRequest, public_id: str) -> JsonResponse:
+    """One camera frame (raw JPEG body). Refused for another person's session,
+    a finished or expired one, an oversized or non-image body."""
+    person = certifying_person(request)
+    if person is None:
+        return JsonResponse(
+            {"error": "login_required", "message": "请先进行资格认证登记。"},
+            status=401,
+        )
+    session = access_face_session(request, person, public_id)
+    limit = settings.FACE_MAX_FRAME_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return JsonResponse(
+            {
+                "error": "too_large",
+                "message": f"图像太大（超过 {limit // 1024} KB），请刷新页面后重试。",
+            },
+            status=413,
+        )
+    frame = request.body
+    if len(frame) > limit:
+        return JsonResponse(
+            {"error": "too_large", "message": "图像太大，请刷新页面后重试。"},
+            status=413,
+        )
+    if not frame.startswith(_IMAGE_MAGIC):
+        return JsonResponse(
+            {
+                "error": "bad_image",
+                "message": "收到的不是 JPEG 或 PNG 图像，请刷新页面后重试。",
+            },
+            status=415,
+        )
+    raw_ts = request.headers.get("X-Frame-Time")
+    try:
+        client_ts = float(raw_ts) if raw_ts else None
+    except ValueError:
+        client_ts = None
+    try:
+        outcome = services.submit_frame(
+            session=session,
+            frame=frame,
+            client_ts=client_ts,
+            acting_user=request.user,
+            ip=client_ip(request),
+        )
+    except services.CertificationError as exc:
+        return _json_error(exc)
+    return _frame_response(request, outcome)
+
+
+@require_POST
+def session_finish(request: HttpRequest, public_id: str) -> JsonResponse:
+    person = certifying_person(request)
+    if person is None:
+        return JsonResponse(
+            {"error": "login_required", "message": "请先进行资格认证登记。"},
+            status=401,
+        )
+    session = access_face_session(request, person, public_id)
+    try:
+        outcome = services.finish_session(
+            session=session, acting_user=request.user, ip=client_ip(request)
+        )
+    except services.CertificationError as exc:
+        return _json_error(exc)
+    return _frame_response(request, outcome)
+
+
+@require_GET
+@certifying_person_required
+def session_result(request: HttpRequest, public_id: str) -> HttpResponse:
+    person = request.cert_person  # type: ignore[attr-defined]
+    session = access_face_session(request, person, public_id)
+    if session.status == FaceSession.Status.OPEN:
+        return redirect("pensioner:certify")
+    code = session.verdict or "expired"
     return render(
         request,
-        "pensioner/centre.html",
+        "pensioner/result.html",
         {
-            "entitlement": current_entitlement(request),
-            "regions": person_regions(request.user),
+            "session": session,
+            "code": code,
+            "message": face.verdict_message(code),
+            "certification": session.certification,
+            "blocked": services.camera_blocked(person),
+            "review": services.open_review_today(person),
+            "other_channels": OTHER_CHANNELS,
+            "person": person,
         },
     )
 
 
-def cert_login(request: HttpRequest) -> HttpResponse:
+# ---------------------------------------------------------------- history / family
+
+
+@require_GET
+@certifying_person_required
+def history(request: HttpRequest) -> HttpResponse:
+    """养老退休认证信息查询: 10 a page with the guide's pager text."""
+    person = request.cert_person  # type: ignore[attr-defined]
+    records = (
+        Certification.objects.filter(person=person)
+        .select_related("region")
+        .order_by("-certified_at", "-id")
+    )
+    pager = paginate(request, records)
+    rows = [
+        (pager.first + index, record)
+        for index, record in enumerate(pager.page.object_list)
+    ]
     return render(
-        request, "pensioner/placeholder.html", {"title": "养老待遇资格认证登记"}
+        request,
+        "pensioner/history.html",
+        {"person": person, "pager": pager, "rows": rows},
     )
 
 
+def _family_rows(account: Any) -> list[dict[str, Any]]:
+    links = FamilyLink.objects.filter(account=account).select_related("person")
+    persons = [link.person for link in links]
+    entitlements: dict[int, list[Entitlement]] = {}
+    for entitlement in (
+        Entitlement.objects.filter(person__in=persons)
+        .select_related("region")
+        .order_by("region__code")
+    ):
+        entitlements.setdefault(entitlement.person_id, []).append(entitlement)
+    return [
+        {
+            "person": person,
+            "entitlements": [
+                {"entitlement": e, "due": due_date(e)}
+                for e in entitlements.get(person.pk, [])
+            ],
+        }
+        for person in persons
+    ]
+
+
+@personal_required
+@require_http_methods(["GET", "POST"])
+def family(request: HttpRequest) -> HttpResponse:
+    """家属协助: the family members this account helps, and adding one."""
+    form = forms.FamilyAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.find_registered_person(
+                name=form.cleaned_data["name"],
+                ssn=form.cleaned_data["ssn"],
+                ip=client_ip(request),
+            )
+        except services.CertificationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            if person.pk == request.user.person_id:
+                form.add_error(None, "这是您本人，无需添加。")
+            elif FamilyLink.objects.filter(
+                account=request.user, person=person
+            ).exists():
+                form.add_error(None, "已添加过这位家人。")
+            else:
+                # The link is made only after the family member's own face passes.
+                request.session[SESSION_FAMILY_PENDING] = str(person.public_id)
+                request.session[SESSION_PERSON] = str(person.public_id)
+                request.session.pop(SESSION_REGION, None)
+                messages.info(
+                    request,
+                    f"请让 {person.name} 本人面对摄像头完成一次人脸认证，"
+                    "认证成功后即添加为您协助的家人。",
+                )
+                return redirect("pensioner:certify")
+    return render(
+        request,
+        "pensioner/family.html",
+        {"form": form, "rows": _family_rows(request.user)},
+    )
+
+
+# ---------------------------------------------------------------- receipts
+
+
+@require_GET
+@certifying_person_required
+def receipt_pdf(request: HttpRequest, public_id: str) -> HttpResponse:
+    person = request.cert_person  # type: ignore[attr-defined]
+    certification = access_certification(person, public_id)
+    verify_url = request.build_absolute_uri(
+        reverse("pensioner:receipt-verify") + f"?code={certification.receipt_code}"
+    )
+    pdf = receipts.render_receipt(certification, verify_url)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    day = certification.certified_at.strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="receipt-{day}.pdf"'
+    return response
+
+
+@require_GET
 def receipt_verify(request: HttpRequest) -> HttpResponse:
-    return render(request, "pensioner/placeholder.html", {"title": "自助打印单据验证"})
+    """自助打印单据验证: public; a valid code shows masked facts, else not found."""
+    form = forms.ReceiptVerifyForm(request.GET or None)
+    result = None
+    searched = False
+    if request.GET and form.is_valid():
+        searched = True
+        certification = receipts.find_by_code(form.cleaned_data["code"])
+        result = receipts.public_view(certification) if certification else None
+    return render(
+        request,
+        "pensioner/receipt_verify.html",
+        {"form": form, "result": result, "searched": searched},
+    )

@@ -1,0 +1,213 @@
+/* LifeCert camera session: preview, face guide, voice and animated prompts.
+ * The browser only captures small JPEG frames and shows what the server decided;
+ * it never judges the face or the actions itself. */
+(function () {
+  "use strict";
+  var app = document.getElementById("camera-app");
+  if (!app) return;
+  var FRAME_INTERVAL_MS = 125; // the server may ask for another pace
+  var MAX_WIDTH = 480;
+  var csrf = app.querySelector("input[name=csrfmiddlewaretoken]").value;
+  var $ = function (id) { return document.getElementById(id); };
+  var video = $("preview");
+  var canvas = document.createElement("canvas");
+  var stream = null;
+  var session = null;
+  var t0 = 0;
+  var running = false;
+  var lastSpoken = "";
+
+  function speak(text) {
+    if (!text || text === lastSpoken) return;
+    lastSpoken = text;
+    try {
+      if (!("speechSynthesis" in window)) return;
+      window.speechSynthesis.cancel();
+      var u = new SpeechSynthesisUtterance(text);
+      u.lang = "zh-CN";
+      u.rate = 0.9;
+      window.speechSynthesis.speak(u);
+    } catch (e) { /* no voice: the text and animation still guide */ }
+  }
+
+  function wait(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
+
+  function setCheck(text) { $("check-status").textContent = text; }
+
+  function showGuidance(id) {
+    ["camera-denied", "camera-missing"].forEach(function (g) { $(g).hidden = g !== id; });
+    $("recheck").hidden = false;
+    $("check").classList.add("failed");
+  }
+
+  async function check() {
+    $("check").classList.remove("failed");
+    ["camera-denied", "camera-missing"].forEach(function (g) { $(g).hidden = true; });
+    setCheck("正在检测您的浏览器是否可以使用摄像头……");
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      setCheck("您的浏览器不能使用摄像头。");
+      showGuidance("camera-missing");
+      return;
+    }
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({
+        audio: false,
+        video: { facingMode: "user", width: { ideal: 640 }, height: { ideal: 480 } },
+      });
+    } catch (err) {
+      var name = err && err.name;
+      if (name === "NotFoundError" || name === "OverconstrainedError" || name === "TypeError") {
+        setCheck("没有检测到摄像头。");
+        showGuidance("camera-missing");
+      } else {
+        setCheck("摄像头权限被拒绝，无法开始人脸认证。");
+        showGuidance("camera-denied");
+      }
+      return;
+    }
+    video.srcObject = stream;
+    try { await video.play(); } catch (e) { /* autoplay is muted: fine */ }
+    setCheck("摄像头正常。请把脸放进框内，点击“开始认证”，然后跟着语音提示做动作。");
+    $("check").classList.add("ok");
+    $("recheck").hidden = true;
+    $("live").hidden = false;
+    $("start").disabled = false;
+  }
+
+  function grab() {
+    var w = video.videoWidth || 640;
+    var h = video.videoHeight || 480;
+    var scale = Math.min(1, MAX_WIDTH / w);
+    canvas.width = Math.round(w * scale);
+    canvas.height = Math.round(h * scale);
+    canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+    return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", 0.8); });
+  }
+
+  function post(url, body, headers) {
+    var h = { "X-CSRFToken": csrf };
+    Object.keys(headers || {}).forEach(function (k) { h[k] = headers[k]; });
+    return fetch(url, { method: "POST", headers: h, body: body, credentials: "same-origin" });
+  }
+
+  function renderSteps(done, current) {
+    var list = $("steps");
+    list.innerHTML = "";
+    session.prompts.forEach(function (label, i) {
+      var li = document.createElement("li");
+      li.textContent = label.replace(/^请/, "");
+      if (i < done) li.className = "done";
+      else if (i === current) li.className = "current";
+      list.appendChild(li);
+    });
+  }
+
+  function showVerdict(message, ok) {
+    var v = $("verdict");
+    v.textContent = message;
+    v.className = "verdict " + (ok ? "verdict-ok" : "verdict-fail");
+    v.hidden = false;
+    speak(message);
+  }
+
+  function update(p) {
+    $("guide").classList.toggle("ok", !!p.face_ok);
+    var coaching = p.coaching;
+    if (Array.isArray(coaching)) coaching = coaching.join("，");
+    $("coaching").textContent = coaching || "";
+    var done = Array.isArray(p.done_actions) ? p.done_actions.length : (p.done_actions || 0);
+    var current = typeof p.action_index === "number" ? p.action_index : done;
+    renderSteps(done, current);
+    var anim = $("anim");
+    anim.className = "anim" + (p.current_action ? " act-" + p.current_action : "");
+    if (p.prompt) {
+      $("prompt").textContent = p.prompt;
+      speak(p.prompt);
+    }
+  }
+
+  function conclude(p) {
+    running = false;
+    var verdict = p.verdict || {};
+    showVerdict(verdict.message || "", verdict.code === "passed");
+    $("anim").className = "anim";
+    $("guide").classList.remove("ok");
+    if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
+    if (p.result_url) setTimeout(function () { window.location.assign(p.result_url); }, 1500);
+  }
+
+  async function finish() {
+    var resp = await post(session.finish_url, "", {});
+    var data = await resp.json().catch(function () { return {}; });
+    if (resp.ok && data.finished) conclude(data);
+    else fail(data.message || "认证已结束，请重新进入资格认证。");
+  }
+
+  function fail(message) {
+    running = false;
+    showVerdict(message, false);
+    $("start").hidden = false;
+    $("start").disabled = false;
+    $("start").textContent = "重新开始";
+  }
+
+  async function loop() {
+    while (running) {
+      var began = performance.now();
+      var ts = (performance.now() - t0) / 1000;
+      if (ts > session.session_seconds) { await finish(); return; }
+      var blob = await grab();
+      if (!blob) { await wait(FRAME_INTERVAL_MS); continue; }
+      var resp;
+      try {
+        resp = await post(session.frame_url, blob, {
+          "Content-Type": "image/jpeg",
+          "X-Frame-Time": ts.toFixed(3),
+        });
+      } catch (e) {
+        $("coaching").textContent = "网络不稳定，正在重试……";
+        await wait(1000);
+        continue;
+      }
+      var data = await resp.json().catch(function () { return {}; });
+      if (resp.status === 409) continue;
+      if (!resp.ok) {
+        if (data.error === "bad_image" || data.error === "no_face") {
+          $("coaching").textContent = data.message || "";
+        } else {
+          fail(data.message || "认证中断，请重新开始。");
+          return;
+        }
+      } else {
+        update(data);
+        if (data.finished) { conclude(data); return; }
+      }
+      var spent = performance.now() - began;
+      if (spent < FRAME_INTERVAL_MS) await wait(FRAME_INTERVAL_MS - spent);
+    }
+  }
+
+  async function start() {
+    $("start").disabled = true;
+    $("start").hidden = true;
+    $("verdict").hidden = true;
+    lastSpoken = "";
+    if (!stream || !stream.active) await check();
+    var resp = await post(app.dataset.startUrl, "", {});
+    var data = await resp.json().catch(function () { return {}; });
+    if (!resp.ok) { fail(data.message || "暂时无法开始认证，请稍后再试。"); return; }
+    session = data;
+    if (data.frame_interval_ms) FRAME_INTERVAL_MS = data.frame_interval_ms;
+    $("check").hidden = true;
+    t0 = performance.now();
+    running = true;
+    renderSteps(0, 0);
+    $("prompt").textContent = "请正对摄像头，保持不动";
+    speak("请正对摄像头，保持不动");
+    loop();
+  }
+
+  $("start").addEventListener("click", start);
+  $("recheck").addEventListener("click", check);
+  check();
+})();
