@@ -32,7 +32,8 @@ class Person(models.Model):
     ssn = models.CharField("社会保障号码", max_length=18, unique=True)
     # Held under Guangdong's 2014 coding rule: accepted only because it is registered.
     legacy_code = models.BooleanField("旧编码", default=False)
-    name = models.CharField("姓名", max_length=60)
+    # Indexed for the employer list's 信息查询 by name prefix.
+    name = models.CharField("姓名", max_length=60, db_index=True)
     gender = models.CharField("性别", max_length=1, choices=Gender.choices, blank=True)
     birth_date = models.DateField("出生日期", null=True, blank=True)
     phone = models.CharField("联系电话", max_length=20, blank=True)
