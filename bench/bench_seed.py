@@ -130,7 +130,10 @@ def main() -> None:
     targets = [("sqlite", f"sqlite:///{args.sqlite_path}")]
     if args.pg_url:
         targets.append(("postgresql", args.pg_url))
-    results = {"persons": args.persons, "certifications": args.persons * 5}
+    results: dict[str, object] = {
+        "persons": args.persons,
+        "certifications_per_entitlement": 5,
+    }
     for name, url in targets:
         _fresh(url)
         seed_s = _seed(url, args.persons)

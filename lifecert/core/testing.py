@@ -117,3 +117,23 @@ def make_unit_user(*units: Unit, **overrides: Any) -> User:
 
 def make_staff_user(region: Region | None = None, **overrides: Any) -> User:
     return make_user(User.Kind.STAFF, staff_region=region, is_staff=True, **overrides)
+
+
+def xlsx_upload(
+    header: list[str], rows: list[list[Any]], name: str = "upload.xlsx"
+) -> Any:
+    """An in-memory .xlsx file, ready to post as an upload."""
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    buffer.name = name
+    return buffer

@@ -1,30 +1,19 @@
 import datetime
-import io
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from openpyxl import Workbook
 
 from lifecert.certification.models import Certification, Overpayment, ReviewRequest
 from lifecert.core.models import AuditEvent
-from lifecert.core.testing import make_entitlement, make_person
+from lifecert.core.testing import make_entitlement, make_person, xlsx_upload
 from lifecert.registry.models import Entitlement
 
 pytestmark = pytest.mark.django_db
 
 
 def _xlsx(header, rows):
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    buffer.seek(0)
-    buffer.name = "evidence.xlsx"
-    return buffer
+    return xlsx_upload(header, rows, "evidence.xlsx")
 
 
 def test_death_records_terminate_and_record_overpayment(client, personas):

@@ -3,10 +3,9 @@ import io
 
 import pytest
 from django.urls import reverse
-from openpyxl import Workbook
 
 from lifecert.core.models import AuditEvent
-from lifecert.core.testing import make_ssn
+from lifecert.core.testing import make_ssn, xlsx_upload
 from lifecert.registry.imports import COLUMNS
 from lifecert.registry.models import Entitlement, Person, Unit
 
@@ -15,16 +14,7 @@ URL = reverse("backoffice:import")
 
 
 def _xlsx(rows, header=COLUMNS):
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    buffer.seek(0)
-    buffer.name = "import.xlsx"
-    return buffer
+    return xlsx_upload(header, rows, "import.xlsx")
 
 
 def _row(ssn, **overrides):
