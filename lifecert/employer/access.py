@@ -115,9 +115,13 @@ class PendingList:
             # range, both planners would rather walk the unit's index instead.
             self._rows = self._by_ssn(unit, search, month_start(now))
         base = search.apply(Entitlement.objects.filter(NORMAL, unit=unit))
-        self.never = base.filter(last_certified_at__isnull=True).order_by("id")
+        # Ordering by unit first spells out the unit's index order, so a planner
+        # keeps to the unit's range when a name search leaves few matches in it.
+        self.never = base.filter(last_certified_at__isnull=True).order_by(
+            "unit_id", "id"
+        )
         self.before = base.filter(last_certified_at__lt=month_start(now)).order_by(
-            "last_certified_at", "id"
+            "unit_id", "last_certified_at", "id"
         )
         self._counts: tuple[int, int] | None = None
 

@@ -116,15 +116,17 @@ class Entitlement(models.Model):
             )
         ]
         indexes = [
+            # The employer list: a unit's normal pensioners by last certification.
+            # person_id makes it covering for the counts of a name search.
             models.Index(
-                fields=["unit", "last_certified_at"],
+                fields=["unit", "last_certified_at", "person"],
                 name="entitlement_unit_normal",
                 condition=Q(status="normal"),
             ),
             models.Index(fields=["region", "status"], name="entitlement_region_status"),
-            models.Index(
-                fields=["status", "last_certified_at"], name="entitlement_due"
-            ),
+            # No (status, last_certified_at) index: the planners would walk it for
+            # the employer list's pages instead of the unit's own index, and the
+            # yearly suspension run is a set-based batch that may scan.
         ]
 
     def __str__(self) -> str:
