@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import math
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ class EngineConfig:
     """Every threshold of the engine. The web layer passes values read from settings.
 
     Angles are in degrees of this engine's head-pose estimate; action thresholds are
-    relative to the per-session baseline taken in the first ``baseline_seconds``.
+    relative to the per-session baseline (a still, near-frontal ``baseline_seconds``).
     """
 
     models_dir: str | None = None
@@ -35,7 +35,26 @@ class EngineConfig:
     change_threshold: float = 0.6
     per_action_seconds: float = 8.0
     session_seconds: float = 120.0
-    baseline_seconds: float = 1.0
+    # Baseline: taken from the first window of this many seconds (>= 3 face frames)
+    # in which the face is still and near-frontal: head pose and nose offset
+    # within the spreads below, eye ratio not dipping (no blink, not settling),
+    # mouth not held open,
+    # |yaw| and |nose offset| within the frontal limits. Until then the user is
+    # coached (请正对摄像头) and the first action's time does not run; a face that
+    # never settles ends in liveness_failed (no_baseline) after
+    # ``baseline_max_seconds``.
+    baseline_seconds: float = 0.24
+    baseline_yaw_spread: float = 4.0
+    baseline_pitch_spread: float = 5.0
+    baseline_offset_spread: float = 0.06
+    baseline_min_ear_ratio: float = 0.75
+    baseline_max_mouth: float = 0.2  # mouth ratio (lower quantile): not mid-action
+    baseline_frontal_yaw: float = 12.0
+    baseline_frontal_offset: float = 0.18
+    baseline_max_seconds: float = 30.0
+    # The open-eye and closed-mouth references: over the face frames of the last
+    # this many seconds up to the window (upper EAR quantile, lowest mouth ratio).
+    baseline_ref_seconds: float = 1.0
     # Input limits (bytes and decoded pixels).
     max_image_bytes: int = 20_000_000
     max_pixels: int = 40_000_000
@@ -56,7 +75,13 @@ class EngineConfig:
     blink_open_ratio: float = 0.85
     blink_max_closed_seconds: float = 2.0
     mouth_open_delta: float = 0.22
+    # A turn needs both head-pose cues, relative to the baseline, in the asked
+    # direction: the nose offset (geometry.yaw_offset, in eye distances) past
+    # ``turn_offset`` and the solvePnP yaw past ``turn_pnp_fraction`` x
+    # ``turn_degrees``; back to neutral means both within ``return_fraction``.
     turn_degrees: float = 12.0
+    turn_offset: float = 0.14
+    turn_pnp_fraction: float = 0.5
     nod_degrees: float = 18.0
     return_fraction: float = 0.5
     # Tracking. The box follows the landmarks; HOG on a small crop around it runs
@@ -141,7 +166,12 @@ def descriptor_distance(a: Any, b: Any) -> float:
 
 
 class Engine:
-    """Loaded models plus configuration. Thread-safe for reads; cheap to share."""
+    """Loaded models plus configuration; cheap to share.
+
+    Safe to use from several threads at once: the engine keeps no per-call state
+    (sessions live in the verifiers' states) and each dlib model is called under its
+    own lock (:class:`faceverify.models.Locked`); OpenCV calls are thread-safe.
+    """
 
     def __init__(self, config: EngineConfig, models: Models) -> None:
         self.config = config
@@ -499,17 +529,25 @@ def _iou(a: Box, b: Box) -> float:
     return inter / ua if ua > 0 else 0.0
 
 
-@functools.cache
-def _load_engine_cached(config: EngineConfig) -> Engine:
-    models = load_models(
-        Path(config.models_dir) if config.models_dir else None, config.landmark_backend
-    )
-    return Engine(config, models)
+_engines: dict[EngineConfig, Engine] = {}
+_engines_lock = threading.Lock()
 
 
 def load_engine(config: EngineConfig | None = None) -> Engine:
-    """Return the process-wide engine for ``config`` (models load once, lazily)."""
-    return _load_engine_cached(config or EngineConfig())
+    """Return the process-wide engine for ``config`` (models load once, lazily).
+
+    Thread-safe: threads asking at the same time get the same engine.
+    """
+    config = config or EngineConfig()
+    with _engines_lock:
+        engine = _engines.get(config)
+        if engine is None:
+            models = load_models(
+                Path(config.models_dir) if config.models_dir else None,
+                config.landmark_backend,
+            )
+            engine = _engines[config] = Engine(config, models)
+        return engine
 
 
 __all__ = [

@@ -72,9 +72,53 @@ LANDMARK_BACKENDS: dict[str, Callable[[Path], LandmarkModel]] = {
 }
 
 
+class Locked:
+    """A model object shared between threads, one call at a time.
+
+    dlib's detector, shape predictors and descriptor network keep scratch buffers
+    in the object: two threads using one instance at once can crash the process or
+    mix up results (seen as a segfault and a false ``multiple_faces`` with two
+    request threads per worker). Each model gets its own lock, so different models
+    still run at the same time; one copy per thread would cost ~110 MB each.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+        self._lock = threading.Lock()
+        self.name = getattr(model, "name", type(model).__name__)
+
+    @property
+    def model(self) -> Any:
+        """The wrapped object (use only while holding :attr:`lock`)."""
+        return self._model
+
+    @property
+    def lock(self) -> threading.Lock:
+        """The model's lock."""
+        return self._lock
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return self._model(*args, **kwargs)
+
+    def __getattr__(self, attr: str) -> Any:
+        value = getattr(self._model, attr)
+        if not callable(value):
+            return value
+
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return value(*args, **kwargs)
+
+        return locked
+
+
 @dataclass
 class Models:
-    """The loaded models, shared by every engine of the process using these files."""
+    """The loaded models, shared by every engine of the process using these files.
+
+    Every model is wrapped in :class:`Locked`: safe to call from several threads.
+    """
 
     detector: Any
     landmarks: LandmarkModel
@@ -102,10 +146,10 @@ def load_models(
             if not (folder / name).is_file():
                 raise RuntimeError(f"model file missing: {folder / name}")
         models = Models(
-            detector=dlib.get_frontal_face_detector(),
-            landmarks=LANDMARK_BACKENDS[landmark_backend](folder),
-            shape5=dlib.shape_predictor(str(folder / LANDMARKS_5)),
-            encoder=dlib.face_recognition_model_v1(str(folder / DESCRIPTOR)),
+            detector=Locked(dlib.get_frontal_face_detector()),
+            landmarks=Locked(LANDMARK_BACKENDS[landmark_backend](folder)),
+            shape5=Locked(dlib.shape_predictor(str(folder / LANDMARKS_5))),
+            encoder=Locked(dlib.face_recognition_model_v1(str(folder / DESCRIPTOR))),
         )
         _cache[key] = models
         return models

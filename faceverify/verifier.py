@@ -20,7 +20,7 @@ from .challenge import ACTION_LABELS, Challenge
 from .engine import Engine, FrameAnalysis, descriptor_distance
 from .errors import FrameError
 
-STATE_VERSION = 2
+STATE_VERSION = 3
 CONT = 32  # side of the aligned face compared between consecutive frames
 
 VERDICT_CODES = (
@@ -134,6 +134,7 @@ def _new_state() -> dict[str, Any]:
         "last_t": None,
         "start_t": None,
         "pending": [],
+        "hist": [],
         "baseline": None,
         "index": 0,
         "action_t0": 0.0,
@@ -178,16 +179,20 @@ class Verifier:
         self.challenge = challenge
         self.references = [list(map(float, r)) for r in references]
         self._frame_busy = False  # the planar check ran on the current frame
-        if state is not None and state.get("v") not in (1, STATE_VERSION):
+        if state is not None and state.get("v") not in (1, 2, STATE_VERSION):
             raise ValueError("unknown verifier state version")
         self._s: dict[str, Any] = (
-            _upgrade(copy.deepcopy(state)) if state is not None else _new_state()
+            _upgrade(_plain(state)) if state is not None else _new_state()
         )
 
     @property
     def state(self) -> dict[str, Any]:
-        """A JSON-serialisable copy of the session state."""
-        return copy.deepcopy(self._s)
+        """A copy of the session state made of plain Python values only.
+
+        dicts with str keys, lists, str, int, float, bool and None: ``json.dumps``
+        takes it without a ``default=`` hook, and no numpy value slips through.
+        """
+        return _plain(self._s)
 
     @property
     def verdict(self) -> Verdict | None:
@@ -279,6 +284,8 @@ class Verifier:
         if not fa.has_face:
             s["coaching"] = COACHING["no_face"]
             s["face_ok"] = False
+            s["pending"] = []  # the baseline window must be unbroken
+            s["hist"] = []
             if s["had_face"]:
                 # Whoever comes back must prove again that it is the same face.
                 s["need_desc"] = s["need_desc"] or "reacquire"
@@ -294,18 +301,13 @@ class Verifier:
             self._set_reference(s, grey, fa)
         self._continuity(s, grey, fa)
         if s["baseline"] is None:
-            s["pending"].append(_sample(t, fa))
-            span = t - s["pending"][0][0]
-            if span >= cfg.baseline_seconds and len(s["pending"]) >= 3:
-                self._make_baseline(s)
-                # Rows of the first second only tell whether the face was neutral;
-                # a peak must be seen on a live frame (it is checked for planarity).
-                for row in s["pending"][:-1]:
-                    if s["index"] < len(self.challenge.actions):
-                        self._action_step(s, row, None)
-                if s["index"] < len(self.challenge.actions):
-                    self._action_step(s, s["pending"][-1], (grey, fa))
-                s["pending"] = []
+            row = _sample(t, fa)
+            if self._baseline_step(s, row) and s["index"] < len(self.challenge.actions):
+                # The window was still and frontal: this frame is neutral for the
+                # first action, whose time starts now.
+                s["action_t0"] = t
+                s["det"] = {}
+                self._action_step(s, row, (grey, fa))
         elif s["index"] < len(self.challenge.actions):
             self._action_step(s, _sample(t, fa), (grey, fa))
 
@@ -358,16 +360,70 @@ class Verifier:
         s["coaching"] = coach
         s["face_ok"] = coach is None
 
-    def _make_baseline(self, s: dict[str, Any]) -> None:
-        cols = list(zip(*(r[1:] for r in s["pending"]), strict=True))
+    def _baseline_step(self, s: dict[str, Any], row: list[float]) -> bool:
+        """Add a row to the baseline window; take the baseline once it is neutral.
+
+        The window holds the face frames of the last ``baseline_seconds``. It
+        becomes the baseline only when the face in it is still (head pose and nose
+        offset spreads, eye ratio not dipping: no blink, not settling) and
+        near-frontal with the mouth not held open, so that a session starting
+        mid-turn, mid-blink, with the mouth open or while the
+        user settles waits (coached to face the camera) instead of measuring every
+        later action against a turned or closed-eyed reference.
+        """
+        cfg = self.cfg
+        rows = s["pending"]
+        rows.append(row)
+        t = row[0]
+        # The eye and mouth references come from a longer history than the window
+        # (see below): keep the face frames of the last ``baseline_ref_seconds``.
+        hist = s.setdefault("hist", [])
+        hist.append(row)
+        while len(hist) > 1 and t - hist[0][0] > cfg.baseline_ref_seconds + 1e-6:
+            hist.pop(0)
+        while len(rows) > 1 and t - rows[1][0] >= cfg.baseline_seconds - 1e-6:
+            rows.pop(0)
+        cols = list(zip(*(r[1:] for r in rows), strict=True))
+        ear, mar, yaw, pitch, off = cols
+        still = (
+            max(yaw) - min(yaw) <= cfg.baseline_yaw_spread
+            and max(pitch) - min(pitch) <= cfg.baseline_pitch_spread
+            and max(off) - min(off) <= cfg.baseline_offset_spread
+            and min(ear) >= cfg.baseline_min_ear_ratio * max(ear)
+        )
+        frontal = (
+            _quantile(mar, 0.2) <= cfg.baseline_max_mouth
+            and abs(_quantile(yaw, 0.5)) <= cfg.baseline_frontal_yaw
+            and abs(_quantile(off, 0.5)) <= cfg.baseline_frontal_offset
+        )
+        if not (still and frontal):
+            if s["coaching"] is None:
+                s["coaching"] = COACHING["frontal"]
+                s["face_ok"] = False
+            return False
+        if len(rows) < 3 or t - rows[0][0] < cfg.baseline_seconds - 1e-6:
+            return False
+        h_ear = [r[1] for r in hist]
+        h_mar = [r[2] for r in hist]
         s["baseline"] = {
-            # Open eyes: an upper quantile, so a blink in the first second is ignored.
-            "ear": _quantile(cols[0], 0.8),
-            # Closed mouth: a lower quantile, for the same reason.
-            "mar": _quantile(cols[1], 0.2),
-            "yaw": _quantile(cols[2], 0.5),
-            "pitch": _quantile(cols[3], 0.5),
+            # Open eyes: an upper quantile over the last second, not only the
+            # short still window: eyes still opening after a blink, or a user who
+            # blinks often or slowly, would otherwise leave a half-closed
+            # reference and later blinks would not dip far enough below it.
+            "ear": max(_quantile(h_ear, 0.8), _quantile(ear, 0.8)),
+            # Closed mouth: the lowest mouth ratio of the last second (a closed
+            # mouth is the floor of the ratio). A window taken while the mouth
+            # starts to open, or a held smile, would otherwise raise it: the
+            # blink check (mouth where it was) and the open-mouth planar
+            # reference (a clearly neutral frame) then go wrong.
+            "mar": min(min(h_mar), _quantile(mar, 0.2)),
+            "yaw": _quantile(yaw, 0.5),
+            "pitch": _quantile(pitch, 0.5),
+            "off": _quantile(off, 0.5),
         }
+        s["pending"] = []
+        s["hist"] = []
+        return True
 
     def _set_reference(
         self, s: dict[str, Any], grey: np.ndarray, fa: FrameAnalysis
@@ -444,7 +500,8 @@ class Verifier:
     ) -> None:
         """Advance the current action's detector by one measurement row."""
         cfg = self.cfg
-        t, ear, mar, yaw, pitch = row
+        t, ear, mar, yaw, pitch = row[:5]
+        off = row[5] if len(row) > 5 else None
         acts = self.challenge.actions
         action = acts[s["index"]]
         if t < s["action_t0"]:
@@ -475,18 +532,35 @@ class Verifier:
                     # Eyes shut for too long is not a blink; start over.
                     d["peak"] = False
         else:
+            # score >= 1 is a peak; neutral is near the baseline.
             if action == "open_mouth":
-                value, thr = mar - b["mar"], cfg.mouth_open_delta
+                score = (mar - b["mar"]) / cfg.mouth_open_delta
+                away = abs(score)
             elif action == "nod":
-                value, thr = pitch - b["pitch"], cfg.nod_degrees
+                score = (pitch - b["pitch"]) / cfg.nod_degrees
+                away = abs(score)
             else:
+                # Left and right of the user, on raw frames: turn_left moves the
+                # nose to the image right (yaw and offset > 0).
                 sign = 1.0 if action == "turn_left" else -1.0
-                value, thr = sign * (yaw - b["yaw"]), cfg.turn_degrees
-            neutral = abs(value) <= ret * thr
+                by_pose = sign * (yaw - b["yaw"]) / cfg.turn_degrees
+                if off is None or b.get("off") is None:
+                    by_nose = by_pose  # a session begun before version 3
+                else:
+                    by_nose = sign * (off - b["off"]) / cfg.turn_offset
+                # Both cues must agree: the nose offset past its threshold and
+                # the solvePnP yaw at least part of the way.
+                score = min(by_nose, by_pose / cfg.turn_pnp_fraction)
+                away = max(abs(by_pose), abs(by_nose))
+            neutral = away <= ret
+            value, thr = score, 1.0
             if not d.get("peak"):
                 if neutral:
                     d["neutral"] = True
-                    if ctx is not None:
+                    if ctx is not None and (away <= 0.5 * ret or not d.get("ncrop")):
+                        # The planar check's reference: a clearly neutral frame
+                        # (a half-open mouth next to an open one can pass for
+                        # the same picture slightly warped).
                         d["ncrop"] = _b64(self._crop(s, ctx))
                 elif value >= thr and d.get("neutral"):
                     # The peak counts only if this frame cannot be explained as
@@ -556,7 +630,7 @@ class Verifier:
         s["cont"] = {
             "crop": base64.b64encode(small.tobytes()).decode("ascii"),
             "c": [round(float(c[0]), 2), round(float(c[1]), 2)],
-            "iod": round(iod, 2),
+            "iod": round(float(iod), 2),
             "size": [fa.width, fa.height],
         }
 
@@ -632,7 +706,16 @@ class Verifier:
     def _check_timeout(self, s: dict[str, Any], t: float) -> None:
         if s["verdict"] is not None:
             return
-        if s["index"] < len(self.challenge.actions):
+        if s["baseline"] is None:
+            # The first action's time starts with the baseline; until then a
+            # session with no face ends as before, one whose face never settles
+            # (still and frontal) after ``baseline_max_seconds``.
+            waited = t - (s["start_t"] if s["start_t"] is not None else t)
+            if not s["had_face"] and waited > self.challenge.per_action_seconds:
+                self._fail_liveness(s, "action_timeout")
+            elif waited > self.cfg.baseline_max_seconds:
+                self._fail_liveness(s, "no_baseline")
+        elif s["index"] < len(self.challenge.actions):
             if t - s["action_t0"] > self.challenge.per_action_seconds:
                 self._fail_liveness(s, "action_timeout")
         elif (
@@ -714,6 +797,15 @@ def _unb64(text: str) -> np.ndarray:
 
 def _upgrade(s: dict[str, Any]) -> dict[str, Any]:
     """Bring a state saved by an older version of this module up to date."""
+    if s.get("v") == 2:
+        # Version 3 keeps a sliding window of rows with the nose offset: an
+        # unfinished first-second window of version 2 starts over; a version-2
+        # baseline (no offset) keeps deciding turns on the yaw alone.
+        if s.get("baseline") is None:
+            s["pending"] = []
+        s["hist"] = []
+        s["v"] = STATE_VERSION
+        return s
     if s.get("v") == 1:
         for key in ("nonrigid", "ref_pts"):
             s.pop(key, None)
@@ -723,8 +815,37 @@ def _upgrade(s: dict[str, Any]) -> dict[str, Any]:
             s["need_desc"] = None
             s["need_since"] = None
         s["v"] = STATE_VERSION
+        s["hist"] = []
+        if s.get("baseline") is None:
+            s["pending"] = []
     return s
 
 
 def _sample(t: float, fa: FrameAnalysis) -> list[float]:
-    return [t, round(fa.ear, 5), round(fa.mar, 5), round(fa.yaw, 3), round(fa.pitch, 3)]
+    return [
+        float(t),
+        round(float(fa.ear), 5),
+        round(float(fa.mar), 5),
+        round(float(fa.yaw), 3),
+        round(float(fa.pitch), 3),
+        round(geo.yaw_offset(fa.landmarks), 4) if fa.landmarks is not None else 0.0,
+    ]
+
+
+def _plain(value: Any) -> Any:
+    """A deep copy of ``value`` with numpy scalars and arrays as plain Python."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    raise TypeError(f"not a plain state value: {type(value).__name__}")
