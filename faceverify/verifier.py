@@ -146,6 +146,7 @@ def _new_state() -> dict[str, Any]:
         "need_desc": None,
         "need_since": None,
         "last_desc_t": None,
+        "doubt": False,
         "multi_run": 0,
         "had_face": False,
         "ref_crop": None,
@@ -640,6 +641,9 @@ class Verifier:
         b = s["baseline"]
         if not s["face_ok"]:
             return False
+        if s.get("need_desc") == "confirm":
+            # Confirming a doubt: the very next sharp face decides, turned or not.
+            return fa.sharpness >= 0.5 * self.cfg.min_sharpness
         waited = t - since
         # Prefer a frontal frame with open eyes and a closed mouth; after waiting a
         # while, accept any reasonably frontal one.
@@ -697,8 +701,17 @@ class Verifier:
         s["last_desc_t"] = t
         descs = s["descs"]
         if descs and descriptor_distance(descs[0], desc) > self.cfg.change_threshold:
-            self._set_verdict(s, "face_changed")
+            # One odd chip (a box that lagged behind a quick move, a blurred or
+            # half-lit frame) must not fail a genuine pensioner: the next good
+            # frame has to disagree as well. A real swap keeps disagreeing.
+            if s.get("doubt"):
+                self._set_verdict(s, "face_changed")
+                return
+            s["doubt"] = True
+            s["need_desc"] = "confirm"
+            s["need_since"] = None
             return
+        s["doubt"] = False
         descs.append([round(x, 6) for x in desc])
         if len(descs) > self.cfg.max_descriptors:
             del descs[1]  # keep the first (session identity) and the latest ones
