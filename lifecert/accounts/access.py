@@ -10,8 +10,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 
-from lifecert.registry.models import Entitlement, Region
-
 from .models import UnitBinding, User
 
 _LOGIN_ROUTES = {
@@ -47,37 +45,6 @@ def kind_required(
 personal_required = kind_required(User.Kind.PERSONAL)
 unit_required = kind_required(User.Kind.UNIT)
 staff_required = kind_required(User.Kind.STAFF)
-
-
-def person_regions(user: User) -> list[Region]:
-    """The regions where the account's person holds an entitlement (用户切换)."""
-    if user.person_id is None:
-        return []
-    return list(
-        Region.objects.filter(entitlement__person_id=user.person_id)
-        .order_by("code")
-        .distinct()
-    )
-
-
-def current_region(request: HttpRequest) -> Region | None:
-    regions = person_regions(request.user)
-    chosen = request.session.get(SESSION_REGION)
-    for region in regions:
-        if region.code == chosen:
-            return region
-    return regions[0] if regions else None
-
-
-def current_entitlement(request: HttpRequest) -> Entitlement | None:
-    region = current_region(request)
-    if region is None:
-        return None
-    return (
-        Entitlement.objects.select_related("region", "unit")
-        .filter(person_id=request.user.person_id, region=region)
-        .first()
-    )
 
 
 def account_bindings(user: User) -> list[UnitBinding]:

@@ -6,7 +6,6 @@ app_name = "accounts"
 urlpatterns = [
     path("personal/login/", views.personal_login, name="personal-login"),
     path("personal/register/", views.personal_register, name="personal-register"),
-    path("personal/switch/", views.switch_region, name="region-switch"),
     path("unit/login/", views.unit_login, name="unit-login"),
     path("unit/register/", views.unit_register, name="unit-register"),
     path("unit/", views.unit_home, name="unit-home"),

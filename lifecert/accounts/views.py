@@ -1,21 +1,19 @@
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lifecert.core.audit import client_ip
+from lifecert.core.redirects import safe_next
 
 from . import forms, services
 from .access import (
     SESSION_BINDING,
-    SESSION_REGION,
     access_binding,
     account_bindings,
     current_binding,
-    person_regions,
-    personal_required,
     unit_required,
 )
 from .models import User
@@ -30,13 +28,6 @@ _LOGIN_TITLES = {
     User.Kind.UNIT: "社会保险网上单位服务 · 单位经办人登录",
     User.Kind.STAFF: "经办后台 · 社保经办人员登录",
 }
-
-
-def _safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
-        return target
-    return fallback
 
 
 def _login_view(request: HttpRequest, kind: str) -> HttpResponse:
@@ -57,9 +48,7 @@ def _login_view(request: HttpRequest, kind: str) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             login(request, user)
-            from django.urls import reverse
-
-            return redirect(_safe_next(request, reverse(_HOME_AFTER_LOGIN[kind])))
+            return redirect(safe_next(request, reverse(_HOME_AFTER_LOGIN[kind])))
     return render(
         request,
         "accounts/login.html",
@@ -127,28 +116,12 @@ def change_password(request: HttpRequest) -> HttpResponse:
         except services.AccountError as exc:
             form.add_error("old_password", exc.message)
         else:
-            from django.contrib.auth import update_session_auth_hash
-
             update_session_auth_hash(request, request.user)
             messages.success(request, "密码已修改。")
             return redirect(_HOME_AFTER_LOGIN[request.user.kind])
     return render(
         request, "accounts/form_page.html", {"form": form, "title": "修改密码"}
     )
-
-
-@personal_required
-@require_POST
-def switch_region(request: HttpRequest) -> HttpResponse:
-    """用户切换: choose among the regions where the person is insured."""
-    code = request.POST.get("region", "")
-    regions = {region.code: region for region in person_regions(request.user)}
-    if code not in regions:
-        messages.error(request, "您在该参保地没有养老待遇记录。")
-    else:
-        request.session[SESSION_REGION] = code
-        messages.success(request, f"已切换到 {regions[code].name}。")
-    return redirect(_safe_next(request, "/personal/"))
 
 
 @require_http_methods(["GET", "POST"])
@@ -280,4 +253,4 @@ def unit_switch(request: HttpRequest) -> HttpResponse:
     messages.success(
         request, f"已切换到单位编号 {binding.unit.number}（{binding.unit.name}）。"
     )
-    return redirect(_safe_next(request, "/unit/"))
+    return redirect(safe_next(request, reverse("employer:index")))

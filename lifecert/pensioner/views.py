@@ -8,7 +8,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lifecert.accounts.access import SESSION_REGION, parse_uuid, personal_required
@@ -18,6 +17,7 @@ from lifecert.certification.models import Certification, FaceSession
 from lifecert.certification.services import due_date
 from lifecert.core.audit import client_ip
 from lifecert.core.pagination import paginate
+from lifecert.core.redirects import safe_next
 from lifecert.registry.models import Entitlement, Person
 
 from . import forms, services
@@ -32,13 +32,6 @@ from .access import (
     person_regions,
 )
 from .texts import NOTES, NOTES_ENVIRONMENT, NOTES_INTRO, OTHER_CHANNELS
-
-
-def _safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
-        return target
-    return fallback
 
 
 def _is_personal(request: HttpRequest) -> bool:
@@ -82,7 +75,7 @@ def cert_login(request: HttpRequest) -> HttpResponse:
             request.session.cycle_key()
             request.session[SESSION_PERSON] = str(person.public_id)
             request.session.pop(SESSION_REGION, None)
-            return redirect(_safe_next(request, reverse("pensioner:centre")))
+            return redirect(safe_next(request, reverse("pensioner:centre")))
     return render(request, "pensioner/cert_login.html", {"form": form})
 
 
@@ -124,7 +117,7 @@ def switch_region(request: HttpRequest) -> HttpResponse:
     else:
         request.session[SESSION_REGION] = code
         messages.success(request, f"已切换到 {regions[code].name}。")
-    return redirect(_safe_next(request, reverse("pensioner:centre")))
+    return redirect(safe_next(request, reverse("pensioner:centre")))
 
 
 @personal_required
