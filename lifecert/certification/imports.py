@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from lifecert.core import audit
 from lifecert.registry.ids import compact
-from lifecert.registry.imports import ImportRejected, _date, _text, read_rows
+from lifecert.registry.imports import ImportRejected, cell_date, cell_text, read_rows
 from lifecert.registry.models import Entitlement, Region
 
 from .models import Channel
@@ -41,7 +41,7 @@ def _check(
     if not rows:
         raise ImportRejected([(2, "文件中没有数据行。")])
     position = {c: header.index(c) for c in columns}
-    numbers = {compact(_text(r[position["社会保障号码"]])) for _, r in rows}
+    numbers = {compact(cell_text(r[position["社会保障号码"]])) for _, r in rows}
     entitlements: dict[str, list[Entitlement]] = {}
     for e in Entitlement.objects.filter(
         person__ssn__in=numbers, region__in=regions
@@ -53,8 +53,8 @@ def _check(
         values = {
             c: raw[position[c]] if position[c] < len(raw) else None for c in columns
         }
-        ssn = compact(_text(values["社会保障号码"]))
-        name = _text(values["姓名"])
+        ssn = compact(cell_text(values["社会保障号码"]))
+        name = cell_text(values["姓名"])
         found = entitlements.get(ssn)
         problems = []
         if not found:
@@ -63,15 +63,17 @@ def _check(
             )
         elif found[0].person.name != name:
             problems.append(f"姓名“{name}”与登记的姓名不一致")
-        day = _date(values[date_column])
+        day = cell_date(values[date_column])
         if day is None:
-            problems.append(f"{date_column}“{_text(values[date_column])}”不是有效日期")
+            problems.append(
+                f"{date_column}“{cell_text(values[date_column])}”不是有效日期"
+            )
         elif day > today:
             problems.append(f"{date_column} {day} 晚于今天")
         if problems:
             errors.append((number, "；".join(problems)))
         else:
-            extra = {c: _text(values[c]) for c in columns if c not in DEATH_COLUMNS}
+            extra = {c: cell_text(values[c]) for c in columns if c not in DEATH_COLUMNS}
             good.append((number, found or [], day, extra))  # type: ignore[arg-type]  # checked
     if errors:
         raise ImportRejected(errors)

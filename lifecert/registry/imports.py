@@ -69,7 +69,7 @@ class _Row:
     start: datetime.date
 
 
-def _text(value: Any) -> str:
+def cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -77,12 +77,12 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _date(value: Any) -> datetime.date | None:
+def cell_date(value: Any) -> datetime.date | None:
     if isinstance(value, datetime.datetime):
         return value.date()
     if isinstance(value, datetime.date):
         return value
-    text = _text(value).replace("/", "-").replace(".", "-")
+    text = cell_text(value).replace("/", "-").replace(".", "-")
     for fmt in ("%Y-%m-%d", "%Y%m%d"):
         try:
             return datetime.datetime.strptime(text, fmt).date()  # noqa: DTZ007 a date
@@ -97,12 +97,12 @@ def read_rows(data: bytes) -> tuple[list[str], list[tuple[int, tuple[Any, ...]]]
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
-        header = [_text(cell) for cell in next(rows, ())]
+        header = [cell_text(cell) for cell in next(rows, ())]
         numbered = []
         for index, row in enumerate(rows, start=2):
             if index - 1 > MAX_ROWS:
                 raise ImportRejected([(index, f"最多导入 {MAX_ROWS} 行，请分批。")])
-            if any(_text(cell) for cell in row):
+            if any(cell_text(cell) for cell in row):
                 numbered.append((index, tuple(row)))
         workbook.close()
     except ImportRejected:
@@ -142,43 +142,45 @@ def check_rows(
             return raw[i] if i < len(raw) else None
 
         problems = []
-        ssn = compact(_text(cell("社会保障号码")))
+        ssn = compact(cell_text(cell("社会保障号码")))
         try:
             validate_ssn(ssn)
         except InvalidNumber as exc:
             if ssn not in registered_legacy:
                 problems.append(f"社会保障号码 {ssn or '（空）'}：{exc.message}")
-        name = _text(cell("姓名"))
+        name = cell_text(cell("姓名"))
         if not name:
             problems.append("姓名不能为空")
-        region_code = _text(cell("参保地代码"))
+        region_code = cell_text(cell("参保地代码"))
         region = regions.get(region_code)
         if region is None:
             problems.append(
                 f"参保地代码 {region_code or '（空）'} 不存在或不在您的管辖范围"
             )
-        unit_number = _text(cell("单位编号"))
-        unit_name = _text(cell("单位名称"))
+        unit_number = cell_text(cell("单位编号"))
+        unit_name = cell_text(cell("单位名称"))
         if unit_number:
             known_region = unit_regions.get(unit_number)
             if known_region and region and known_region != region.code:
                 problems.append(f"单位编号 {unit_number} 属于参保地 {known_region}")
             if not known_region and not unit_name:
                 problems.append(f"新单位编号 {unit_number} 需要填写单位名称")
-        status_label = _text(cell("待遇状态")) or "正常"
+        status_label = cell_text(cell("待遇状态")) or "正常"
         status = STATUS_BY_LABEL.get(status_label)
         if status is None:
             problems.append(f"待遇状态“{status_label}”无效，应为 正常 / 暂停 / 终止")
         try:
-            amount = Decimal(_text(cell("月养老金")))
+            amount = Decimal(cell_text(cell("月养老金")))
             if amount <= 0 or amount > Decimal("1000000"):
                 raise InvalidOperation
         except InvalidOperation:
             amount = Decimal(0)
-            problems.append(f"月养老金“{_text(cell('月养老金'))}”不是有效金额")
-        start = _date(cell("待遇开始日期"))
+            problems.append(f"月养老金“{cell_text(cell('月养老金'))}”不是有效金额")
+        start = cell_date(cell("待遇开始日期"))
         if start is None:
-            problems.append(f"待遇开始日期“{_text(cell('待遇开始日期'))}”不是有效日期")
+            problems.append(
+                f"待遇开始日期“{cell_text(cell('待遇开始日期'))}”不是有效日期"
+            )
         if region is not None and ssn:
             key = (ssn, region.code)
             if key in seen:
@@ -192,8 +194,8 @@ def check_rows(
                     number,
                     ssn,
                     name,
-                    _text(cell("联系电话")),
-                    _text(cell("居住地址")),
+                    cell_text(cell("联系电话")),
+                    cell_text(cell("居住地址")),
                     region,  # type: ignore[arg-type]  # checked above
                     unit_number,
                     unit_name,
