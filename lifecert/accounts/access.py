@@ -6,6 +6,7 @@ from functools import wraps
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -47,13 +48,19 @@ unit_required = kind_required(User.Kind.UNIT)
 staff_required = kind_required(User.Kind.STAFF)
 
 
-def account_bindings(user: User) -> list[UnitBinding]:
-    return list(user.bindings.select_related("unit", "unit__region"))
+def account_bindings(user: User) -> QuerySet[UnitBinding]:
+    return user.bindings.select_related("unit")
 
 
-def current_binding(request: HttpRequest) -> UnitBinding | None:
-    """The unit number the unit account works on now (多绑切换); first by default."""
-    bindings = account_bindings(request.user)
+def current_binding(
+    request: HttpRequest, bindings: list[UnitBinding] | None = None
+) -> UnitBinding | None:
+    """The unit number the unit account works on now (多绑切换); first by default.
+
+    ``bindings``: the account's bindings when the caller has read them already.
+    """
+    if bindings is None:
+        bindings = list(account_bindings(request.user))
     chosen = request.session.get(SESSION_BINDING)
     for binding in bindings:
         if str(binding.public_id) == chosen:

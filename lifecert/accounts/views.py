@@ -145,7 +145,7 @@ def unit_register(request: HttpRequest) -> HttpResponse:
 @unit_required
 def unit_home(request: HttpRequest) -> HttpResponse:
     """The binding dialog of the guide: four choices, or real-name first."""
-    bindings = account_bindings(request.user)
+    bindings = list(account_bindings(request.user))
     if not bindings:
         messages.warning(
             request,

@@ -6,13 +6,13 @@ of another unit's pensioner simply is not found.
 """
 
 import datetime
+import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -24,11 +24,8 @@ from lifecert.registry.models import Entitlement, Person, Unit
 
 # The partial index ``entitlement_unit_normal`` (unit, last_certified_at) WHERE
 # status = 'normal' is only usable when the query repeats that condition
-# literally; a bound parameter makes SQLite read every table row to check it.
-NORMAL = RawSQL(
-    '"registry_entitlement"."status" = \'normal\'', (), output_field=BooleanField()
-)
-assert Entitlement.Status.NORMAL == "normal"  # noqa: S101 the literal above
+# literally (lifecert.core.lookups).
+NORMAL = Q(status__literal=Entitlement.Status.NORMAL.value)
 
 
 @dataclass(frozen=True)
@@ -96,8 +93,31 @@ def pending_entitlements(
     )
 
 
+class PendingRow(NamedTuple):
+    """One line of the list: what the page shows, and nothing else."""
+
+    pk: int
+    public_id: uuid.UUID
+    name: str
+    ssn: str
+    phone: str
+    address: str
+    last_certified_at: datetime.datetime | None
+
+
+_ROW_FIELDS = (
+    "id",
+    "public_id",
+    "person__name",
+    "person__ssn",
+    "person__phone",
+    "person__address",
+    "last_certified_at",
+)
+
+
 class PendingList:
-    """The pending list as a sliceable sequence for the paginator.
+    """The pending list as a sliceable sequence of ``PendingRow`` for the paginator.
 
     It is read in two index ranges of ``entitlement_unit_normal``: never
     certified first, then by oldest certification. Each range is an ordered
@@ -109,7 +129,7 @@ class PendingList:
     def __init__(
         self, unit: Unit, search: Search = Search(), *, now: Any = None
     ) -> None:
-        self._rows: list[Entitlement] | None = None
+        self._rows: list[PendingRow] | None = None
         if search.ssn:
             # One person: start from the unique ssn index. Combined with the unit
             # range, both planners would rather walk the unit's index instead.
@@ -126,20 +146,17 @@ class PendingList:
         self._counts: tuple[int, int] | None = None
 
     @staticmethod
-    def _by_ssn(unit: Unit, search: Search, start: Any) -> list[Entitlement]:
-        person_ids = list(
-            Person.objects.filter(ssn=search.ssn).values_list("id", flat=True)
-        )
-        rows = Entitlement.objects.filter(person_id__in=person_ids).select_related(
-            "person"
-        )
+    def _by_ssn(unit: Unit, search: Search, start: Any) -> list[PendingRow]:
+        rows = Entitlement.objects.filter(
+            person_id__in=Person.objects.filter(ssn=search.ssn).values("id")
+        ).values_list(*_ROW_FIELDS, "unit_id", "status")
         return [
-            e
-            for e in rows
-            if e.unit_id == unit.pk
-            and e.status == Entitlement.Status.NORMAL
-            and (e.last_certified_at is None or e.last_certified_at < start)
-            and e.person.name.startswith(search.name)
+            PendingRow(*row[:-2])
+            for row in rows
+            if row[-2] == unit.pk
+            and row[-1] == Entitlement.Status.NORMAL
+            and (row[6] is None or row[6] < start)
+            and row[2].startswith(search.name)
         ]
 
     def counts(self) -> tuple[int, int]:
@@ -152,21 +169,34 @@ class PendingList:
     def __len__(self) -> int:
         return sum(self.counts())
 
-    def __getitem__(self, window: slice) -> list[Entitlement]:
+    def __getitem__(self, window: slice) -> list[PendingRow]:
         start, stop = window.start or 0, window.stop
         if self._rows is not None:
             return self._rows[start:stop]
         never_count, _ = self.counts()
-        ids: list[int] = []
-        if start < never_count:
-            ids += self.never.values_list("id", flat=True)[start:stop]
-        if stop > never_count and len(ids) < stop - start:
-            begin = max(0, start - never_count)
-            ids += self.before.values_list("id", flat=True)[begin : stop - never_count]
-        if not ids:
-            return []
-        rows = Entitlement.objects.select_related("person").in_bulk(ids)
-        return [rows[pk] for pk in ids]
+        if stop <= never_count:  # the page lies in one range: one query
+            return self._read(self.never, start, stop)
+        if start >= never_count:
+            return self._read(self.before, start - never_count, stop - never_count)
+        return self._read(self.never, start, never_count) + self._read(
+            self.before, 0, stop - never_count
+        )
+
+    @staticmethod
+    def _read(ordered: QuerySet[Entitlement], start: int, stop: int) -> list:
+        """Rows ``start:stop`` of one range, in one query.
+
+        The window is cut from the index alone (a sliced subquery of ids), so
+        a deep page skips index entries, not joined rows; only the shown
+        columns are read, into tuples, not model instances.
+        """
+        window = ordered.values("id")[start:stop]
+        rows = (
+            Entitlement.objects.filter(id__in=window)
+            .order_by(*ordered.query.order_by)
+            .values_list(*_ROW_FIELDS)
+        )
+        return [PendingRow(*row) for row in rows]
 
 
 class RosterFilter:

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from lifecert.accounts.access import account_bindings, current_binding, unit_required
+from lifecert.accounts.access import current_binding, unit_required
 from lifecert.accounts.models import UnitBinding
 from lifecert.core.audit import client_ip
 from lifecert.core.pagination import paginate
@@ -30,14 +30,20 @@ ViewFunc = Callable[..., HttpResponse]
 
 
 def binding_required(view: ViewFunc) -> ViewFunc:
-    """A unit account with a bound unit number; the view gets the current binding."""
+    """A unit account with a bound unit number; the view gets the current binding.
+
+    The account's bindings are read once per request and kept on the request
+    for the 多绑切换 menu of every page.
+    """
 
     @unit_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        binding = current_binding(request)
+        bindings = services.bindings_with_commitment(request.user)
+        binding = current_binding(request, bindings)
         if binding is None:
             return redirect("accounts:unit-home")
+        request.unit_bindings = bindings  # type: ignore[attr-defined]
         return view(request, binding, *args, **kwargs)
 
     return wrapper
@@ -47,7 +53,7 @@ def _context(request: HttpRequest, binding: UnitBinding, **extra: Any) -> dict:
     return {
         "binding": binding,
         "unit": binding.unit,
-        "bindings": account_bindings(request.user),
+        "bindings": request.unit_bindings,  # type: ignore[attr-defined]
         **extra,
     }
 
@@ -71,7 +77,7 @@ def certify_start(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
     return render(
         request,
         "employer/certify_start.html",
-        _context(request, binding, committed=services.has_current_commitment(binding)),
+        _context(request, binding, committed=binding.committed),
     )
 
 
@@ -117,7 +123,7 @@ def commitment(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
         _context(
             request,
             binding,
-            committed=services.has_current_commitment(binding),
+            committed=binding.committed,
             version=settings.COMMITMENT_LETTER_VERSION,
         ),
     )
@@ -127,7 +133,7 @@ def commitment(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
 @require_GET
 def certify_list(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
     """养老金资格认证数据: normal pensioners not certified this month, 10 a page."""
-    if not services.has_current_commitment(binding):
+    if not binding.committed:
         return redirect("employer:commitment")
     form = SearchForm(request.GET or None)
     search = form.search()

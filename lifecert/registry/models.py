@@ -3,6 +3,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from lifecert.core.lookups import Literal
 from lifecert.core.masking import mask_id
 
 
@@ -131,3 +132,7 @@ class Entitlement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} @ {self.region_id} {self.get_status_display()}"
+
+
+# status__literal="normal" matches the partial index entitlement_unit_normal.
+Entitlement._meta.get_field("status").register_lookup(Literal)

@@ -106,3 +106,49 @@ def test_rows_are_consumed_lazily():
     count, sheet = reopen(Report("t", "t.xlsx", COLUMNS[:2], rows()))
     assert count == 3000
     assert sheet.max_row == 3001
+
+
+def test_local_time_follows_the_zone_across_a_dst_change():
+    import zoneinfo
+
+    from lifecert.exports.xlsx import LocalTime
+
+    zone = zoneinfo.ZoneInfo("America/New_York")
+    clock = LocalTime(zone)
+    # 2026-03-08 07:00 UTC is the switch to daylight time in New York.
+    for minutes in range(-180, 181, 7):
+        at = datetime.datetime(2026, 3, 8, 7, 0, 17, tzinfo=datetime.UTC)
+        at += datetime.timedelta(minutes=minutes)
+        local = at.astimezone(zone).replace(tzinfo=None)
+        expected = (local - datetime.datetime(1899, 12, 30)).total_seconds() / 86400  # noqa: DTZ001
+        assert abs(clock.serial(at) - expected) < 1e-9
+        assert clock.date(at) == local.date()
+
+
+def test_text_with_edge_spaces_and_markup_reads_back_unchanged():
+    values = ["  两端空格  ", "a & b <c>", "\t制表", "全角\u3000"]
+    _, sheet = reopen(Report("t", "t.xlsx", COLUMNS[:1], [(v,) for v in values]))
+    assert [sheet.cell(row=i, column=1).value for i in range(2, 6)] == values
+
+
+def test_a_row_of_the_wrong_width_is_refused():
+    import pytest
+
+    with pytest.raises(ValueError, match="a row of 3 values"):
+        write_report(
+            Report("t", "t.xlsx", COLUMNS[:2], [("a", "b", "c")]), io.BytesIO()
+        )
+
+
+def test_a_failing_target_is_reported_not_swallowed():
+    import pytest
+
+    class Full(io.BytesIO):
+        def write(self, data):
+            if len(data) > 10_000:
+                raise OSError("磁盘已满")
+            return super().write(data)
+
+    rows = [(f"n{index}" * 20, str(index)) for index in range(20_000)]
+    with pytest.raises(OSError, match="磁盘已满"):
+        write_report(Report("t", "t.xlsx", COLUMNS[:2], rows), Full())
