@@ -8,6 +8,7 @@ of another unit's pensioner simply is not found.
 import datetime
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -129,21 +130,33 @@ class PendingList:
     def __init__(
         self, unit: Unit, search: Search = Search(), *, now: Any = None
     ) -> None:
+        self.unit, self.search, self.start = unit, search, month_start(now)
         self._rows: list[PendingRow] | None = None
         if search.ssn:
             # One person: start from the unique ssn index. Combined with the unit
             # range, both planners would rather walk the unit's index instead.
-            self._rows = self._by_ssn(unit, search, month_start(now))
-        base = search.apply(Entitlement.objects.filter(NORMAL, unit=unit))
-        # Ordering by unit first spells out the unit's index order, so a planner
-        # keeps to the unit's range when a name search leaves few matches in it.
-        self.never = base.filter(last_certified_at__isnull=True).order_by(
+            self._rows = self._by_ssn(unit, search, self.start)
+        self._counts: tuple[int, int] | None = None
+
+    @cached_property
+    def _base(self) -> QuerySet[Entitlement]:
+        return self.search.apply(Entitlement.objects.filter(NORMAL, unit=self.unit))
+
+    # Ordering by unit first spells out the unit's index order, so a planner
+    # keeps to the unit's range when a name search leaves few matches in it.
+    @cached_property
+    def never(self) -> QuerySet[Entitlement]:
+        """Never certified, in id order."""
+        return self._base.filter(last_certified_at__isnull=True).order_by(
             "unit_id", "id"
         )
-        self.before = base.filter(last_certified_at__lt=month_start(now)).order_by(
+
+    @cached_property
+    def before(self) -> QuerySet[Entitlement]:
+        """Last certified before this month, oldest first."""
+        return self._base.filter(last_certified_at__lt=self.start).order_by(
             "unit_id", "last_certified_at", "id"
         )
-        self._counts: tuple[int, int] | None = None
 
     @staticmethod
     def _by_ssn(unit: Unit, search: Search, start: Any) -> list[PendingRow]:

@@ -9,10 +9,8 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from lifecert.accounts.access import account_bindings
 from lifecert.accounts.models import UnitBinding
 from lifecert.certification.models import Certification, Channel
 from lifecert.certification.services import month_start
@@ -44,21 +42,6 @@ def has_current_commitment(binding: UnitBinding) -> bool:
         version=settings.COMMITMENT_LETTER_VERSION,
         operator_name=binding.operator_name,
     ).exists()
-
-
-def bindings_with_commitment(user: Any) -> list[UnitBinding]:
-    """The account's bindings, each with ``committed`` (has_current_commitment).
-
-    One query for what every employer page needs: the 多绑切换 menu, the
-    current unit and whether its operator has accepted the current letter.
-    """
-    accepted = Commitment.objects.filter(
-        account_id=OuterRef("account_id"),
-        unit_id=OuterRef("unit_id"),
-        version=settings.COMMITMENT_LETTER_VERSION,
-        operator_name=OuterRef("operator_name"),
-    )
-    return list(account_bindings(user).annotate(committed=Exists(accepted)))
 
 
 def accept_commitment(

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from lifecert.accounts.access import current_binding, unit_required
+from lifecert.accounts.access import account_bindings, current_binding, unit_required
 from lifecert.accounts.models import UnitBinding
 from lifecert.core.audit import client_ip
 from lifecert.core.pagination import paginate
@@ -39,7 +39,7 @@ def binding_required(view: ViewFunc) -> ViewFunc:
     @unit_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        bindings = services.bindings_with_commitment(request.user)
+        bindings = list(account_bindings(request.user))
         binding = current_binding(request, bindings)
         if binding is None:
             return redirect("accounts:unit-home")
@@ -77,7 +77,7 @@ def certify_start(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
     return render(
         request,
         "employer/certify_start.html",
-        _context(request, binding, committed=binding.committed),
+        _context(request, binding, committed=services.has_current_commitment(binding)),
     )
 
 
@@ -123,7 +123,7 @@ def commitment(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
         _context(
             request,
             binding,
-            committed=binding.committed,
+            committed=services.has_current_commitment(binding),
             version=settings.COMMITMENT_LETTER_VERSION,
         ),
     )
@@ -133,7 +133,7 @@ def commitment(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
 @require_GET
 def certify_list(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
     """养老金资格认证数据: normal pensioners not certified this month, 10 a page."""
-    if not binding.committed:
+    if not services.has_current_commitment(binding):
         return redirect("employer:commitment")
     form = SearchForm(request.GET or None)
     search = form.search()

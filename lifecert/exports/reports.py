@@ -43,10 +43,15 @@ def driver_rows(rows: QuerySet) -> Iterator[tuple[Any, ...]]:
 
 
 def instant(value: Any) -> datetime.datetime | None:
-    """A datetime column from the driver: SQLite stores UTC as ISO text."""
+    """A datetime column from the driver, as an aware datetime.
+
+    PostgreSQL's driver returns aware values; SQLite's returns naive UTC
+    (through the converters Django registers with ``sqlite3``) or ISO text.
+    """
     if value.__class__ is str:
-        parsed = datetime.datetime.fromisoformat(value)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+        value = datetime.datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=datetime.UTC)
     return value
 
 

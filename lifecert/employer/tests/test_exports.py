@@ -105,3 +105,28 @@ def test_export_query_counts_do_not_grow_with_rows(
         with django_assert_max_num_queries(10):
             response = bob.get(reverse(name))
             b"".join(response.streaming_content)
+
+
+def test_exports_show_local_time_and_local_due_dates(bob, office):
+    """20:30 UTC on 31 May is 04:30 on 1 June in Guangdong: every export says so."""
+    import datetime
+
+    at = datetime.datetime(2026, 5, 31, 20, 30, tzinfo=datetime.UTC)
+    person = testing.make_person(name="时区测试")
+    entitlement = testing.make_entitlement(
+        person=person, region=office.personas.region, unit=office.personas.unit
+    )
+    testing.make_certification(entitlement, certified_at=at)
+    local = datetime.datetime(2026, 6, 1, 4, 30)  # noqa: DTZ001 Excel has no zones
+
+    def row_of(sheet):
+        rows = [r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0]]
+        return next(r for r in rows if r[0] == "时区测试")
+
+    roster = row_of(read(bob.get(reverse("employer:roster-export"))))
+    assert roster[4] == local
+    assert roster[6] == datetime.datetime(2027, 6, 1)  # noqa: DTZ001 due: local date + 12 months
+    history = row_of(read(bob.get(reverse("employer:history-export"))))
+    assert history[2] == local
+    listed = row_of(read(bob.get(reverse("employer:certify-export"))))
+    assert listed[4] == local
