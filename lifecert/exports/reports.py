@@ -28,11 +28,12 @@ CHANNEL_LABELS = dict(Channel.choices)
 def driver_rows(rows: QuerySet) -> Iterator[tuple[Any, ...]]:
     """The rows of a ``values_list`` queryset as the database driver returns them.
 
-    Django's per-value converters cost more than the query itself at 50,000
-    rows; an export needs none of them: PostgreSQL's driver returns dates and
-    aware datetimes, and SQLite's ISO text goes through ``instant`` and
-    ``day``. Like ``iterator()``, it reads through ``chunked_cursor`` (a
-    server-side cursor on PostgreSQL), one chunk at a time.
+    Django's per-value converters (making every datetime aware, one call per
+    value) cost half as much again as the query at 50,000 rows; the exports
+    take the driver's values and only fix what they print: ``instant`` for
+    datetimes (naive UTC from SQLite), ``day`` for dates. Like ``iterator()``,
+    it reads through ``chunked_cursor`` (a server-side cursor on PostgreSQL),
+    one chunk at a time.
     """
     connection = connections[rows.db]
     sql, params = rows.query.get_compiler(rows.db).as_sql()
@@ -98,7 +99,7 @@ def pending_list_report(
             Column("联系电话", width=16),
             Column("居住地址", width=36),
             Column("上次认证时间", DATETIME, width=20),
-            Column("审核结果", width=10),
+            Column("审核结果", width=10, repeated=True),
         ],
         rows=generate(),
     )
@@ -143,14 +144,16 @@ def roster_report(
     )
 
     def generate() -> Iterator[tuple[Any, ...]]:
-        clock = LocalTime()
+        local_date = LocalTime().date
         cycle = settings.CERT_CYCLE_MONTHS
+        terminated = Entitlement.Status.TERMINATED.value
+        status_label, channel_label = STATUS_LABELS.get, CHANNEL_LABELS.get
         dues: dict[datetime.date, datetime.date] = {}  # base date → due date
         for name, ssn, phone, status, last, channel, start in driver_rows(rows):
             last = instant(last)
             due = None
-            if status != Entitlement.Status.TERMINATED:
-                base = clock.date(last) if last else day(start)
+            if status != terminated:
+                base = local_date(last) if last else day(start)
                 due = dues.get(base)
                 if due is None:
                     due = dues[base] = add_months(base, cycle)
@@ -158,9 +161,9 @@ def roster_report(
                 name,
                 ssn,
                 phone,
-                STATUS_LABELS.get(status, status),
+                status_label(status, status),
                 last,
-                CHANNEL_LABELS.get(channel, "") if channel else "",
+                channel_label(channel, "") if channel else "",
                 due,
             )
 
@@ -171,9 +174,9 @@ def roster_report(
             Column("姓名", width=12),
             Column("证件号码", width=22),
             Column("联系电话", width=16),
-            Column("待遇状态", width=10),
+            Column("待遇状态", width=10, repeated=True),
             Column("上次认证时间", DATETIME, width=20),
-            Column("认证方式", width=12),
+            Column("认证方式", width=12, repeated=True),
             Column("下次认证截止日期", DATE, width=18),
         ],
         rows=generate(),
@@ -209,8 +212,8 @@ def history_report(
             Column("姓名", width=12),
             Column("身份证", width=22),
             Column("认证时间", DATETIME, width=20),
-            Column("认证方式", width=12),
-            Column("经办人", width=12),
+            Column("认证方式", width=12, repeated=True),
+            Column("经办人", width=12, repeated=True),
         ],
         rows=generate(),
     )

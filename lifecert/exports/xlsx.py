@@ -49,6 +49,8 @@ class Column:
     header: str
     kind: str = TEXT
     width: int = 16
+    # Few distinct values (a status, a channel): each value's cell is built once.
+    repeated: bool = False
 
 
 @dataclass
@@ -76,22 +78,31 @@ def _letters(count: int) -> list[str]:
 class LocalTime:
     """Aware instants as wall-clock time in one zone, for 50,000 rows at a time.
 
-    ``astimezone`` costs about 2 µs a value; the zone's offset only changes at
-    transitions, so it is looked up once per quarter hour of instants and then
-    applied by arithmetic. Naive values are taken as wall-clock time already.
+    ``astimezone`` costs about 2 µs a value. A zone's offset changes at most
+    once on any given day, so the offset is looked up at both ends of each UTC
+    day once: when they agree it holds all day and is applied by arithmetic;
+    on the day of a transition every value is converted exactly. Naive values
+    are taken as wall-clock time already.
     """
 
     def __init__(self, zone: Any = None) -> None:
         self.zone = zone or timezone.get_current_timezone()
-        self._offsets: dict[float, float] = {}
+        self._offsets: dict[float, float | None] = {}  # UTC day → offset all day
+
+    def _exact(self, stamp: float) -> float:
+        utc = datetime.datetime.fromtimestamp(stamp, self.zone).utcoffset()
+        return utc.total_seconds() if utc else 0.0
 
     def _offset(self, value: datetime.datetime) -> tuple[float, float]:
         stamp = value.timestamp()
-        bucket = stamp // 900
-        offset = self._offsets.get(bucket)
-        if offset is None:
-            utc = value.astimezone(self.zone).utcoffset()
-            offset = self._offsets[bucket] = utc.total_seconds() if utc else 0.0
+        day = stamp // 86400
+        try:
+            offset = self._offsets[day]
+        except KeyError:
+            first, last = self._exact(day * 86400), self._exact(day * 86400 + 86399)
+            offset = self._offsets[day] = first if first == last else None
+        if offset is None:  # a transition on this day
+            offset = self._exact(stamp)
         return stamp, offset
 
     def serial(self, value: datetime.datetime) -> float:
@@ -142,6 +153,25 @@ def _text_body(value: Any, style: int = _S_TEXT) -> str:
         return _text_open(style, preserve=True) + text + _TEXT_CLOSE
     opening = _TEXT_OPEN if style == _S_TEXT else _text_open(style)
     return opening + text + _TEXT_CLOSE
+
+
+class _Memo(dict):
+    """Cell bodies by value for a column of few distinct values (dates, labels).
+
+    A hit is a plain dict lookup, no Python call; the table is emptied when it
+    grows past ``limit``, so memory stays flat whatever the column holds.
+    """
+
+    def __init__(self, body: Callable[[Any], str], limit: int = 4096) -> None:
+        super().__init__()
+        self._body = body
+        self._limit = limit
+
+    def __missing__(self, value: Any) -> str:
+        if len(self) >= self._limit:
+            self.clear()
+        body = self[value] = self._body(value)
+        return body
 
 
 class _BackgroundSink:
@@ -287,7 +317,11 @@ def write_report(report: Report, target: IO[bytes]) -> int:
     columns = report.columns
     letters = _letters(len(columns))
     clock = LocalTime()  # the zone is looked up once, not per cell
-    bodies = [_body_writer(column.kind, clock) for column in columns]
+    bodies = [
+        _Memo(body).__getitem__ if column.repeated or column.kind == DATE else body
+        for column in columns
+        for body in [_body_writer(column.kind, clock)]
+    ]
     # One format per row: '<row r="{0}"><c r="A{0}"{1}<c r="B{0}"{2}…</row>'.
     row_format = (
         '<row r="{0}">'
@@ -331,7 +365,7 @@ def write_report(report: Report, target: IO[bytes]) -> int:
                     if len(row) != width:
                         raise ValueError(f"{report.title}: a row of {len(row)} values")
                     count += 1
-                    buffer.append(row_format(count + 1, *map(call, bodies, row)))
+                    buffer.append(row_format(str(count + 1), *map(call, bodies, row)))
                     if len(buffer) >= _ROWS_PER_WRITE:
                         deflate.write("".join(buffer).encode())
                         buffer.clear()
