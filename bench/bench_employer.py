@@ -3,15 +3,20 @@
 
 One unit of 50,000 pensioners among 1,000,000 persons and ~5,000,000
 certifications (``manage.py seed_demo``). Measures, through the Django test
-client, each next to the same work written as plain SQL:
+client, and next to the same work in SQL through the same connection:
 
+- the request floor: the employer home page (session, user, binding,
+  commitment check, layout; no data), p95;
 - the list page 养老待遇资格认证登记 (first page; a search by ID number; a
-  search by name prefix matching 10,000): p95 over ``--repeat`` requests;
+  search by name prefix matching 10,000): p95 over ``--repeat`` requests, next
+  to the plain SQL of the issue (NOT EXISTS over the certifications) and to
+  our own statements written by hand ("tuned");
 - 保存 with "select all that match" for 10,000 pensioners (certifications,
   ``last_certified_at`` and one audit row each), rolled back after each run so
   the database stays as seeded;
-- 导出 Excel of the 50,000-row roster: time, and peak memory (Python heap by
-  tracemalloc, and the process's peak RSS growth).
+- 导出 Excel of the 50,000-row roster: time, next to reading the rows in SQL
+  and to writing the same rows with openpyxl's write-only mode; peak memory
+  (Python heap by tracemalloc, and the process's peak RSS growth).
 
 Prints the figures and, last, one JSON line.
 
