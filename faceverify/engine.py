@@ -413,7 +413,7 @@ class Engine:
         cfg = self.config
         st = dict(st)
         h, w = grey.shape[:2]
-        box: Box | None = tuple(st["box"]) if st.get("box") else None  # type: ignore[assignment]
+        box: Box | None = tuple(st["box"]) if st.get("box") else None
         if box is not None and st.get("size") != [w, h]:
             box = None  # another frame size: nothing of the old box carries over
             st["rel"] = None
@@ -436,7 +436,8 @@ class Engine:
             if boxes:
                 faces_count = len(boxes)
                 # Keep following the same face when several are present.
-                boxes.sort(key=lambda b: -_iou(b, box))
+                tracked = box  # not None here; bound for the key function
+                boxes.sort(key=lambda b: -_iou(b, tracked))
                 st["box"] = list(self._confirm(box, boxes[0], st))
             else:
                 # A turned head escapes the frontal detector: keep tracking, but a
@@ -450,7 +451,7 @@ class Engine:
                 width=w,
                 height=h,
                 faces_count=faces_count,
-                box=tuple(st["box"]) if st["box"] else None,  # type: ignore[arg-type]
+                box=tuple(st["box"]) if st["box"] else None,
                 detected=bool(boxes),
             ), st
         elif st.get("force") or (

@@ -148,9 +148,11 @@ def canonical_points(pts: np.ndarray) -> np.ndarray:
     s = pts[STABLE_IDX].astype(np.float64)
     iod = inter_ocular(pts) or 1.0
     c = s.mean(0)
-    return ((s - c) * (26.0 / iod) + np.array([CROP / 2, CROP * 0.42])).astype(
-        np.float32
-    )
+    # numpy's stubs type arithmetic on an ndarray of unknown dtype as Any
+    points: np.ndarray = (
+        (s - c) * (26.0 / iod) + np.array([CROP / 2, CROP * 0.42])
+    ).astype(np.float32)
+    return points
 
 
 ECC_ITERATIONS = 80  # per motion model
@@ -200,7 +202,7 @@ def planar_advance(
         crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, n, 1e-6)
         finished = job["it"] >= ECC_ITERATIONS
         try:
-            rho, warp = cv2.findTransformECC(a, b, warp, motion, crit, None, 1)
+            rho, warp = cv2.findTransformECC(a, b, warp, motion, crit, None, 1)  # type: ignore[call-overload]  # OpenCV takes None for inputMask; the stubs want a Mat
         except cv2.error:
             finished = True
         else:

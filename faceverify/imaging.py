@@ -70,11 +70,9 @@ def decode(
         raise error("bad_image", detail="truncated")
     if is_png and b"IEND" not in data[-32:]:
         raise error("bad_image", detail="truncated")
-    if size is None:
-        # Other formats (BMP, WebP, ...): OpenCV reads the header itself.
-        flags = cv2.IMREAD_GRAYSCALE if grey else cv2.IMREAD_COLOR
-    else:
-        flags = cv2.IMREAD_GRAYSCALE if grey else cv2.IMREAD_COLOR
+    # Other formats (BMP, WebP, ...): OpenCV reads the header itself, and the
+    # decoded size is checked below.
+    flags = cv2.IMREAD_GRAYSCALE if grey else cv2.IMREAD_COLOR
     buf = np.frombuffer(data, dtype=np.uint8)
     try:
         img = cv2.imdecode(buf, flags)

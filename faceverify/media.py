@@ -77,14 +77,15 @@ def still_motion(
         if kind == "tilt":
             # Perspective of a plane turned by up to ~35 degrees about its vertical.
             k = 0.18 * wave
-            src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-            dst = np.float32(
+            src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+            dst = np.array(
                 [
                     [0, h * max(k, 0)],
                     [w, h * max(-k, 0)],
                     [w, h * (1 - max(-k, 0))],
                     [0, h * (1 - max(k, 0))],
-                ]
+                ],
+                dtype=np.float32,
             )
             dst[:, 0] = w / 2 + (dst[:, 0] - w / 2) * (1 - abs(k))
             frame = cv2.warpPerspective(

@@ -193,7 +193,8 @@ class Verifier:
         dicts with str keys, lists, str, int, float, bool and None: ``json.dumps``
         takes it without a ``default=`` hook, and no numpy value slips through.
         """
-        return _plain(self._s)
+        state: dict[str, Any] = _plain(self._s)
+        return state
 
     @property
     def verdict(self) -> Verdict | None:
@@ -685,7 +686,9 @@ class Verifier:
         if s["descs"] or s["anchor"] is None:
             return
         jpg = np.frombuffer(base64.b64decode(s["anchor"]), dtype=np.uint8)
-        chip = cv2.imdecode(jpg, cv2.IMREAD_COLOR)[:, :, ::-1]
+        decoded = cv2.imdecode(jpg, cv2.IMREAD_COLOR)
+        assert decoded is not None  # noqa: S101 our own imencode output (_keep_anchor)
+        chip = decoded[:, :, ::-1]
         desc = self.engine.chip_descriptor(chip)
         s["descs"].append([round(x, 6) for x in desc])
         s["anchor"] = None
@@ -752,7 +755,8 @@ class Verifier:
     def _replay_suspected(s: dict[str, Any]) -> bool:
         # Too few live frames to have seen anything (the action peaks themselves
         # are checked for planar motion as they happen).
-        return s["face_frames"] < 6
+        face_frames: int = s["face_frames"]
+        return face_frames < 6
 
     def _fail_liveness(self, s: dict[str, Any], detail: str) -> None:
         if not s["had_face"]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from pytest_django import Settings
 
 from lifecert.accounts.models import User
 from lifecert.core import testing
@@ -57,7 +58,7 @@ def personas(db: None) -> Personas:
 
 
 @pytest.fixture(autouse=True)
-def _fast_hasher(settings: pytest.FixtureRequest) -> None:
+def _fast_hasher(settings: Settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 

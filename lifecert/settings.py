@@ -153,4 +153,4 @@ if not DEBUG:
         raise ImproperlyConfigured("Production needs DATABASE_URL (PostgreSQL).")
 
 with contextlib.suppress(ImportError):  # an optional, git-ignored override
-    from lifecert.local_settings import *  # type: ignore[import-not-found]  # noqa: F403
+    from lifecert.local_settings import *  # noqa: F403

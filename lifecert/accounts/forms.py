@@ -17,7 +17,8 @@ class PasswordPairMixin(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns
         first, second = data.get("password1"), data.get("password2")
         if first and second and first != second:
             self.add_error("password2", "两次输入的密码不一致。")

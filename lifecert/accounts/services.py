@@ -75,7 +75,7 @@ def login_with_limits(
         # Same work as a real check so that timing does not tell whether it exists.
         hmac.compare_digest(_DUMMY_PASSWORD_HASH, make_password(password))
         raise AccountError("账号或密码错误。", code="bad_credentials")
-    if user.is_locked():
+    if user.locked_until is not None and user.is_locked():
         minutes = max(
             1, int((user.locked_until - timezone.now()).total_seconds() // 60) + 1
         )

@@ -11,6 +11,7 @@ from lifecert.core.redirects import safe_next
 from . import forms, services
 from .access import (
     SESSION_BINDING,
+    AuthenticatedRequest,
     access_binding,
     account_bindings,
     current_binding,
@@ -18,12 +19,12 @@ from .access import (
 )
 from .models import User
 
-_HOME_AFTER_LOGIN = {
+_HOME_AFTER_LOGIN: dict[str, str] = {
     User.Kind.PERSONAL: "pensioner:centre",
     User.Kind.UNIT: "accounts:unit-home",
     User.Kind.STAFF: "backoffice:index",
 }
-_LOGIN_TITLES = {
+_LOGIN_TITLES: dict[str, str] = {
     User.Kind.PERSONAL: "社会保险网上个人服务 · 登录",
     User.Kind.UNIT: "社会保险网上单位服务 · 单位经办人登录",
     User.Kind.STAFF: "经办后台 · 社保经办人员登录",
@@ -143,7 +144,7 @@ def unit_register(request: HttpRequest) -> HttpResponse:
 
 
 @unit_required
-def unit_home(request: HttpRequest) -> HttpResponse:
+def unit_home(request: AuthenticatedRequest) -> HttpResponse:
     """The binding dialog of the guide: four choices, or real-name first."""
     bindings = list(account_bindings(request.user))
     if not bindings:
@@ -162,7 +163,7 @@ def unit_home(request: HttpRequest) -> HttpResponse:
 
 @unit_required
 @require_http_methods(["GET", "POST"])
-def unit_bind_code(request: HttpRequest) -> HttpResponse:
+def unit_bind_code(request: AuthenticatedRequest) -> HttpResponse:
     form = forms.BindCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -190,7 +191,7 @@ def unit_bind_code(request: HttpRequest) -> HttpResponse:
 
 @unit_required
 @require_http_methods(["GET", "POST"])
-def unit_bind_old(request: HttpRequest) -> HttpResponse:
+def unit_bind_old(request: AuthenticatedRequest) -> HttpResponse:
     form = forms.BindOldAccountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -216,7 +217,7 @@ def unit_bind_old(request: HttpRequest) -> HttpResponse:
 
 @unit_required
 @require_http_methods(["GET", "POST"])
-def unit_binding_edit(request: HttpRequest, public_id: str) -> HttpResponse:
+def unit_binding_edit(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     """修改绑定信息."""
     binding = access_binding(request.user, public_id)
     initial = {
@@ -246,7 +247,7 @@ def unit_binding_edit(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @unit_required
 @require_POST
-def unit_switch(request: HttpRequest) -> HttpResponse:
+def unit_switch(request: AuthenticatedRequest) -> HttpResponse:
     """多绑切换."""
     binding = access_binding(request.user, request.POST.get("binding", ""))
     request.session[SESSION_BINDING] = str(binding.public_id)

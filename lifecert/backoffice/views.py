@@ -4,12 +4,12 @@ import datetime
 
 from django.contrib import messages
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from lifecert.accounts.access import parse_uuid, staff_required
+from lifecert.accounts.access import AuthenticatedRequest, parse_uuid, staff_required
 from lifecert.accounts.models import AuthorizationCode
 from lifecert.accounts.services import issue_authorization_code
 from lifecert.certification import enrolment
@@ -34,7 +34,7 @@ from . import forms
 
 @staff_required
 @require_GET
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedRequest) -> HttpResponse:
     """Dashboard: entitlements by status and what falls due, for the staff's regions."""
     regions = list(staff_regions(request.user))
     entitlements = Entitlement.objects.filter(region__in=regions)
@@ -78,7 +78,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def registry_import(request: HttpRequest) -> HttpResponse:
+def registry_import(request: AuthenticatedRequest) -> HttpResponse:
     form = forms.ImportForm(request.POST or None, request.FILES or None)
     errors: list[tuple[int, str]] = []
     result = None
@@ -105,7 +105,7 @@ def registry_import(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_GET
-def import_template(request: HttpRequest) -> HttpResponse:
+def import_template(request: AuthenticatedRequest) -> HttpResponse:
     response = HttpResponse(
         imports.template_workbook(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -118,7 +118,7 @@ def import_template(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_GET
-def person_list(request: HttpRequest) -> HttpResponse:
+def person_list(request: AuthenticatedRequest) -> HttpResponse:
     form = forms.SearchForm(request.GET or None)
     people = persons_for_staff(request.user).order_by("id")
     q = form.cleaned_data["q"].strip() if form.is_valid() else ""
@@ -133,7 +133,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_GET
-def person_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+def person_detail(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     person = access_person(request.user, parse_uuid(public_id))
     regions = staff_regions(request.user)
     entitlements = person.entitlements.filter(region__in=regions).select_related(
@@ -156,7 +156,7 @@ def person_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @staff_required
 @require_POST
-def person_photo(request: HttpRequest, public_id: str) -> HttpResponse:
+def person_photo(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     person = access_person(request.user, parse_uuid(public_id))
     form = forms.PhotoForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -188,7 +188,7 @@ def person_photo(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @staff_required
 @require_POST
-def person_certify(request: HttpRequest, public_id: str) -> HttpResponse:
+def person_certify(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     """Record a counter (窗口) or home-visit (上门) certification."""
     person = access_person(request.user, parse_uuid(public_id))
     form = forms.CounterCertificationForm(request.POST)
@@ -229,7 +229,7 @@ def person_certify(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @staff_required
 @require_GET
-def unit_list(request: HttpRequest) -> HttpResponse:
+def unit_list(request: AuthenticatedRequest) -> HttpResponse:
     form = forms.SearchForm(request.GET or None)
     units = units_for_staff(request.user).select_related("region").order_by("number")
     q = form.cleaned_data["q"].strip() if form.is_valid() else ""
@@ -244,7 +244,7 @@ def unit_list(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def unit_code(request: HttpRequest, public_id: str) -> HttpResponse:
+def unit_code(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     """单位获取授权码: issue or reissue; the code is shown once, on a printable slip."""
     unit = access_unit(request.user, parse_uuid(public_id))
     existing = AuthorizationCode.objects.filter(unit=unit).first()
@@ -265,7 +265,7 @@ def unit_code(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @staff_required
 @require_POST
-def run_suspensions(request: HttpRequest) -> HttpResponse:
+def run_suspensions(request: AuthenticatedRequest) -> HttpResponse:
     """Suspend overdue entitlements in the staff's regions (12-month cycle)."""
     count = suspend_overdue(
         acting_user=request.user,
@@ -291,7 +291,7 @@ _EVIDENCE = {
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def evidence_import(request: HttpRequest, kind: str) -> HttpResponse:
+def evidence_import(request: AuthenticatedRequest, kind: str) -> HttpResponse:
     """Death records (terminate, overpay) and data comparison (silent certification)."""
     if kind not in _EVIDENCE:
         raise Http404
@@ -331,7 +331,7 @@ def evidence_import(request: HttpRequest, kind: str) -> HttpResponse:
 
 @staff_required
 @require_GET
-def review_queue(request: HttpRequest) -> HttpResponse:
+def review_queue(request: AuthenticatedRequest) -> HttpResponse:
     """人工审核: cases the camera could not decide, oldest first."""
     requests = (
         ReviewRequest.objects.filter(
@@ -347,7 +347,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_POST
-def review_close(request: HttpRequest, public_id: str) -> HttpResponse:
+def review_close(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     """Close a review once the person was certified or refused at the counter."""
     review = get_object_or_404(
         ReviewRequest.objects.filter(region__in=staff_regions(request.user)),

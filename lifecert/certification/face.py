@@ -133,14 +133,18 @@ class EngineBackend:
     def new_challenge(self, fixed: list[str] | None) -> dict[str, Any]:
         import faceverify
 
-        timing = {
-            "per_action_seconds": float(settings.FACE_PER_ACTION_SECONDS),
-            "session_seconds": float(settings.FACE_SESSION_SECONDS),
-        }
+        per_action = float(settings.FACE_PER_ACTION_SECONDS)
+        session = float(settings.FACE_SESSION_SECONDS)
         if fixed:
-            challenge = faceverify.Challenge(tuple(fixed), **timing)
+            challenge = faceverify.Challenge(
+                tuple(fixed), per_action_seconds=per_action, session_seconds=session
+            )
         else:
-            challenge = faceverify.Challenge.random(rng=random.SystemRandom(), **timing)
+            challenge = faceverify.Challenge.random(
+                rng=random.SystemRandom(),
+                per_action_seconds=per_action,
+                session_seconds=session,
+            )
         return dict(challenge.to_dict())
 
     def enrol(self, image: bytes) -> list[float]:

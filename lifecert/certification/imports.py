@@ -31,9 +31,12 @@ class EvidenceResult:
     skipped: int
 
 
+_CheckedRow = tuple[int, list[Entitlement], datetime.date, dict[str, str]]
+
+
 def _check(
     data: bytes, columns: list[str], date_column: str, regions: list[Region]
-) -> list[tuple[int, list[Entitlement], datetime.date, dict[str, str]]]:
+) -> list[_CheckedRow]:
     header, rows = read_rows(data)
     missing = [c for c in columns if c not in header]
     if missing:
@@ -48,7 +51,8 @@ def _check(
     ).select_related("person", "region"):
         entitlements.setdefault(e.person.ssn, []).append(e)
     today = timezone.localdate()
-    errors, good = [], []
+    errors: list[tuple[int, str]] = []
+    good: list[_CheckedRow] = []
     for number, raw in rows:
         values = {
             c: raw[position[c]] if position[c] < len(raw) else None for c in columns
@@ -73,8 +77,9 @@ def _check(
         if problems:
             errors.append((number, "；".join(problems)))
         else:
+            assert day is not None  # noqa: S101 a missing date is one of the problems
             extra = {c: cell_text(values[c]) for c in columns if c not in DEATH_COLUMNS}
-            good.append((number, found or [], day, extra))  # type: ignore[arg-type]  # checked
+            good.append((number, found or [], day, extra))
     if errors:
         raise ImportRejected(errors)
     return good

@@ -4,7 +4,7 @@ from .models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in the stubs, not at runtime
     list_display = ["at", "actor_label", "action", "target_type", "target_id", "ip"]
     list_filter = ["action"]
     search_fields = ["target_id", "actor_label"]

@@ -22,7 +22,8 @@ def client_ip(request: HttpRequest | None) -> str | None:
 def _label(user: Any) -> str:
     if user is None or not getattr(user, "is_authenticated", False):
         return "anonymous"
-    return user.get_username()
+    username: str = user.get_username()
+    return username
 
 
 def record(

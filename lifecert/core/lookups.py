@@ -13,11 +13,11 @@ from typing import Any
 from django.db.models import Lookup
 
 
-class Literal(Lookup):
+class Literal(Lookup):  # type: ignore[type-arg]  # generic only in the stubs, not at runtime
     lookup_name = "literal"
     prepare_rhs = False
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[str | int]]:
         lhs, params = self.process_lhs(compiler, connection)
         if not (isinstance(self.rhs, str) and self.rhs.isidentifier()):
             raise ValueError(f"not a literal: {self.rhs!r}")

@@ -11,7 +11,7 @@ PAGE_SIZE = 10
 
 @dataclass
 class PageInfo:
-    page: Page
+    page: Page[Any]
     first: int
     last: int
     total: int

@@ -197,7 +197,9 @@ class PendingList:
         )
 
     @staticmethod
-    def _read(ordered: QuerySet[Entitlement], start: int, stop: int) -> list:
+    def _read(
+        ordered: QuerySet[Entitlement], start: int, stop: int
+    ) -> list[PendingRow]:
         """Rows ``start:stop`` of one range, in one query.
 
         The window is cut from the index alone (a sliced subquery of ids), so

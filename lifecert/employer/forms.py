@@ -44,7 +44,8 @@ class SaveForm(SearchForm):
         self.selected_ids: list[uuid.UUID] = []
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns
         raw = self.data.getlist("selected") if hasattr(self.data, "getlist") else []
         try:
             self.selected_ids = [uuid.UUID(value) for value in raw]

@@ -148,7 +148,8 @@ def _insert_certifications(
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount
+        inserted: int = cursor.rowcount
+        return inserted
 
 
 def certify_pensioners(

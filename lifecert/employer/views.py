@@ -1,7 +1,6 @@
 """企业版 pages: 养老待遇资格认证登记(本地养老本地领取), 花名册, 查询, 导出 Excel."""
 
 import io
-from collections.abc import Callable
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -9,12 +8,18 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import F
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from lifecert.accounts.access import account_bindings, current_binding, unit_required
+from lifecert.accounts.access import (
+    AuthenticatedRequest,
+    ViewFunc,
+    account_bindings,
+    current_binding,
+    unit_required,
+)
 from lifecert.accounts.models import UnitBinding
 from lifecert.core.audit import client_ip
 from lifecert.core.pagination import paginate
@@ -26,7 +31,6 @@ from . import access, services
 from .forms import QueryForm, RosterForm, SaveForm, SearchForm
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-ViewFunc = Callable[..., HttpResponse]
 
 
 def binding_required(view: ViewFunc) -> ViewFunc:
@@ -38,7 +42,9 @@ def binding_required(view: ViewFunc) -> ViewFunc:
 
     @unit_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(
+        request: AuthenticatedRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
         bindings = list(account_bindings(request.user))
         binding = current_binding(request, bindings)
         if binding is None:
@@ -49,7 +55,9 @@ def binding_required(view: ViewFunc) -> ViewFunc:
     return wrapper
 
 
-def _context(request: HttpRequest, binding: UnitBinding, **extra: Any) -> dict:
+def _context(
+    request: HttpRequest, binding: UnitBinding, **extra: Any
+) -> dict[str, Any]:
     return {
         "binding": binding,
         "unit": binding.unit,
@@ -65,14 +73,14 @@ def _list_url(search: access.Search) -> str:
 
 @binding_required
 @require_GET
-def index(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
+def index(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
     """社会保险公共服务系统 (单位版) home with the menus of the guide."""
     return render(request, "employer/index.html", _context(request, binding))
 
 
 @binding_required
 @require_GET
-def certify_start(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
+def certify_start(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
     """养老待遇资格认证登记(本地养老本地领取): 办事指南 and 办结."""
     return render(
         request,
@@ -83,14 +91,14 @@ def certify_start(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
 
 @binding_required
 @require_GET
-def guide(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
+def guide(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
     """点击查看办事指南: conditions, materials, and the application form."""
     return render(request, "employer/guide.html", _context(request, binding))
 
 
 @binding_required
 @require_GET
-def guide_form(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
+def guide_form(request: AuthenticatedRequest, binding: UnitBinding) -> FileResponse:
     """The application form, generated for the current unit."""
     buffer = io.BytesIO()
     write_application_form(
@@ -107,7 +115,7 @@ def guide_form(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
 
 @binding_required
 @require_http_methods(["GET", "POST"])
-def commitment(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
+def commitment(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
     """网上办理企业养老保险资格认证业务承诺书 → 我已阅读并同意."""
     if request.method == "POST":
         if request.POST.get("agree") != "1":
@@ -131,7 +139,7 @@ def commitment(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
 
 @binding_required
 @require_GET
-def certify_list(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
+def certify_list(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
     """养老金资格认证数据: normal pensioners not certified this month, 10 a page."""
     if not services.has_current_commitment(binding):
         return redirect("employer:commitment")
@@ -148,12 +156,12 @@ def certify_list(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
 
 @binding_required
 @require_POST
-def certify_save(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
+def certify_save(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
     """保存: certify the ticked rows or all that match; always back to the list."""
     form = SaveForm(request.POST)
     if not form.is_valid():
         for error in form.non_field_errors() or ["提交的内容有误，未保存任何记录。"]:
-            messages.error(request, error)
+            messages.error(request, error)  # type: ignore[arg-type]  # ErrorList iterates as messages, not ValidationError
         return redirect(_list_url(SearchForm(request.POST).search()))
     search = form.search()
     try:
@@ -175,7 +183,7 @@ def certify_save(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
 
 
 def _xlsx_response(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     binding: UnitBinding,
     report: Report,
     kind: str,
@@ -196,7 +204,7 @@ def _xlsx_response(
 
 @binding_required
 @require_GET
-def certify_export(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
+def certify_export(request: AuthenticatedRequest, binding: UnitBinding) -> FileResponse:
     """导出 Excel of the current list (with the search applied)."""
     search = SearchForm(request.GET or None).search()
     # Never certified first, as on the page, on SQLite and PostgreSQL alike.
@@ -209,7 +217,7 @@ def certify_export(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
 
 @binding_required
 @require_GET
-def roster(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
+def roster(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
     """退休人员花名册: all of the unit's pensioners, filterable."""
     form = RosterForm(request.GET or None)
     which = form.cleaned_data["status"] if form.is_valid() else ""
@@ -234,7 +242,7 @@ def roster(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
 
 @binding_required
 @require_GET
-def roster_export(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
+def roster_export(request: AuthenticatedRequest, binding: UnitBinding) -> FileResponse:
     form = RosterForm(request.GET or None)
     which = form.cleaned_data["status"] if form.is_valid() else ""
     entitlements = access.roster_entitlements(binding.unit, which).order_by("id")
@@ -244,7 +252,7 @@ def roster_export(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
 
 @binding_required
 @require_GET
-def query(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
+def query(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
     """养老退休认证信息查询 by ID number, among the unit's own pensioners only."""
     form = QueryForm(request.GET or None)
     entitlement = None
@@ -273,7 +281,7 @@ def query(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
 @binding_required
 @require_GET
 def query_person(
-    request: HttpRequest, binding: UnitBinding, public_id: str
+    request: AuthenticatedRequest, binding: UnitBinding, public_id: str
 ) -> HttpResponse:
     """The same query reached from the roster, by the pensioner's public id."""
     entitlement = access.access_entitlement(binding.unit, public_id)
@@ -291,7 +299,7 @@ def query_person(
 
 @binding_required
 @require_GET
-def history_export(request: HttpRequest, binding: UnitBinding) -> HttpResponse:
+def history_export(request: AuthenticatedRequest, binding: UnitBinding) -> FileResponse:
     """导出 Excel: the certification history of all the unit's pensioners."""
     report = reports.history_report(
         access.unit_certifications(binding.unit), unit_number=binding.unit.number

@@ -25,7 +25,7 @@ STATUS_LABELS = dict(Entitlement.Status.choices)
 CHANNEL_LABELS = dict(Channel.choices)
 
 
-def driver_rows(rows: QuerySet) -> Iterator[tuple[Any, ...]]:
+def driver_rows(rows: QuerySet[Any]) -> Iterator[tuple[Any, ...]]:
     """The rows of a ``values_list`` queryset as the database driver returns them.
 
     Django's per-value converters (making every datetime aware, one call per
@@ -51,16 +51,18 @@ def instant(value: Any) -> datetime.datetime | None:
     """
     if value.__class__ is str:
         value = datetime.datetime.fromisoformat(value)
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=datetime.UTC)
-    return value
+    moment: datetime.datetime | None = value  # the driver's datetime, or NULL
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=datetime.UTC)
+    return moment
 
 
 def day(value: Any) -> datetime.date | None:
     """A date column from the driver: SQLite stores it as ISO text."""
     if value.__class__ is str:
         return datetime.date.fromisoformat(value)
-    return value
+    date: datetime.date | None = value  # the driver's date, or NULL
+    return date
 
 
 def _stamp(now: datetime.datetime | None) -> str:
@@ -154,6 +156,7 @@ def roster_report(
             due = None
             if status != terminated:
                 base = local_date(last) if last else day(start)
+                assert base is not None  # noqa: S101 start_date is NOT NULL
                 due = dues.get(base)
                 if due is None:
                     due = dues[base] = add_months(base, cycle)

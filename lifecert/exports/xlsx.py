@@ -155,7 +155,7 @@ def _text_body(value: Any, style: int = _S_TEXT) -> str:
     return opening + text + _TEXT_CLOSE
 
 
-class _Memo(dict):
+class _Memo(dict[Any, str]):
     """Cell bodies by value for a column of few distinct values (dates, labels).
 
     A hit is a plain dict lookup, no Python call; the table is emptied when it

@@ -29,7 +29,7 @@ SESSION_FAMILY_PENDING = "family_pending"
 def _personal_account(request: HttpRequest) -> User | None:
     user = request.user
     if user.is_authenticated and user.kind == User.Kind.PERSONAL:
-        return user  # type: ignore[return-value]  # the custom user model
+        return user
     return None
 
 

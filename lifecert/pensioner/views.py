@@ -1,6 +1,6 @@
 """个人版: certification login, user centre, face certification, history, receipts."""
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,7 +10,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from lifecert.accounts.access import SESSION_REGION, parse_uuid, personal_required
+from lifecert.accounts.access import (
+    SESSION_REGION,
+    AuthenticatedRequest,
+    parse_uuid,
+    personal_required,
+)
 from lifecert.accounts.models import FamilyLink, User
 from lifecert.certification import face, receipts
 from lifecert.certification.models import Certification, FaceSession
@@ -34,7 +39,7 @@ from .access import (
 from .texts import NOTES, NOTES_ENVIRONMENT, NOTES_INTRO, OTHER_CHANNELS
 
 
-def _is_personal(request: HttpRequest) -> bool:
+def _is_personal(request: HttpRequest) -> TypeGuard[AuthenticatedRequest]:
     return bool(
         request.user.is_authenticated and request.user.kind == User.Kind.PERSONAL
     )
@@ -122,7 +127,7 @@ def switch_region(request: HttpRequest) -> HttpResponse:
 
 @personal_required
 @require_POST
-def act_as(request: HttpRequest) -> HttpResponse:
+def act_as(request: AuthenticatedRequest) -> HttpResponse:
     """A personal account switches between itself and the family it helps."""
     target = parse_uuid(request.POST.get("person", ""))
     user = request.user
@@ -369,7 +374,7 @@ def _family_rows(account: Any) -> list[dict[str, Any]]:
 
 @personal_required
 @require_http_methods(["GET", "POST"])
-def family(request: HttpRequest) -> HttpResponse:
+def family(request: AuthenticatedRequest) -> HttpResponse:
     """家属协助: the family members this account helps, and adding one."""
     form = forms.FamilyAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

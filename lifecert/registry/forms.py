@@ -16,12 +16,12 @@ class SocialSecurityNumberField(forms.CharField):
         super().__init__(**kwargs)
 
     def clean(self, value: Any) -> str:
-        value = compact(super().clean(value) or "")
+        number = compact(super().clean(value) or "")
         try:
-            return validate_ssn(value)
+            return validate_ssn(number)
         except InvalidNumber as exc:
-            if Person.objects.filter(ssn=value, legacy_code=True).exists():
-                return value
+            if Person.objects.filter(ssn=number, legacy_code=True).exists():
+                return number
             raise forms.ValidationError(exc.message, code=exc.code) from exc
 
 
