@@ -285,6 +285,71 @@ def speed(engine):
     return out
 
 
+def low_light(engine):
+    """Dim rooms: genuine sessions and still attacks at a fraction of the light.
+
+    Frames are darkened (x factor) with Gaussian sensor noise (fixed seed), as a
+    cheap webcam gives them in a dim room; genuine sessions are run with the
+    engine's low-light lift and without it (``low_light_mean=0``) in this run.
+    """
+    plain = load_engine(EngineConfig(low_light_mean=0.0))
+    ref_t, _ = clip("multi_action/webcam_man_mouth_turn.mp4", 100, 101)
+    webcam = engine.enrol(ref_t[0][1]).descriptor
+    cases = [
+        ("head_turn/webcam_man_turn_left_right.mp4", ("turn_right", "turn_left")),
+        ("nod/webcam_man_nod_down_up.mp4", ("nod",)),
+        ("mouth_open/webcam_man_open_mouth_twice.mp4", ("open_mouth",)),
+    ]
+
+    def darken(frames, factor, seed):
+        rng = np.random.default_rng(seed)
+        out = []
+        for f in frames:
+            dark = f.astype(np.float32) * factor + rng.normal(0, 5, f.shape)
+            out.append(encode_jpeg(np.clip(dark, 0, 255).astype(np.uint8)))
+        return out
+
+    result = {}
+    for factor in (0.45, 0.3, 0.22, 0.15):
+        passed = {"lift": 0, "plain": 0}
+        sessions = 0
+        for rel, acts in cases:
+            frames, fps = read_clip(SHARED / "media" / rel)
+            timed = [(i / fps, b) for i, b in enumerate(darken(frames, factor, 11))]
+            sessions += 1
+            for name, eng in (("lift", engine), ("plain", plain)):
+                v = run(eng, Challenge(acts), [webcam], timed)
+                passed[name] += v.code == "passed"
+        result[str(factor)] = {"sessions": sessions, **passed}
+        print(
+            f"dim x{factor}: genuine passed {passed['lift']}/{sessions} with the lift,"
+            f" {passed['plain']}/{sessions} without"
+        )
+    accepted = 0
+    tried = 0
+    for rel in (
+        "faces/obama/obama.jpg",
+        "faces/rose_leslie/rose1.jpg",
+        "media/spoof/print_photo_attack.jpg",
+        "media/spoof/live_real_face.jpg",
+    ):
+        img = cv2.imread(str(SHARED / rel))
+        for kind in ("static", "pan", "tilt"):
+            frames = still_motion(img, kind, seconds=5.0, fps=10.0)
+            fa = engine.analyse_frame(frames[0])
+            if fa.box is None:
+                continue
+            ref = engine.descriptor(frames[0], fa.box)
+            timed = [(i / 10.0, b) for i, b in enumerate(darken(frames, 0.22, 5))]
+            for acts in (("blink", "turn_left"), ("open_mouth", "nod"), ("blink",)):
+                tried += 1
+                accepted += run(engine, Challenge(acts), [ref], timed).code == "passed"
+    print(f"dim x0.22 still attacks: {accepted} of {tried} accepted")
+    result["still_attacks"] = tried
+    result["still_attacks_accepted"] = accepted
+    return result
+
+
 def peak_rss_mb() -> float:
     code = (
         f"import sys; sys.path.insert(0, {str(ROOT)!r});"
@@ -312,6 +377,7 @@ def main() -> None:
     print(f"peak RSS with models loaded, one frame and one descriptor: {rss} MB")
     result["peak_rss_mb"] = rss
     result["attacks"] = attacks_and_genuine(engine)
+    result["low_light"] = low_light(engine)
     result["bench_wall_s"] = round(time.time() - t0, 1)
     print(json.dumps(result, ensure_ascii=False))
 

@@ -70,6 +70,15 @@ class EngineConfig:
     max_enrol_yaw: float = 22.0
     # Live session quality (coaching).
     min_face_frac: float = 0.18
+    # Dim rooms and cheap webcams: a camera frame whose mean grey level is under
+    # ``low_light_mean`` is brightened for the analysis (gain up to
+    # ``low_light_max_gain`` towards ``low_light_target``, with a 5x5 blur when
+    # the gain is high, so that the amplified sensor noise does not shake the
+    # landmarks). Below ``too_dark_mean`` the user is asked for more light.
+    low_light_mean: float = 70.0
+    low_light_target: float = 110.0
+    low_light_max_gain: float = 6.0
+    too_dark_mean: float = 15.0
     # Actions.
     blink_close_ratio: float = 0.68
     blink_open_ratio: float = 0.85
@@ -334,12 +343,33 @@ class Engine:
             error=FrameError,
         )
 
+    def lift(self, grey: np.ndarray) -> tuple[np.ndarray, float]:
+        """The grey frame brightened for analysis when it is dark, and its mean level.
+
+        In a dim room a webcam's picture of an old face is dark and noisy: the
+        detector and the landmarks are trained on well-lit faces, and the face
+        brightness check would stop the session. A linear gain keeps the eye and
+        mouth ratios, the head pose and the planar check (correlation) unchanged;
+        the blur takes the edge off the noise the gain amplifies. Descriptors are
+        computed on the colour frame: brightening its face chip measured no
+        closer to the reference (dlib's network normalises its input), the
+        noise of a very dark picture is what moves it.
+        """
+        cfg = self.config
+        mean = float(cv2.mean(grey)[0])
+        if mean >= cfg.low_light_mean:
+            return grey, mean
+        gain = min(cfg.low_light_max_gain, cfg.low_light_target / max(mean, 1.0))
+        if gain > 2.0:
+            grey = cv2.GaussianBlur(grey, (5, 5), 0)
+        return cv2.convertScaleAbs(grey, alpha=gain), mean
+
     def analyse_frame(self, image: bytes | np.ndarray) -> FrameAnalysis:
         """Analyse one frame from scratch (full detection, no tracking).
 
         Raises :class:`FrameError` for unreadable or oversized input.
         """
-        grey = self.decode_frame(image)
+        grey, _mean = self.lift(self.decode_frame(image))
         boxes = self.significant_faces(self.detect_frame(grey))
         if not boxes:
             return FrameAnalysis(

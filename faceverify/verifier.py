@@ -219,8 +219,9 @@ class Verifier:
             # Late or duplicated frames are ignored rather than rewinding time.
             return self.progress()
         grey = self.engine.decode_frame(image)  # raises before any state change
+        grey, mean = self.engine.lift(grey)
         new = copy.deepcopy(s)
-        self._step(new, t, grey, image)
+        self._step(new, t, grey, image, dark=mean < self.cfg.too_dark_mean)
         self._s = new
         return self.progress()
 
@@ -259,7 +260,15 @@ class Verifier:
 
     # -- the step ---------------------------------------------------------------
 
-    def _step(self, s: dict[str, Any], t: float, grey: np.ndarray, image: Any) -> None:
+    def _step(
+        self,
+        s: dict[str, Any],
+        t: float,
+        grey: np.ndarray,
+        image: Any,
+        *,
+        dark: bool = False,
+    ) -> None:
         cfg = self.cfg
         if s["start_t"] is None:
             s["start_t"] = t
@@ -284,7 +293,7 @@ class Verifier:
             return
 
         if not fa.has_face:
-            s["coaching"] = COACHING["no_face"]
+            s["coaching"] = COACHING["dark" if dark else "no_face"]
             s["face_ok"] = False
             s["pending"] = []  # the baseline window must be unbroken
             s["hist"] = []

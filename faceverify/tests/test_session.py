@@ -122,9 +122,17 @@ def test_dark_and_small_faces_get_coaching(engine, shared):
 
     img = cv2.imread(str(shared / "faces/obama/obama-480p.jpg"))
     v = Verifier(engine, Challenge(("blink", "nod")), [[0.0] * 128])
-    dark = (img * 0.2).astype(np.uint8)
+    # Almost black: more light is what helps, not turning to the camera.
+    dark = (img * 0.05).astype(np.uint8)
     p = v.feed(0.0, dark).to_dict()
-    assert p["coaching"] in ("光线太暗，请到明亮的地方", "未检测到人脸，请正对摄像头")
+    assert p["coaching"] == "光线太暗，请到明亮的地方"
+    # A dim room is brightened for the analysis: the face is found and measured.
+    v1 = Verifier(engine, Challenge(("blink", "nod")), [[0.0] * 128])
+    p1 = v1.feed(0.0, (img * 0.2).astype(np.uint8)).to_dict()
+    assert p1["coaching"] not in (
+        "光线太暗，请到明亮的地方",
+        "未检测到人脸，请正对摄像头",
+    )
     small = cv2.resize(img, None, fx=0.35, fy=0.35)
     canvas = np.full((480, 640, 3), 120, np.uint8)
     canvas[: small.shape[0], : small.shape[1]] = small
