@@ -28,6 +28,7 @@ urlpatterns = [
     ),
     path("history/", views.history, name="history"),
     path("family/", views.family, name="family"),
+    path("family/cancel/", views.family_cancel, name="family-cancel"),
     path("receipts/<uuid:public_id>.pdf", views.receipt_pdf, name="receipt"),
     path("receipts/verify/", views.receipt_verify, name="receipt-verify"),
 ]

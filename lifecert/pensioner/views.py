@@ -401,7 +401,7 @@ def family(request: AuthenticatedRequest) -> HttpResponse:
                 messages.info(
                     request,
                     f"请让 {person.name} 本人面对摄像头完成一次人脸认证，"
-                    "认证成功后即添加为您协助的家人。",
+                    "认证成功后即添加为您协助的家人，这次认证也记为TA本期的资格认证。",
                 )
                 return redirect("pensioner:certify")
     return render(
@@ -409,6 +409,18 @@ def family(request: AuthenticatedRequest) -> HttpResponse:
         "pensioner/family.html",
         {"form": form, "rows": _family_rows(request.user)},
     )
+
+
+@personal_required
+@require_POST
+def family_cancel(request: AuthenticatedRequest) -> HttpResponse:
+    """取消添加: give up adding a family member; the browser acts for oneself again."""
+    pending = request.session.pop(SESSION_FAMILY_PENDING, None)
+    if pending is not None and request.session.get(SESSION_PERSON) == pending:
+        request.session.pop(SESSION_PERSON, None)
+        request.session.pop(SESSION_REGION, None)
+        messages.info(request, "已取消添加家人。")
+    return redirect("pensioner:family")
 
 
 # ---------------------------------------------------------------- receipts

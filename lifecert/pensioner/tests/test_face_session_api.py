@@ -377,6 +377,31 @@ def test_family_member_is_not_added_when_the_face_fails(pensioner_client, person
     assert not FamilyLink.objects.exists()
 
 
+def test_a_pending_family_add_can_be_cancelled(pensioner_client, personas):
+    parent = testing.make_entitlement(region=personas.region).person
+    enrol_ready(parent)
+    pensioner_client.post(
+        reverse("pensioner:family"), {"name": parent.name, "ssn": parent.ssn}
+    )
+    page = pensioner_client.get(CERTIFY).content.decode()
+    assert "取消添加，返回家属协助" in page
+    assert "这次认证也记为TA本期的资格认证" in page
+    response = pensioner_client.post(reverse("pensioner:family-cancel"))
+    assert response["Location"] == reverse("pensioner:family")
+    assert SESSION_PERSON not in pensioner_client.session
+    assert not FamilyLink.objects.exists()
+    centre = pensioner_client.get(reverse("pensioner:centre")).content.decode()
+    assert "欢迎回来, 杨书维。" in centre
+    # Nothing pending: cancelling again changes nothing and says nothing.
+    pensioner_client.post(reverse("pensioner:family-cancel"))
+    assert SESSION_PERSON not in pensioner_client.session
+
+
+def test_family_page_keeps_the_menu_back_to_the_centre(pensioner_client, personas):
+    page = pensioner_client.get(reverse("pensioner:family")).content.decode()
+    assert f'href="{reverse("pensioner:centre")}"' in page
+
+
 def test_act_as_only_for_linked_family(pensioner_client, personas):
     stranger = testing.make_entitlement().person
     response = pensioner_client.post(
