@@ -14,6 +14,8 @@ p50/p95, verdicts, and the server's CPU-seconds per session (utime+stime of
 gunicorn's processes from /proc). The last printed line is one JSON object.
 
     .venv/bin/python bench/bench_pensioner_load.py --levels 2,4,8 --seconds 60
+    .venv/bin/python bench/bench_pensioner_load.py --levels 4,8 --seconds 60 \
+        --database-url postgres://lifecert:lifecert@127.0.0.1:5432/lifecert_load
 """
 
 import argparse
@@ -383,6 +385,11 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=480)
     parser.add_argument("--p95-budget-ms", type=float, default=500.0)
     parser.add_argument("--max-rejection", type=float, default=0.05)
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="an empty database for the server (default: a fresh SQLite file)",
+    )
     args = parser.parse_args()
     levels = [int(n) for n in args.levels.split(",")]
 
@@ -394,6 +401,8 @@ def main() -> None:
 
     var_dir = Path(tempfile.mkdtemp(prefix="lifecert-bench-"))
     env = server_env(var_dir)
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
     people = prepare_database(env, max(levels))
     port = free_port()
     server = start_server(env, port, args.workers, args.threads)
@@ -421,6 +430,7 @@ def main() -> None:
         "benchmark": "pensioner_load",
         "cpus": os.cpu_count(),
         "gunicorn": f"{args.workers} workers x {args.threads} threads",
+        "database": (args.database_url or "sqlite").split(":", 1)[0],
         "fps": args.fps,
         "frame_size": f"{size[0]}x{size[1]}",
         "frame_bytes_avg": int(sum(map(len, frames)) / len(frames)),
