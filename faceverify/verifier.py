@@ -44,6 +44,13 @@ VERDICT_MESSAGES: dict[str, str] = {
     "expired": "认证超时，请重新开始认证",
 }
 
+# How far back "how open the eyes were just before" a blink looks, in seconds.
+_BLINK_RECENT_S = 0.6
+# A blink with the mouth open counts if the mouth moved less than this since the
+# frame before (jitter on a still picture moves the mouth with the eyes).
+_BLINK_MOUTH_STEADY = 0.06
+_BLINK_PITCH_DEGREES = 12.0
+
 COACHING: dict[str, str] = {
     "no_face": "未检测到人脸，请正对摄像头",
     "multiple_faces": "检测到多张人脸，请确保只有本人在镜头前",
@@ -522,7 +529,19 @@ class Verifier:
         ret = cfg.return_fraction
         done = False
         if action == "blink":
-            ratio = ear / b["ear"] if b["ear"] > 0 else 1.0
+            # The open level is the baseline's, or the last moment's when the
+            # eyes have settled lower since (tired or drooping lids, a wide-eyed
+            # start): a blink is a dip below how open the eyes were just before.
+            recent = [p for p in d.get("recent", []) if t - p[0] <= _BLINK_RECENT_S]
+            prev_mar = d.get("prev_mar", b["mar"])
+            if not d.get("peak"):
+                recent.append([t, ear])
+                d["recent"] = recent
+                d["prev_mar"] = mar
+            open_level = (
+                min(b["ear"], max(p[1] for p in recent)) if recent else b["ear"]
+            )
+            ratio = ear / open_level if open_level > 0 else 1.0
             if not d.get("peak"):
                 if ratio >= cfg.blink_open_ratio:
                     d["neutral"] = True
@@ -530,10 +549,16 @@ class Verifier:
                     ratio <= cfg.blink_close_ratio
                     and d.get("neutral")
                     # Landmark jitter on a picture moves everything at once; a
-                    # real blink leaves the head pose and the mouth where they were.
+                    # real blink leaves the head pose and the mouth where they were
+                    # (at rest, or as open as a frame ago: people talk and blink).
                     and abs(yaw - b["yaw"]) < 8.0
-                    and abs(pitch - b["pitch"]) < 8.0
-                    and abs(mar - b["mar"]) < 0.12
+                    # Closed lids pull the eye corners the pose is fitted to:
+                    # the pitch of a fully closed frame reads up to ~10 deg off.
+                    and abs(pitch - b["pitch"]) < _BLINK_PITCH_DEGREES
+                    and (
+                        abs(mar - b["mar"]) < 0.12
+                        or abs(mar - prev_mar) < _BLINK_MOUTH_STEADY
+                    )
                 ):
                     d["peak"], d["t_peak"] = True, t
             elif ratio >= cfg.blink_open_ratio:
