@@ -74,11 +74,14 @@ class EngineConfig:
     # ``low_light_mean`` is brightened for the analysis (gain up to
     # ``low_light_max_gain`` towards ``low_light_target``, with a 5x5 blur when
     # the gain is high, so that the amplified sensor noise does not shake the
-    # landmarks). Below ``too_dark_mean`` the user is asked for more light.
+    # landmarks). Below ``too_dark_mean`` a frame without a face is coached to
+    # find light; below ``dim_hint_mean`` the same advice is shown while the
+    # session goes on (the descriptor of so dark a picture drifts).
     low_light_mean: float = 70.0
     low_light_target: float = 110.0
     low_light_max_gain: float = 6.0
     too_dark_mean: float = 15.0
+    dim_hint_mean: float = 25.0
     # Actions.
     blink_close_ratio: float = 0.68
     blink_open_ratio: float = 0.85

@@ -228,7 +228,7 @@ class Verifier:
         grey = self.engine.decode_frame(image)  # raises before any state change
         grey, mean = self.engine.lift(grey)
         new = copy.deepcopy(s)
-        self._step(new, t, grey, image, dark=mean < self.cfg.too_dark_mean)
+        self._step(new, t, grey, image, light=mean)
         self._s = new
         return self.progress()
 
@@ -274,7 +274,7 @@ class Verifier:
         grey: np.ndarray,
         image: Any,
         *,
-        dark: bool = False,
+        light: float = 255.0,
     ) -> None:
         cfg = self.cfg
         if s["start_t"] is None:
@@ -300,6 +300,7 @@ class Verifier:
             return
 
         if not fa.has_face:
+            dark = light < cfg.too_dark_mean
             s["coaching"] = COACHING["dark" if dark else "no_face"]
             s["face_ok"] = False
             s["pending"] = []  # the baseline window must be unbroken
@@ -313,7 +314,7 @@ class Verifier:
 
         s["face_frames"] += 1
         s["had_face"] = True
-        self._coach(s, fa)
+        self._coach(s, fa, light)
 
         if s["ref_crop"] is None:
             self._set_reference(s, grey, fa)
@@ -361,7 +362,9 @@ class Verifier:
             return
         self._check_timeout(s, t)
 
-    def _coach(self, s: dict[str, Any], fa: FrameAnalysis) -> None:
+    def _coach(
+        self, s: dict[str, Any], fa: FrameAnalysis, light: float = 255.0
+    ) -> None:
         cfg = self.cfg
         box = fa.box
         if box is None:
@@ -377,6 +380,10 @@ class Verifier:
             coach = COACHING["frontal"]
         s["coaching"] = coach
         s["face_ok"] = coach is None
+        if coach is None and light < cfg.dim_hint_mean:
+            # The face is found on the brightened frame, but a picture this dark
+            # is noisy enough to move the descriptor: advise light, go on.
+            s["coaching"] = COACHING["dark"]
 
     def _baseline_step(self, s: dict[str, Any], row: list[float]) -> bool:
         """Add a row to the baseline window; take the baseline once it is neutral.

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from faceverify import Challenge
+from faceverify import Challenge, Verifier
 from faceverify.media import encode_jpeg, still_motion
 
 from .conftest import run_session
@@ -55,3 +55,18 @@ def test_a_still_photo_in_a_dim_room_still_cannot_pass(engine, shared, kind):
     for actions in (("blink", "turn_left"), ("open_mouth", "nod")):
         verdict = run_session(engine, Challenge(actions), [ref], timed)
         assert verdict.code in ("liveness_failed", "no_face"), verdict.to_dict()
+
+
+def test_a_very_dark_picture_gets_the_advice_while_the_session_goes_on(
+    engine, clip_cache, webcam_ref
+):
+    _timed, frames, _fps = clip_cache("nod/webcam_man_nod_down_up.mp4", 0, 3)
+    rng = np.random.default_rng(1)
+    darker = (frames[0] * 0.13).astype(np.uint8)  # mean grey ~18
+    v = Verifier(engine, Challenge(("nod",)), [webcam_ref])
+    p = v.feed(0.0, encode_jpeg(darker)).to_dict()
+    assert p["coaching"] == "光线太暗，请到明亮的地方"
+    assert p["face_ok"] is True  # found on the brightened frame: not blocked
+    dim_only = Verifier(engine, Challenge(("nod",)), [webcam_ref])
+    p = dim_only.feed(0.0, dim(frames[0], rng)).to_dict()  # x0.22, mean ~31
+    assert p["coaching"] != "光线太暗，请到明亮的地方"
