@@ -66,6 +66,31 @@ def _context(
     }
 
 
+SESSION_COMMITTED = "employer_committed"
+
+
+def _committed(request: AuthenticatedRequest, binding: UnitBinding) -> bool:
+    """has_current_commitment, remembered in the session once it holds.
+
+    The key names the binding, its operator and the letter's version, so a new
+    operator (修改绑定信息) or a new letter asks the database again; 保存
+    always checks the database inside its transaction.
+    """
+    key = ":".join(
+        (
+            str(binding.public_id),
+            binding.operator_name,
+            settings.COMMITMENT_LETTER_VERSION,
+        )
+    )
+    if request.session.get(SESSION_COMMITTED) == key:
+        return True
+    if services.has_current_commitment(binding):
+        request.session[SESSION_COMMITTED] = key
+        return True
+    return False
+
+
 def _list_url(search: access.Search) -> str:
     query = urlencode(search.as_params())
     return reverse("employer:certify-list") + (f"?{query}" if query else "")
@@ -85,7 +110,7 @@ def certify_start(request: AuthenticatedRequest, binding: UnitBinding) -> HttpRe
     return render(
         request,
         "employer/certify_start.html",
-        _context(request, binding, committed=services.has_current_commitment(binding)),
+        _context(request, binding, committed=_committed(request, binding)),
     )
 
 
@@ -141,7 +166,7 @@ def commitment(request: AuthenticatedRequest, binding: UnitBinding) -> HttpRespo
 @require_GET
 def certify_list(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
     """养老金资格认证数据: normal pensioners not certified this month, 10 a page."""
-    if not services.has_current_commitment(binding):
+    if not _committed(request, binding):
         return redirect("employer:commitment")
     form = SearchForm(request.GET or None)
     search = form.search()

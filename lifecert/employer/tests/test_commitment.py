@@ -67,10 +67,13 @@ def test_new_bound_operator_asks_again(client, office):
     personas = office.personas
     client.force_login(personas.unit_user)
     client.post(URL, {"agree": "1"})
+    assert client.get(reverse("employer:certify-list")).status_code == 200
     binding = personas.unit_user.bindings.get()
     binding.operator_name = "李新"
     binding.save(update_fields=["operator_name"])
     assert not services.has_current_commitment(binding)
+    # The acceptance remembered in the session was the old operator's.
+    assert client.get(reverse("employer:certify-list")).url == URL
     client.post(URL, {"agree": "1"})
     assert Commitment.objects.get().operator_name == "李新"
     assert AuditEvent.objects.filter(action="commitment.accept").count() == 2
@@ -88,3 +91,17 @@ def test_commitment_without_csrf_token_is_refused(office):
     client.force_login(office.personas.unit_user)
     assert client.post(URL, {"agree": "1"}).status_code == 403
     assert not Commitment.objects.exists()
+
+
+def test_the_acceptance_is_read_once_per_session(client, office):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(office.personas.unit_user)
+    client.post(URL, {"agree": "1"})
+    with CaptureQueriesContext(connection) as first:
+        assert client.get(reverse("employer:certify-list")).status_code == 200
+    with CaptureQueriesContext(connection) as second:
+        assert client.get(reverse("employer:certify-list")).status_code == 200
+    assert not any("employer_commitment" in q["sql"] for q in second.captured_queries)
+    assert len(second.captured_queries) < len(first.captured_queries)
