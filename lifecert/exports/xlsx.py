@@ -23,7 +23,7 @@ import threading
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from operator import call
+from itertools import islice
 from typing import IO, Any
 from xml.sax.saxutils import escape
 
@@ -95,17 +95,28 @@ class LocalTime:
         utc = datetime.datetime.fromtimestamp(stamp, self.zone).utcoffset()
         return utc.total_seconds() if utc else 0.0
 
-    def _offset(self, value: datetime.datetime) -> tuple[float, float]:
-        stamp = value.timestamp()
-        day = stamp // 86400
+    def _day_offset(self, day: float) -> float | None:
+        """The offset all through UTC day ``day`` (days since 1970), or None."""
         try:
-            offset = self._offsets[day]
+            return self._offsets[day]
         except KeyError:
             first, last = self._exact(day * 86400), self._exact(day * 86400 + 86399)
             offset = self._offsets[day] = first if first == last else None
+            return offset
+
+    def _offset(self, value: datetime.datetime) -> tuple[float, float]:
+        stamp = value.timestamp()
+        offset = self._day_offset(stamp // 86400)
         if offset is None:  # a transition on this day
             offset = self._exact(stamp)
         return stamp, offset
+
+    def local_serial(self, utc: float) -> float:
+        """A UTC instant given as an Excel serial number, as one of local time."""
+        offset = self._day_offset(utc // 1 - _UNIX_EPOCH_SERIAL)
+        if offset is None:  # a transition on this day
+            offset = self._exact((utc - _UNIX_EPOCH_SERIAL) * 86400)
+        return utc + offset / 86400
 
     def serial(self, value: datetime.datetime) -> float:
         """The Excel serial number (days since 1899-12-30) of the local time."""
@@ -155,6 +166,52 @@ def _text_body(value: Any, style: int = _S_TEXT) -> str:
         return _text_open(style, preserve=True) + text + _TEXT_CLOSE
     opening = _TEXT_OPEN if style == _S_TEXT else _text_open(style)
     return opening + text + _TEXT_CLOSE
+
+
+_TEXT_EDGES = tuple(f"\n{c}" for c in FORMULA_TRIGGERS + _EDGE_SPACE) + tuple(
+    f"{c}\n" for c in _EDGE_SPACE
+)
+
+
+def _plain_texts(values: tuple[Any, ...]) -> bool:
+    """True when ``_text_body`` would only wrap each value: all of them non-empty,
+    printable ``str`` with no markup, no formula trigger and no edge space.
+
+    One test for a whole chunk of a column, run in C (``map`` over str methods,
+    substring searches over the joined chunk), instead of one Python call a cell.
+    """
+    try:
+        if not all(map(str.isprintable, values)):  # also: None, numbers
+            return False
+    except TypeError:
+        return False
+    probe = "\n" + "\n".join(values) + "\n"  # printable values hold no "\n"
+    return (
+        "\n\n" not in probe  # an empty string: an empty cell
+        and "&" not in probe
+        and "<" not in probe
+        and ">" not in probe
+        and not any(edge in probe for edge in _TEXT_EDGES)
+    )
+
+
+def _row_function(count: int) -> Callable[..., str]:
+    """``row(number, body_1, …, body_count)``: one ``<row>`` with its cells.
+
+    Generated as one f-string (the way ``dataclasses`` builds ``__init__``):
+    half the time of ``str.format`` with the same fields, which reparses its
+    template on every call; at 50,000 rows that is 40 ms of an export.
+    """
+    cells = "".join(
+        f'<c r="{letter}{{n}}"{{c{index}}}'
+        for index, letter in enumerate(_letters(count))
+    )
+    fields = ", ".join(f"c{index}" for index in range(count))
+    source = f"def row(n, {fields}):\n    return f'<row r=\"{{n}}\">{cells}</row>'\n"
+    namespace: dict[str, Any] = {}
+    exec(source, namespace)  # noqa: S102 the source is built above from letters only
+    row: Callable[..., str] = namespace["row"]
+    return row
 
 
 class _Memo(dict[Any, str]):
@@ -218,6 +275,8 @@ def _body_writer(kind: str, clock: LocalTime) -> Callable[[Any], str]:
         style = _S_DATE if kind == DATE else _S_DATETIME
 
         def date_body(value: Any) -> str:
+            if value.__class__ is float:  # an Excel serial in local time already
+                return f' s="{style}"><v>{value!r}</v></c>'
             if isinstance(value, datetime.datetime):
                 if kind == DATE:
                     value = clock.date(value)
@@ -314,22 +373,38 @@ def _workbook_xml(title: str) -> str:
     )
 
 
+def _cells_of(column: Column, body: Callable[[Any], str]) -> Callable[..., list[str]]:
+    """The cell bodies of one column for a chunk of values."""
+    if column.kind == TEXT and not column.repeated:
+
+        def text_cells(values: tuple[Any, ...]) -> list[str]:
+            if _plain_texts(values):
+                return [_TEXT_OPEN + value + _TEXT_CLOSE for value in values]
+            return list(map(_text_body, values))
+
+        return text_cells
+    return lambda values: list(map(body, values))
+
+
 def write_report(report: Report, target: IO[bytes]) -> int:
-    """Write ``report`` as .xlsx into ``target``; returns the number of data rows."""
+    """Write ``report`` as .xlsx into ``target``; returns the number of data rows.
+
+    Rows are taken ``_ROWS_PER_WRITE`` at a time and turned into cells a column
+    at a time (``zip(*chunk)``), so the per-cell work runs inside ``map`` and
+    a column of plain text is checked once per chunk.
+    """
     columns = report.columns
-    letters = _letters(len(columns))
+    width = len(columns)
     clock = LocalTime()  # the zone is looked up once, not per cell
-    bodies = [
-        _Memo(body).__getitem__ if column.repeated or column.kind == DATE else body
+    cell_makers = [
+        _cells_of(
+            column,
+            _Memo(body).__getitem__ if column.repeated or column.kind == DATE else body,
+        )
         for column in columns
         for body in [_body_writer(column.kind, clock)]
     ]
-    # One format per row: '<row r="{0}"><c r="A{0}"{1}<c r="B{0}"{2}…</row>'.
-    row_format = (
-        '<row r="{0}">'
-        + "".join(f'<c r="{letter}{{0}}"{{{i}}}' for i, letter in enumerate(letters, 1))
-        + "</row>"
-    ).format
+    row = _row_function(width)
     count = 0
     with zipfile.ZipFile(
         target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1
@@ -344,9 +419,7 @@ def write_report(report: Report, target: IO[bytes]) -> int:
                 f'<col min="{i}" max="{i}" width="{c.width}" customWidth="1"/>'
                 for i, c in enumerate(columns, start=1)
             )
-            header = row_format(
-                1, *(_text_body(column.header, _S_HEADER) for column in columns)
-            )
+            header = row(1, *(_text_body(c.header, _S_HEADER) for c in columns))
             sheet.write(
                 (
                     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -359,19 +432,25 @@ def write_report(report: Report, target: IO[bytes]) -> int:
                     f"{header}"
                 ).encode()
             )
-            buffer: list[str] = []
-            width = len(columns)
+            rows = iter(report.rows)
             deflate = _BackgroundSink(sheet)
             try:
-                for row in report.rows:
-                    if len(row) != width:
-                        raise ValueError(f"{report.title}: a row of {len(row)} values")
-                    count += 1
-                    buffer.append(row_format(str(count + 1), *map(call, bodies, row)))
-                    if len(buffer) >= _ROWS_PER_WRITE:
-                        deflate.write("".join(buffer).encode())
-                        buffer.clear()
-                deflate.write(("".join(buffer) + "</sheetData></worksheet>").encode())
+                while chunk := list(islice(rows, _ROWS_PER_WRITE)):
+                    for values in chunk:
+                        if len(values) != width:
+                            raise ValueError(
+                                f"{report.title}: a row of {len(values)} values"
+                            )
+                    cells = [
+                        make(values)
+                        for make, values in zip(
+                            cell_makers, zip(*chunk, strict=True), strict=True
+                        )
+                    ]
+                    numbers = map(str, range(count + 2, count + 2 + len(chunk)))
+                    count += len(chunk)
+                    deflate.write("".join(map(row, numbers, *cells)).encode())
+                deflate.write(b"</sheetData></worksheet>")
             finally:
                 deflate.close()
     return count

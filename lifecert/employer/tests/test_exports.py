@@ -130,3 +130,22 @@ def test_exports_show_local_time_and_local_due_dates(bob, office):
     assert history[2] == local
     listed = row_of(read(bob.get(reverse("employer:certify-export"))))
     assert listed[4] == local
+
+
+def test_roster_due_date_of_the_never_certified_follows_the_pension_start(bob, office):
+    """No certification yet: due 12 months after the start (29 Feb → 28 Feb)."""
+    import datetime
+
+    person = testing.make_person(name="闰日起领")
+    testing.make_entitlement(
+        person=person,
+        region=office.personas.region,
+        unit=office.personas.unit,
+        start_date=datetime.date(2024, 2, 29),
+    )
+    sheet = read(bob.get(reverse("employer:roster-export")))
+    row = next(
+        r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == "闰日起领"
+    )
+    assert row[4] is None  # 上次认证时间
+    assert row[6] == datetime.datetime(2025, 2, 28)  # noqa: DTZ001 Excel has no zones

@@ -123,6 +123,10 @@ def test_local_time_follows_the_zone_across_a_dst_change():
         expected = (local - datetime.datetime(1899, 12, 30)).total_seconds() / 86400  # noqa: DTZ001
         assert abs(clock.serial(at) - expected) < 1e-9
         assert clock.date(at) == local.date()
+        utc_serial = (at.replace(tzinfo=None) - datetime.datetime(1899, 12, 30)) / (  # noqa: DTZ001
+            datetime.timedelta(days=1)
+        )
+        assert abs(clock.local_serial(utc_serial) - expected) < 1e-9
 
 
 def test_text_with_edge_spaces_and_markup_reads_back_unchanged():
