@@ -65,7 +65,18 @@ staff_required = kind_required(User.Kind.STAFF)
 
 
 def account_bindings(user: User) -> QuerySet[UnitBinding]:
-    return user.bindings.select_related("unit")
+    return user.bindings.select_related("unit").order_by("id")
+
+
+def bindings_of(user: User) -> list[UnitBinding]:
+    """The account's bindings with their units, oldest first.
+
+    Those ``AccountBackend`` read with the account at the start of this
+    request when there are (no second query), else from the database.
+    """
+    if user.loaded_bindings is not None:
+        return user.loaded_bindings
+    return list(account_bindings(user))
 
 
 def current_binding(
@@ -76,7 +87,7 @@ def current_binding(
     ``bindings``: the account's bindings when the caller has read them already.
     """
     if bindings is None:
-        bindings = list(account_bindings(request.user))
+        bindings = bindings_of(request.user)
     chosen = request.session.get(SESSION_BINDING)
     for binding in bindings:
         if str(binding.public_id) == chosen:

@@ -30,6 +30,9 @@ class User(AbstractUser):
     failed_logins = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
 
+    # The unit bindings read with the account by AccountBackend (not a field).
+    loaded_bindings: "list[UnitBinding] | None" = None
+
     class Meta:
         verbose_name = verbose_name_plural = "账号"
 

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.http import HttpRequest, HttpResponse
@@ -13,7 +14,7 @@ from .access import (
     SESSION_BINDING,
     AuthenticatedRequest,
     access_binding,
-    account_bindings,
+    bindings_of,
     current_binding,
     unit_required,
 )
@@ -95,7 +96,7 @@ def personal_register(request: HttpRequest) -> HttpResponse:
         except services.AccountError as exc:
             form.add_error(None, exc.message)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
             messages.success(request, "注册成功，欢迎使用社会保险网上个人服务。")
             return redirect("pensioner:centre")
     return render(request, "accounts/personal_register.html", {"form": form})
@@ -138,7 +139,7 @@ def unit_register(request: HttpRequest) -> HttpResponse:
         except services.AccountError as exc:
             form.add_error("username", exc.message)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
             return redirect("accounts:unit-home")
     return render(request, "accounts/unit_register.html", {"form": form})
 
@@ -146,7 +147,7 @@ def unit_register(request: HttpRequest) -> HttpResponse:
 @unit_required
 def unit_home(request: AuthenticatedRequest) -> HttpResponse:
     """The binding dialog of the guide: four choices, or real-name first."""
-    bindings = list(account_bindings(request.user))
+    bindings = bindings_of(request.user)
     if not bindings:
         messages.warning(
             request,

@@ -20,6 +20,7 @@ from django.utils import timezone
 from lifecert.accounts.access import parse_uuid
 from lifecert.certification.models import Certification
 from lifecert.certification.services import add_months, month_start
+from lifecert.core.rows import CompiledRead
 from lifecert.registry.ids import compact
 from lifecert.registry.models import Entitlement, Person, Unit
 
@@ -117,6 +118,15 @@ _ROW_FIELDS = (
 )
 
 
+# Every entitlement of one person (by the unique ssn index), compiled once.
+_BY_SSN = CompiledRead(
+    lambda ssn: Entitlement.objects.filter(person__ssn=ssn).values_list(
+        *_ROW_FIELDS, "unit_id", "status"
+    ),
+    "\x00ssn",
+)
+
+
 class PendingList:
     """The pending list as a sliceable sequence of ``PendingRow`` for the paginator.
 
@@ -161,12 +171,9 @@ class PendingList:
 
     @staticmethod
     def _by_ssn(unit: Unit, search: Search, start: Any) -> list[PendingRow]:
-        rows = Entitlement.objects.filter(person__ssn=search.ssn).values_list(
-            *_ROW_FIELDS, "unit_id", "status"
-        )
         return [
             PendingRow(*row[:-2])
-            for row in rows
+            for row in _BY_SSN.rows(search.ssn)
             if row[-2] == unit.pk
             and row[-1] == Entitlement.Status.NORMAL
             and (row[6] is None or row[6] < start)

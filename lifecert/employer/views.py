@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from lifecert.accounts.access import (
     AuthenticatedRequest,
     ViewFunc,
-    account_bindings,
+    bindings_of,
     current_binding,
     unit_required,
 )
@@ -45,7 +45,7 @@ def binding_required(view: ViewFunc) -> ViewFunc:
     def wrapper(
         request: AuthenticatedRequest, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
-        bindings = list(account_bindings(request.user))
+        bindings = bindings_of(request.user)
         binding = current_binding(request, bindings)
         if binding is None:
             return redirect("accounts:unit-home")

@@ -1,4 +1,5 @@
 import datetime
+import uuid
 
 import pytest
 from django.test import Client
@@ -255,3 +256,15 @@ def test_service_writes_set_based_rows_and_audit(office):
     }
     assert {e.ip for e in events} == {"10.0.0.9"}
     assert Entitlement.objects.filter(last_certified_at=at).count() == 2
+
+
+def test_a_search_by_id_number_is_three_statements(
+    bob, office, django_assert_num_queries
+):
+    """Session, account with its bindings, and the person by the ssn index."""
+    bob.get(LIST)  # the commitment is remembered in the session from here on
+    with django_assert_num_queries(3):
+        response = bob.get(LIST, {"ssn": office.personas.entitlement.person.ssn})
+    rows = response.context["pager"].page.object_list
+    assert [row.pk for row in rows] == [office.personas.entitlement.pk]
+    assert isinstance(rows[0].public_id, uuid.UUID)
