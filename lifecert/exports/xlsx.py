@@ -7,9 +7,12 @@ written to an anonymous temporary file which the view streams back with
 
 It writes the SpreadsheetML itself rather than through openpyxl: openpyxl's
 write-only mode (without lxml) takes 5.3 s for 50,000 rows of 7 columns, this
-about 0.5 s (bench/bench_employer.py; one ``str.format`` per row, memoised
-cells for repeated values, deflate in a second thread). Safety by
-construction: the writer has no way to emit a
+about 0.3 s on top of reading the rows (bench/bench_employer.py): rows are
+taken 2,000 at a time and turned into cells a column at a time, a column of
+plain text is checked once per chunk, a row is one generated f-string, cells
+of repeated values are memoised, dates come as Excel serials from the
+database (``reports.ExcelSerial``), and deflating runs in a second thread.
+Safety by construction: the writer has no way to emit a
 formula (``<f>``); every string is an inline string, and one that starts with
 = + - @ also gets Excel's quote prefix, so editing the cell keeps it text.
 Tests read every file back with openpyxl.

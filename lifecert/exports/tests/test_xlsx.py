@@ -1,6 +1,8 @@
 import datetime
 import io
 
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from lifecert.exports.xlsx import (
@@ -156,3 +158,29 @@ def test_a_failing_target_is_reported_not_swallowed():
     rows = [(f"n{index}" * 20, str(index)) for index in range(20_000)]
     with pytest.raises(OSError, match="磁盘已满"):
         write_report(Report("t", "t.xlsx", COLUMNS[:2], rows), Full())
+
+
+def test_one_special_value_in_a_chunk_of_plain_text_reads_back():
+    values = [f"杨{index}" for index in range(2500)]
+    values[7], values[1500], values[2100] = "a & <b>", "=1+1", " 空格 "
+    rows = [
+        (value, None if index == 3 else value) for index, value in enumerate(values)
+    ]
+    _, sheet = reopen(Report("t", "t.xlsx", COLUMNS[:2], rows))
+    read = [(a.value, b.value) for a, b in sheet.iter_rows(min_row=2, max_col=2)]
+    assert [a for a, _ in read] == values
+    assert [b for _, b in read] == [None if i == 3 else v for i, v in enumerate(values)]
+    assert sheet["A1502"].quotePrefix
+
+
+@given(
+    st.lists(st.text(max_size=6) | st.none() | st.integers(), min_size=1, max_size=8)
+)
+def test_a_chunk_found_plain_is_written_as_each_cell_would_be(values):
+    """The chunk test may only skip ``_text_body`` where it would merely wrap."""
+    from lifecert.exports.xlsx import _TEXT_CLOSE, _TEXT_OPEN, _plain_texts, _text_body
+
+    chunk = tuple(values)
+    if _plain_texts(chunk):
+        wrapped = [_TEXT_OPEN + value + _TEXT_CLOSE for value in chunk]
+        assert wrapped == [_text_body(value) for value in chunk]
