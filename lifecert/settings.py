@@ -131,6 +131,8 @@ FACE_MATCH_THRESHOLD = envfloat("FACE_MATCH_THRESHOLD", 0.0)  # 0 = engine defau
 FACE_PER_ACTION_SECONDS = envfloat("FACE_PER_ACTION_SECONDS", 8.0)
 FACE_SESSION_SECONDS = envfloat("FACE_SESSION_SECONDS", 120.0)
 FACE_MAX_FRAME_BYTES = envint("FACE_MAX_FRAME_BYTES", 400 * 1024)
+# Frames a browser on a slow line may send in one request (1 s at 8 fps).
+FACE_MAX_BATCH_FRAMES = envint("FACE_MAX_BATCH_FRAMES", 8)
 # Tests may fix the challenge ("blink,turn_left"); production always draws it at random.
 FACE_FIXED_CHALLENGE = envlist("FACE_FIXED_CHALLENGE", [])
 COMMITMENT_LETTER_VERSION = envstr("COMMITMENT_LETTER_VERSION", "2021-01")

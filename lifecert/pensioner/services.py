@@ -10,6 +10,7 @@ certification, so a replayed or duplicated frame can never certify twice.
 """
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -177,6 +178,7 @@ def challenge_payload(session: FaceSession) -> dict[str, Any]:
         "session_seconds": session.challenge["session_seconds"],
         "expires_at": session.expires_at.isoformat(),
         "frame_interval_ms": int(1000 / FRAMES_PER_SECOND),
+        "max_batch_frames": settings.FACE_MAX_BATCH_FRAMES,
     }
 
 
@@ -194,12 +196,16 @@ def _elapsed(session: FaceSession, now: datetime.datetime) -> float:
 
 
 def _timestamp(
-    session: FaceSession, client_ts: float | None, now: datetime.datetime
+    session: FaceSession,
+    client_ts: float | None,
+    now: datetime.datetime,
+    last: float | None = None,
 ) -> float:
     """The frame's time: the browser's capture time, never ahead of the server's
-    clock and always after the previous frame."""
+    clock and always after the previous frame (``last``, else the session's)."""
     server = _elapsed(session, now)
-    last = float((session.state or {}).get("last_ts", -1.0))
+    if last is None:
+        last = float((session.state or {}).get("last_ts", -1.0))
     ts = server if client_ts is None else min(max(client_ts, 0.0), server)
     return max(ts, last + 0.001)
 
@@ -234,21 +240,55 @@ def submit_frame(
     ip: str | None,
 ) -> FrameOutcome:
     """Feed one frame to the engine and save the new state (or the verdict)."""
+    return submit_frames(
+        session=session, frames=[(frame, client_ts)], acting_user=acting_user, ip=ip
+    )
+
+
+def submit_frames(
+    *,
+    session: FaceSession,
+    frames: Sequence[tuple[bytes, float | None]],
+    acting_user: Any,
+    ip: str | None,
+) -> FrameOutcome:
+    """Feed frames (JPEG, capture time) in order; save the state once.
+
+    A browser on a slow line sends the frames it captured while the previous
+    request was under way, so the engine still sees the actions at the
+    camera's pace. A frame the engine rejects (no face, bad image) is skipped;
+    if every one is, the last rejection is the answer, as for a single frame.
+    A verdict ends the batch.
+    """
     now = timezone.now()
     ensure_open(session, now)
-    ts = _timestamp(session, client_ts, now)
     wrapper = session.state or {}
-    try:
-        step = face.feed(
-            session.challenge,
-            _ready_references(session.person),
-            wrapper.get("engine"),
-            ts,
-            frame,
-        )
-    except face.FrameRejected as exc:
-        raise CertificationError(exc.code, exc.message, 400) from exc
-    return _apply(session, step, ts, acting_user=acting_user, ip=ip, frames=1)
+    state = wrapper.get("engine")
+    last = float(wrapper.get("last_ts", -1.0))
+    references = _ready_references(session.person)
+    step: face.Step | None = None
+    rejected: face.FrameRejected | None = None
+    accepted = 0
+    for frame, client_ts in frames:
+        ts = _timestamp(session, client_ts, now, last)
+        try:
+            step = face.feed(session.challenge, references, state, ts, frame)
+        except face.FrameRejected as exc:
+            rejected = exc
+            continue
+        rejected = None
+        state, last, accepted = step.state, ts, accepted + 1
+        if step.verdict:
+            break
+    if step is None:
+        assert rejected is not None  # noqa: S101 an empty batch is refused by the view
+        raise CertificationError(rejected.code, rejected.message, 400) from rejected
+    outcome = _apply(
+        session, step, last, acting_user=acting_user, ip=ip, frames=accepted
+    )
+    if rejected is not None and not step.verdict:  # the newest frame had no face
+        outcome.progress = {**outcome.progress, "coaching": rejected.message}
+    return outcome
 
 
 def finish_session(

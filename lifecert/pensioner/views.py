@@ -227,10 +227,35 @@ def _frame_response(
     return JsonResponse(progress)
 
 
+def _too_large(limit: int) -> JsonResponse:
+    return JsonResponse(
+        {
+            "error": "too_large",
+            "message": f"图像太大（超过 {limit // 1024} KB），请刷新页面后重试。",
+        },
+        status=413,
+    )
+
+
+_BAD_IMAGE = {
+    "error": "bad_image",
+    "message": "收到的不是 JPEG 或 PNG 图像，请刷新页面后重试。",
+}
+
+
+def _client_time(raw: str | None) -> float | None:
+    try:
+        return float(raw) if raw else None
+    except ValueError:
+        return None
+
+
 @require_POST
 def session_frame(request: HttpRequest, public_id: str) -> JsonResponse:
-    """One camera frame (raw JPEG body). Refused for another person's session,
-    a finished or expired one, an oversized or non-image body."""
+    """Camera frames: one raw JPEG body (``X-Frame-Time``), or on a slow line
+    several as multipart ``frame`` files with their ``ts`` fields, oldest
+    first. Refused for another person's session, a finished or expired one,
+    an oversized or non-image body, more frames than FACE_MAX_BATCH_FRAMES."""
     person = certifying_person(request)
     if person is None:
         return JsonResponse(
@@ -239,42 +264,39 @@ def session_frame(request: HttpRequest, public_id: str) -> JsonResponse:
         )
     session = access_face_session(request, person, public_id)
     limit = settings.FACE_MAX_FRAME_BYTES
+    most = settings.FACE_MAX_BATCH_FRAMES
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
-    if declared > limit:
-        return JsonResponse(
-            {
-                "error": "too_large",
-                "message": f"图像太大（超过 {limit // 1024} KB），请刷新页面后重试。",
-            },
-            status=413,
-        )
-    frame = request.body
-    if len(frame) > limit:
-        return JsonResponse(
-            {"error": "too_large", "message": "图像太大，请刷新页面后重试。"},
-            status=413,
-        )
-    if not frame.startswith(_IMAGE_MAGIC):
-        return JsonResponse(
-            {
-                "error": "bad_image",
-                "message": "收到的不是 JPEG 或 PNG 图像，请刷新页面后重试。",
-            },
-            status=415,
-        )
-    raw_ts = request.headers.get("X-Frame-Time")
+    batch = request.content_type == "multipart/form-data"
+    allowed = limit * most + 64 * 1024 if batch else limit  # 64 KB: the form's parts
+    if declared > allowed:
+        return _too_large(limit)
+    if batch:
+        uploads = request.FILES.getlist("frame")
+        times = request.POST.getlist("ts")
+        if not 1 <= len(uploads) <= most or len(times) not in (0, len(uploads)):
+            return JsonResponse(
+                {
+                    "error": "bad_batch",
+                    "message": f"每次最多上传 {most} 帧图像，请刷新页面后重试。",
+                },
+                status=400,
+            )
+        frames = [upload.read() for upload in uploads]
+        stamps = [_client_time(t) for t in times] or [None] * len(frames)
+    else:
+        frames = [request.body]
+        stamps = [_client_time(request.headers.get("X-Frame-Time"))]
+    if any(len(frame) > limit for frame in frames):
+        return _too_large(limit)
+    if not all(frame.startswith(_IMAGE_MAGIC) for frame in frames):
+        return JsonResponse(_BAD_IMAGE, status=415)
     try:
-        client_ts = float(raw_ts) if raw_ts else None
-    except ValueError:
-        client_ts = None
-    try:
-        outcome = services.submit_frame(
+        outcome = services.submit_frames(
             session=session,
-            frame=frame,
-            client_ts=client_ts,
+            frames=list(zip(frames, stamps, strict=True)),
             acting_user=request.user,
             ip=client_ip(request),
         )

@@ -6,6 +6,7 @@
   var app = document.getElementById("camera-app");
   if (!app) return;
   var FRAME_INTERVAL_MS = 125; // the server may ask for another pace
+  var MAX_BATCH = 8; // frames in one request at most (the server says)
   var MAX_WIDTH = 480;
   var csrf = app.querySelector("input[name=csrfmiddlewaretoken]").value;
   var $ = function (id) { return document.getElementById(id); };
@@ -15,6 +16,9 @@
   var session = null;
   var t0 = 0;
   var running = false;
+  var queue = []; // captured frames not sent yet: {blob, ts}
+  var onFrame = null; // wakes the sender when a frame is queued
+  var rounds = 0; // attempts started on this page ("重新开始")
   var lastSpoken = "";
 
   function speak(text) {
@@ -151,19 +155,62 @@
     $("start").textContent = "重新开始";
   }
 
-  async function loop() {
-    while (running) {
+  // Capture and sending run apart: frames are taken at the server's pace and
+  // queued; each request carries what was captured while the previous one was
+  // under way (one frame on a good line, several on a slow one), so the server
+  // sees the actions at the camera's pace whatever the line.
+  function take() { return queue.splice(0, MAX_BATCH); }
+
+  function frameArrived() {
+    if (queue.length) return Promise.resolve();
+    return new Promise(function (resolve) { onFrame = resolve; });
+  }
+
+  async function capture(round) {
+    while (running && round === rounds) {
       var began = performance.now();
-      var ts = (performance.now() - t0) / 1000;
-      if (ts > session.session_seconds) { await finish(); return; }
       var blob = await grab();
-      if (!blob) { await wait(FRAME_INTERVAL_MS); continue; }
+      if (blob) {
+        queue.push({ blob: blob, ts: (began - t0) / 1000 });
+        if (queue.length > MAX_BATCH) queue.shift(); // far behind: keep the newest
+        if (onFrame) { onFrame(); onFrame = null; }
+      }
+      var spent = performance.now() - began;
+      if (spent < FRAME_INTERVAL_MS) await wait(FRAME_INTERVAL_MS - spent);
+    }
+    if (onFrame) { onFrame(); onFrame = null; }
+  }
+
+  function send(batch) {
+    if (batch.length === 1) {
+      return post(session.frame_url, batch[0].blob, {
+        "Content-Type": "image/jpeg",
+        "X-Frame-Time": batch[0].ts.toFixed(3),
+      });
+    }
+    var form = new FormData();
+    batch.forEach(function (f) {
+      form.append("frame", f.blob, "frame.jpg");
+      form.append("ts", f.ts.toFixed(3));
+    });
+    return post(session.frame_url, form, {});
+  }
+
+  async function loop() {
+    queue = [];
+    rounds += 1; // a capture loop left from an earlier attempt stops
+    capture(rounds);
+    while (running) {
+      if ((performance.now() - t0) / 1000 > session.session_seconds) {
+        running = false;
+        await finish();
+        return;
+      }
+      await frameArrived();
+      if (!running) return;
       var resp;
       try {
-        resp = await post(session.frame_url, blob, {
-          "Content-Type": "image/jpeg",
-          "X-Frame-Time": ts.toFixed(3),
-        });
+        resp = await send(take());
       } catch (e) {
         $("coaching").textContent = "网络不稳定，正在重试……";
         await wait(1000);
@@ -182,8 +229,6 @@
         update(data);
         if (data.finished) { conclude(data); return; }
       }
-      var spent = performance.now() - began;
-      if (spent < FRAME_INTERVAL_MS) await wait(FRAME_INTERVAL_MS - spent);
     }
   }
 
@@ -198,6 +243,7 @@
     if (!resp.ok) { fail(data.message || "暂时无法开始认证，请稍后再试。"); return; }
     session = data;
     if (data.frame_interval_ms) FRAME_INTERVAL_MS = data.frame_interval_ms;
+    if (data.max_batch_frames) MAX_BATCH = data.max_batch_frames;
     $("check").hidden = true;
     t0 = performance.now();
     running = true;

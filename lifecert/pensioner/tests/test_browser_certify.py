@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lifecert.certification.enrolment import enrol_photo
-from lifecert.certification.models import Certification
+from lifecert.certification.models import Certification, FaceSession
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -35,6 +35,7 @@ TURNS_FRAMES = (100, 640)
 ACTION_SECONDS = 30.0
 CHALLENGE = ["turn_right", "nod"]
 ENROL_CLIP = "media/multi_action/webcam_man_mouth_turn.mp4"
+SLOW_LINE_LATENCY_MS = 400
 
 
 Y4M = ("-pix_fmt", "yuv420p")
@@ -147,6 +148,40 @@ def test_enrolled_pensioner_doing_the_actions_is_certified(
     page.goto(f"{live_server.url}/personal/receipts/verify/?code={code}")
     expect(page.locator("#verify-result")).to_contain_text("单据有效")
     shots("07-receipt-verify")
+
+
+def test_the_actions_are_seen_over_a_slow_line(
+    live_server, launch_browser, cameras, personas, settings
+):
+    """Every request 400 ms slower (Chromium's network emulation), as on a weak
+    mobile signal: the browser sends the frames it captured meanwhile together,
+    so the engine still sees the turn and the nod at the camera's pace."""
+    settings.FACE_FIXED_CHALLENGE = CHALLENGE
+    settings.FACE_PER_ACTION_SECONDS = ACTION_SECONDS
+    _enrol(personas.pensioner, cameras / "enrol.jpg")
+    page = launch_browser(camera=cameras / "turns.y4m").new_page(
+        viewport={"width": 390, "height": 844}
+    )
+    devtools = page.context.new_cdp_session(page)
+    devtools.send("Network.enable")
+    devtools.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": SLOW_LINE_LATENCY_MS,
+            "downloadThroughput": -1,
+            "uploadThroughput": -1,
+        },
+    )
+    _login_and_start(page, live_server.url, Shots(page, None, ""))
+    expect(page.locator("#verdict")).to_have_text(
+        "恭喜您，认证成功", timeout=VERDICT_TIMEOUT
+    )
+    session = FaceSession.objects.get()
+    seconds = (session.finished_at - session.created_at).total_seconds()
+    # One request per 0.4 s at best: more frames than requests means batches.
+    assert session.frames_seen > seconds / (SLOW_LINE_LATENCY_MS / 1000)
+    assert Certification.objects.filter(channel="face").count() == 1
 
 
 def test_clip_of_another_person_ends_with_the_mismatch_message(

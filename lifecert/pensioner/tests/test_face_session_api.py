@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -421,3 +422,93 @@ def test_a_forged_session_person_in_the_cookie_session_is_ignored(
     session.save()
     page = pensioner_client.get(reverse("pensioner:centre")).content.decode()
     assert "欢迎回来, 杨书维。" in page
+
+
+def _started_seconds_ago(client, seconds=10):
+    """A session begun ``seconds`` ago, so browser times up to then are believed."""
+    data = _start(client)
+    FaceSession.objects.filter(public_id=data["id"]).update(
+        created_at=timezone.now() - datetime.timedelta(seconds=seconds)
+    )
+    return data
+
+
+def _post_batch(client, session_id, tags, times):
+    data = {"frame": [], "ts": list(times)}
+    for index, tag in enumerate(tags):
+        upload = SimpleUploadedFile(f"f{index}.jpg", frame(tag), "image/jpeg")
+        data["frame"].append(upload)
+    return client.post(_frame_url(session_id), data=data)
+
+
+def test_a_batch_from_a_slow_line_is_fed_in_order_with_its_times(
+    pensioner_client, stand_in
+):
+    data = _started_seconds_ago(pensioner_client)
+    response = _post_batch(
+        pensioner_client, data["id"], ["", "", ""], [0.5, 0.625, 0.75]
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["frames_seen"] == 3
+    assert stand_in.fed == [0.5, 0.625, 0.75]
+    session = FaceSession.objects.get(public_id=data["id"])
+    assert session.state["engine"] == {"count": 3}
+    assert session.state["last_ts"] == 0.75
+    # The next single frame follows on from the batch.
+    assert _post_frame(pensioner_client, data["id"], ts="0.8").status_code == 200
+    assert FaceSession.objects.get(public_id=data["id"]).frames_seen == 4
+
+
+def test_a_verdict_inside_a_batch_ends_it(pensioner_client, stand_in):
+    data = _started_seconds_ago(pensioner_client)
+    response = _post_batch(pensioner_client, data["id"], ["", "PASS", ""], [1, 2, 3])
+    assert response.status_code == 200
+    assert response.json()["finished"] is True
+    assert stand_in.fed == [1.0, 2.0]  # the frame after the verdict is not fed
+    assert Certification.objects.filter(channel="face").count() == 1
+
+
+def test_rejected_frames_in_a_batch_are_skipped(pensioner_client, stand_in):
+    data = _start(pensioner_client)
+    response = _post_batch(pensioner_client, data["id"], ["", "BAD"], [1, 2])
+    assert response.status_code == 200
+    body = response.json()
+    assert body["frames_seen"] == 1
+    assert body["coaching"] == "无法读取这张图片。"  # about the newest frame
+    response = _post_batch(pensioner_client, data["id"], ["BAD", "BAD"], [3, 4])
+    assert response.status_code == 400
+    assert response.json()["error"] == "bad_image"
+    assert FaceSession.objects.get(public_id=data["id"]).frames_seen == 1
+
+
+def test_batches_too_big_or_malformed_are_refused_with_nothing_fed(
+    pensioner_client, stand_in, settings
+):
+    settings.FACE_MAX_BATCH_FRAMES = 2
+    data = _start(pensioner_client)
+    too_many = _post_batch(pensioner_client, data["id"], ["", "", ""], [1, 2, 3])
+    assert too_many.status_code == 400
+    assert too_many.json()["error"] == "bad_batch"
+    times_missing = _post_batch(pensioner_client, data["id"], ["", ""], [1])
+    assert times_missing.status_code == 400
+    not_images = pensioner_client.post(
+        _frame_url(data["id"]),
+        data={"frame": [SimpleUploadedFile("x.jpg", b"GIF89a", "image/jpeg")]},
+    )
+    assert not_images.status_code == 415
+    settings.FACE_MAX_FRAME_BYTES = 100
+    big = _post_batch(pensioner_client, data["id"], ["x" * 200], [1])
+    assert big.status_code == 413
+    assert stand_in.fed == []
+    assert FaceSession.objects.get(public_id=data["id"]).frames_seen == 0
+
+
+def test_a_batch_to_another_persons_session_is_refused(pensioner_client, personas):
+    other = testing.make_entitlement(region=personas.region)
+    enrol_ready(other.person)
+    other_client = Client()
+    other_client.force_login(testing.make_personal_user(other.person))
+    data = _start(other_client)
+    response = _post_batch(pensioner_client, data["id"], ["PASS", "PASS"], [1, 2])
+    assert response.status_code == 404
+    assert FaceSession.objects.get(public_id=data["id"]).frames_seen == 0
