@@ -1,8 +1,7 @@
 """What a browser on a slow line sends: 480 px JPEG (quality 70), 8 frames a second.
 
-``camera.js`` keeps one frame in flight, so a busy server or a slow line gets
-about 8 frames a second, and a natural blink (~160 ms) is seen in one frame,
-fully closed. Closed lids pull the landmarks the head pose is fitted to, and
+``camera.js`` captures 8 frames a second (and sends them all, batched on a
+slow line), so a natural blink (~160 ms) is seen in one frame, fully closed. Closed lids pull the landmarks the head pose is fitted to, and
 people talk while they blink: neither may hide the blink.
 """
 

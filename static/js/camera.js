@@ -7,7 +7,16 @@
   if (!app) return;
   var FRAME_INTERVAL_MS = 125; // the server may ask for another pace
   var MAX_BATCH = 8; // frames in one request at most (the server says)
-  var MAX_WIDTH = 480;
+  // Picture sizes, best first. A line too slow to carry every frame (frames
+  // are being dropped) steps down: smaller frames at the full pace keep the
+  // actions, fewer sharp ones lose them. After STEP_UP_MS without a drop it
+  // tries the size above again.
+  var LEVELS = [
+    { width: 480, quality: 0.8 },
+    { width: 400, quality: 0.65 },
+    { width: 320, quality: 0.5 },
+  ];
+  var STEP_UP_MS = 10000;
   var csrf = app.querySelector("input[name=csrfmiddlewaretoken]").value;
   var $ = function (id) { return document.getElementById(id); };
   var video = $("preview");
@@ -19,6 +28,9 @@
   var queue = []; // captured frames not sent yet: {blob, ts}
   var onFrame = null; // wakes the sender when a frame is queued
   var rounds = 0; // attempts started on this page ("重新开始")
+  var level = 0; // index in LEVELS: kept between attempts on this page
+  var dropped = 0; // frames dropped since the last request: the line is too slow
+  var calmSince = 0; // when the size last changed or a frame was dropped
   var lastSpoken = "";
 
   function speak(text) {
@@ -79,13 +91,28 @@
   }
 
   function grab() {
+    var size = LEVELS[level];
     var w = video.videoWidth || 640;
     var h = video.videoHeight || 480;
-    var scale = Math.min(1, MAX_WIDTH / w);
+    var scale = Math.min(1, size.width / w);
     canvas.width = Math.round(w * scale);
     canvas.height = Math.round(h * scale);
     canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
-    return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", 0.8); });
+    return new Promise(function (resolve) {
+      canvas.toBlob(resolve, "image/jpeg", size.quality);
+    });
+  }
+
+  function adapt() {
+    var now = performance.now();
+    if (dropped > 0) {
+      dropped = 0;
+      calmSince = now;
+      if (level < LEVELS.length - 1) level += 1;
+    } else if (level > 0 && now - calmSince > STEP_UP_MS) {
+      calmSince = now;
+      level -= 1;
+    }
   }
 
   function post(url, body, headers) {
@@ -172,7 +199,7 @@
       var blob = await grab();
       if (blob) {
         queue.push({ blob: blob, ts: (began - t0) / 1000 });
-        if (queue.length > MAX_BATCH) queue.shift(); // far behind: keep the newest
+        if (queue.length > MAX_BATCH) { queue.shift(); dropped += 1; } // far behind
         if (onFrame) { onFrame(); onFrame = null; }
       }
       var spent = performance.now() - began;
@@ -198,6 +225,8 @@
 
   async function loop() {
     queue = [];
+    dropped = 0;
+    calmSince = performance.now();
     rounds += 1; // a capture loop left from an earlier attempt stops
     capture(rounds);
     while (running) {
@@ -208,6 +237,7 @@
       }
       await frameArrived();
       if (!running) return;
+      adapt();
       var resp;
       try {
         resp = await send(take());

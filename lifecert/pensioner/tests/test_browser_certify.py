@@ -35,7 +35,6 @@ TURNS_FRAMES = (100, 640)
 ACTION_SECONDS = 30.0
 CHALLENGE = ["turn_right", "nod"]
 ENROL_CLIP = "media/multi_action/webcam_man_mouth_turn.mp4"
-SLOW_LINE_LATENCY_MS = 400
 
 
 Y4M = ("-pix_fmt", "yuv420p")
@@ -150,12 +149,28 @@ def test_enrolled_pensioner_doing_the_actions_is_certified(
     shots("07-receipt-verify")
 
 
+@pytest.mark.parametrize(
+    ("latency_ms", "upload_bytes_per_s", "old_fps"),
+    # old_fps: the most frames a second one full-size frame in flight could bring
+    # (one per 400 ms; 40 KB/s over 480 px JPEGs of about 15 KB).
+    [(400, -1, 2.5), (150, 40_000, 2.7)],
+    ids=["400ms-per-request", "40KB/s-upload"],
+)
 def test_the_actions_are_seen_over_a_slow_line(
-    live_server, launch_browser, cameras, personas, settings
+    live_server,
+    launch_browser,
+    cameras,
+    personas,
+    settings,
+    latency_ms,
+    upload_bytes_per_s,
+    old_fps,
 ):
-    """Every request 400 ms slower (Chromium's network emulation), as on a weak
-    mobile signal: the browser sends the frames it captured meanwhile together,
-    so the engine still sees the turn and the nod at the camera's pace."""
+    """A weak mobile signal (Chromium's network emulation). Slow requests: the
+    browser sends the frames it captured meanwhile together. A thin upload that
+    cannot carry them (about 2G): it sends smaller ones. Either way the engine
+    sees the turn and the nod at the camera's pace; with one frame in flight
+    and full-size frames both failed (没有跟着引导做动作)."""
     settings.FACE_FIXED_CHALLENGE = CHALLENGE
     settings.FACE_PER_ACTION_SECONDS = ACTION_SECONDS
     _enrol(personas.pensioner, cameras / "enrol.jpg")
@@ -168,9 +183,9 @@ def test_the_actions_are_seen_over_a_slow_line(
         "Network.emulateNetworkConditions",
         {
             "offline": False,
-            "latency": SLOW_LINE_LATENCY_MS,
+            "latency": latency_ms,
             "downloadThroughput": -1,
-            "uploadThroughput": -1,
+            "uploadThroughput": upload_bytes_per_s,
         },
     )
     _login_and_start(page, live_server.url, Shots(page, None, ""))
@@ -179,8 +194,7 @@ def test_the_actions_are_seen_over_a_slow_line(
     )
     session = FaceSession.objects.get()
     seconds = (session.finished_at - session.created_at).total_seconds()
-    # One request per 0.4 s at best: more frames than requests means batches.
-    assert session.frames_seen > seconds / (SLOW_LINE_LATENCY_MS / 1000)
+    assert session.frames_seen / seconds > 1.5 * old_fps
     assert Certification.objects.filter(channel="face").count() == 1
 
 
