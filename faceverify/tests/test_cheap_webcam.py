@@ -1,8 +1,9 @@
 """What a browser on a slow line sends: 480 px JPEG (quality 70), 8 frames a second.
 
 ``camera.js`` captures 8 frames a second (and sends them all, batched on a
-slow line), so a natural blink (~160 ms) is seen in one frame, fully closed. Closed lids pull the landmarks the head pose is fitted to, and
-people talk while they blink: neither may hide the blink.
+slow line), so a natural blink (~160 ms) is seen in one frame, fully closed.
+Closed lids pull the landmarks the head pose is fitted to, and people talk
+while they blink: neither may hide the blink.
 """
 
 from __future__ import annotations
