@@ -26,10 +26,9 @@ from lifecert.certification.models import Certification, Channel
 from lifecert.certification.services import add_months
 from lifecert.registry.models import Entitlement
 
-from .xlsx import DATE, DATETIME, Column, LocalTime, Report
+from .xlsx import DATE, DATETIME, Column, LocalTime, Report, serial_day
 
 CHUNK = 2000
-_EXCEL_EPOCH = datetime.date(1899, 12, 30)
 STATUS_LABELS = dict(Entitlement.Status.choices)
 CHANNEL_LABELS = dict(Channel.choices)
 
@@ -54,9 +53,9 @@ def driver_rows(rows: QuerySet[Any]) -> Iterator[tuple[Any, ...]]:
 class ExcelSerial(Func):
     """A date or datetime column as an Excel serial number, computed by the database.
 
-    Days since 1899-12-30 as a float: of the UTC instant for a datetime (the
-    writer's ``LocalTime.local_serial`` moves it to local time), of the day for
-    a date. SQLite and PostgreSQL compute it in C while reading the row, where
+    Days since 1899-12-30 as a float: of the UTC instant for a datetime
+    (``LocalTime.local_serial`` moves it to local time), of the day for a
+    date. SQLite and PostgreSQL compute it in C while reading the row, where
     Python would parse and convert every value.
     """
 
@@ -94,11 +93,6 @@ class ExcelSerial(Func):
             else "(EXTRACT(EPOCH FROM %(expressions)s) / 86400 + 25569)::float8"
         )
         return self.as_sql(compiler, connection, template=template, **extra)
-
-
-def serial_day(serial: float) -> datetime.date:
-    """The calendar day of an Excel serial number."""
-    return _EXCEL_EPOCH + datetime.timedelta(days=int(serial))
 
 
 def _stamp(now: datetime.datetime | None) -> str:

@@ -36,7 +36,7 @@ FORMULA_TRIGGERS = "=+-@\t\r"  # first characters Excel reads as a formula
 
 TEXT = "text"
 DATE = "date"
-DATETIME = "datetime"
+DATETIME = "datetime"  # a datetime, or a float: an Excel serial in local time
 NUMBER = "number"
 
 # cellXfs indexes in _STYLES
@@ -78,6 +78,11 @@ def _letters(count: int) -> list[str]:
             name = chr(65 + remainder) + name
         result.append(name)
     return result
+
+
+def serial_day(serial: float) -> datetime.date:
+    """The calendar day of an Excel serial number."""
+    return _EXCEL_EPOCH_DATE + datetime.timedelta(days=int(serial))
 
 
 class LocalTime:
