@@ -231,20 +231,6 @@ def ensure_open(session: FaceSession, now: datetime.datetime | None = None) -> N
         raise CertificationError("expired", face.verdict_message("expired"), 410)
 
 
-def submit_frame(
-    *,
-    session: FaceSession,
-    frame: bytes,
-    client_ts: float | None,
-    acting_user: Any,
-    ip: str | None,
-) -> FrameOutcome:
-    """Feed one frame to the engine and save the new state (or the verdict)."""
-    return submit_frames(
-        session=session, frames=[(frame, client_ts)], acting_user=acting_user, ip=ip
-    )
-
-
 def submit_frames(
     *,
     session: FaceSession,

@@ -237,12 +237,6 @@ def _too_large(limit: int) -> JsonResponse:
     )
 
 
-_BAD_IMAGE = {
-    "error": "bad_image",
-    "message": "收到的不是 JPEG 或 PNG 图像，请刷新页面后重试。",
-}
-
-
 def _client_time(raw: str | None) -> float | None:
     try:
         return float(raw) if raw else None
@@ -292,7 +286,13 @@ def session_frame(request: HttpRequest, public_id: str) -> JsonResponse:
     if any(len(frame) > limit for frame in frames):
         return _too_large(limit)
     if not all(frame.startswith(_IMAGE_MAGIC) for frame in frames):
-        return JsonResponse(_BAD_IMAGE, status=415)
+        return JsonResponse(
+            {
+                "error": "bad_image",
+                "message": "收到的不是 JPEG 或 PNG 图像，请刷新页面后重试。",
+            },
+            status=415,
+        )
     try:
         outcome = services.submit_frames(
             session=session,

@@ -188,6 +188,10 @@
   // sees the actions at the camera's pace whatever the line.
   function take() { return queue.splice(0, MAX_BATCH); }
 
+  function wake() {
+    if (onFrame) { onFrame(); onFrame = null; }
+  }
+
   function frameArrived() {
     if (queue.length) return Promise.resolve();
     return new Promise(function (resolve) { onFrame = resolve; });
@@ -200,12 +204,12 @@
       if (blob) {
         queue.push({ blob: blob, ts: (began - t0) / 1000 });
         if (queue.length > MAX_BATCH) { queue.shift(); dropped += 1; } // far behind
-        if (onFrame) { onFrame(); onFrame = null; }
+        wake();
       }
       var spent = performance.now() - began;
       if (spent < FRAME_INTERVAL_MS) await wait(FRAME_INTERVAL_MS - spent);
     }
-    if (onFrame) { onFrame(); onFrame = null; }
+    wake();
   }
 
   function send(batch) {

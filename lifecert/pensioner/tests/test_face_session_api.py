@@ -154,8 +154,8 @@ def test_a_stale_concurrent_frame_cannot_close_the_session_again(
     _post_frame(pensioner_client, data["id"], "PASS")
     stale.status = FaceSession.Status.OPEN  # as another worker still sees it
     with pytest.raises(services.CertificationError) as caught:
-        services.submit_frame(
-            session=stale, frame=frame("PASS"), client_ts=1.0, acting_user=None, ip=None
+        services.submit_frames(
+            session=stale, frames=[(frame("PASS"), 1.0)], acting_user=None, ip=None
         )
     assert caught.value.status == 410
     assert Certification.objects.count() == 1
