@@ -13,19 +13,22 @@ from .engine import (
     load_engine,
 )
 from .errors import EnrolError, FaceError, FrameError
-from .verifier import (
+from .results import (
     COACHING,
     VERDICT_CODES,
     VERDICT_MESSAGES,
     Progress,
     Verdict,
-    Verifier,
+    verdict_message,
 )
+from .state import STATE_VERSION, SessionState, StateVersionError
+from .verifier import Verifier
 
 __all__ = [
     "ACTIONS",
     "ACTION_LABELS",
     "COACHING",
+    "STATE_VERSION",
     "VERDICT_CODES",
     "VERDICT_MESSAGES",
     "Challenge",
@@ -37,8 +40,11 @@ __all__ = [
     "FrameAnalysis",
     "FrameError",
     "Progress",
+    "SessionState",
+    "StateVersionError",
     "Verdict",
     "Verifier",
     "descriptor_distance",
     "load_engine",
+    "verdict_message",
 ]

@@ -24,11 +24,21 @@ ACTION_LABELS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Challenge:
-    """The actions to perform, in order, and the time allowed."""
+    """The actions to perform, in order, and the time allowed.
+
+    ``holds``: for each action, how long the face must stay still after it
+    became due before the server reveals its prompt (secret; a recording cannot
+    foresee when it is asked). ``reaction_seconds``: the action's peak must come
+    within this long of the prompt (None: ``per_action_seconds`` only). The web
+    layer draws both; a challenge built with neither prompts each action as
+    soon as the face is ready, as the engine's clip tests need.
+    """
 
     actions: tuple[str, ...]
     per_action_seconds: float = 8.0
     session_seconds: float = 120.0
+    holds: tuple[float, ...] = ()
+    reaction_seconds: float | None = None
 
     def __post_init__(self) -> None:
         acts = tuple(self.actions)
@@ -42,6 +52,16 @@ class Challenge:
             raise ValueError("actions must be distinct")
         if self.per_action_seconds <= 0 or self.session_seconds <= 0:
             raise ValueError("time limits must be positive")
+        holds = tuple(float(h) for h in self.holds)
+        object.__setattr__(self, "holds", holds)
+        if holds and (len(holds) != len(acts) or min(holds) < 0):
+            raise ValueError("one hold (>= 0 s) per action")
+        if self.reaction_seconds is not None and self.reaction_seconds <= 0:
+            raise ValueError("reaction_seconds must be positive")
+
+    def hold(self, index: int) -> float:
+        """The still time before the prompt of action ``index``."""
+        return self.holds[index] if self.holds else 0.0
 
     @classmethod
     def random(
@@ -50,14 +70,29 @@ class Challenge:
         count: int | None = None,
         per_action_seconds: float = 8.0,
         session_seconds: float = 120.0,
+        *,
+        pool: tuple[str, ...] = ACTIONS,
+        hold_range: tuple[float, float] = (0.0, 0.0),
+        reaction_seconds: float | None = None,
     ) -> Challenge:
-        """2-3 distinct actions in random order (``secrets.SystemRandom`` default)."""
+        """2-3 distinct actions of ``pool`` in random order, with random holds.
+
+        ``secrets.SystemRandom`` by default.
+        """
         rng = rng or secrets.SystemRandom()
         n = count if count is not None else rng.choice((2, 3))
-        if not 1 <= n <= len(ACTIONS):
-            raise ValueError("count must be between 1 and 5")
-        picked = rng.sample(ACTIONS, n)
-        return cls(tuple(picked), per_action_seconds, session_seconds)
+        if not 1 <= n <= len(pool):
+            raise ValueError("count must be between 1 and the pool's size")
+        picked = rng.sample(pool, n)
+        low, high = hold_range
+        holds = tuple(round(rng.uniform(low, high), 3) for _ in picked)
+        return cls(
+            tuple(picked),
+            per_action_seconds,
+            session_seconds,
+            holds if high > 0 else (),
+            reaction_seconds,
+        )
 
     @property
     def prompts(self) -> list[str]:
@@ -70,13 +105,18 @@ class Challenge:
             "actions": list(self.actions),
             "per_action_seconds": self.per_action_seconds,
             "session_seconds": self.session_seconds,
+            "holds": list(self.holds),
+            "reaction_seconds": self.reaction_seconds,
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Challenge:
         """Inverse of :meth:`to_dict`."""
+        reaction = d.get("reaction_seconds")
         return cls(
             tuple(d["actions"]),
             float(d.get("per_action_seconds", 8.0)),
             float(d.get("session_seconds", 120.0)),
+            tuple(d.get("holds", ())),
+            None if reaction is None else float(reaction),
         )

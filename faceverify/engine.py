@@ -1,10 +1,8 @@
-"""The engine: configuration, enrolment, frame analysis and the face tracker."""
+"""The engine: loaded models and configuration; enrolment and frame analysis."""
 
 from __future__ import annotations
 
-import math
 import threading
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,169 +10,12 @@ import cv2
 import numpy as np
 
 from . import geometry as geo
+from . import tracking
+from .analysis import Box, Enrolment, FrameAnalysis, descriptor_distance
+from .config import EngineConfig
 from .errors import EnrolError, FaceError, FrameError
 from .imaging import decode, to_grey, to_rgb
 from .models import Models, load_models
-
-Box = tuple[int, int, int, int]  # left, top, right, bottom in full-frame pixels
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """Every threshold of the engine. The web layer passes values read from settings.
-
-    Angles are in degrees of this engine's head-pose estimate; action thresholds are
-    relative to the per-session baseline (a still, near-frontal ``baseline_seconds``).
-    """
-
-    models_dir: str | None = None
-    landmark_backend: str = "dlib-68"
-    # Matching: Euclidean distance between 128-d descriptors.
-    match_threshold: float = 0.55
-    # Two descriptors of one session further apart than this mean another face.
-    change_threshold: float = 0.6
-    per_action_seconds: float = 8.0
-    session_seconds: float = 120.0
-    # Baseline: taken from the first window of this many seconds (>= 3 face frames)
-    # in which the face is still and near-frontal: head pose and nose offset
-    # within the spreads below, eye ratio not dipping (no blink, not settling),
-    # mouth not held open,
-    # |yaw| and |nose offset| within the frontal limits. Until then the user is
-    # coached (请正对摄像头) and the first action's time does not run; a face that
-    # never settles ends in liveness_failed (no_baseline) after
-    # ``baseline_max_seconds``.
-    baseline_seconds: float = 0.24
-    baseline_yaw_spread: float = 4.0
-    baseline_pitch_spread: float = 5.0
-    baseline_offset_spread: float = 0.06
-    baseline_min_ear_ratio: float = 0.75
-    baseline_max_mouth: float = 0.2  # mouth ratio (lower quantile): not mid-action
-    baseline_frontal_yaw: float = 12.0
-    baseline_frontal_offset: float = 0.18
-    baseline_max_seconds: float = 30.0
-    # The open-eye and closed-mouth references: over the face frames of the last
-    # this many seconds up to the window (upper EAR quantile, lowest mouth ratio).
-    baseline_ref_seconds: float = 1.0
-    # Input limits (bytes and decoded pixels).
-    max_image_bytes: int = 20_000_000
-    max_pixels: int = 40_000_000
-    max_frame_bytes: int = 3_000_000
-    max_frame_pixels: int = 4_200_000
-    # Detection: frames are detected on a grey copy about this wide.
-    detect_width: int = 320
-    enrol_detect_side: int = 1280
-    # Enrolment quality.
-    min_enrol_face_px: int = 80
-    min_brightness: float = 45.0
-    min_sharpness: float = 12.0
-    max_enrol_yaw: float = 22.0
-    # Live session quality (coaching).
-    min_face_frac: float = 0.18
-    # Dim rooms and cheap webcams: a camera frame whose mean grey level is under
-    # ``low_light_mean`` is brightened for the analysis (gain up to
-    # ``low_light_max_gain`` towards ``low_light_target``, with a 5x5 blur when
-    # the gain is high, so that the amplified sensor noise does not shake the
-    # landmarks). Below ``too_dark_mean`` a frame without a face is coached to
-    # find light; below ``dim_hint_mean`` the same advice is shown while the
-    # session goes on (the descriptor of so dark a picture drifts).
-    low_light_mean: float = 70.0
-    low_light_target: float = 110.0
-    low_light_max_gain: float = 6.0
-    too_dark_mean: float = 15.0
-    dim_hint_mean: float = 25.0
-    # Actions.
-    blink_close_ratio: float = 0.68
-    blink_open_ratio: float = 0.85
-    blink_max_closed_seconds: float = 2.0
-    mouth_open_delta: float = 0.22
-    # A turn needs both head-pose cues, relative to the baseline, in the asked
-    # direction: the nose offset (geometry.yaw_offset, in eye distances) past
-    # ``turn_offset`` and the solvePnP yaw past ``turn_pnp_fraction`` x
-    # ``turn_degrees``; back to neutral means both within ``return_fraction``.
-    turn_degrees: float = 12.0
-    turn_offset: float = 0.14
-    turn_pnp_fraction: float = 0.5
-    nod_degrees: float = 18.0
-    return_fraction: float = 0.5
-    # Tracking. The box follows the landmarks; HOG on a small crop around it runs
-    # only when the landmarks drift or the face's look jumps (and, if
-    # ``recheck_every`` > 0, also every that many frames).
-    recheck_every: int = 0
-    full_detect_seconds: float = 1.0
-    lost_after_misses: int = 3
-    multi_face_checks: int = 3
-    # Identity within a session: descriptors are taken of the first good frame
-    # (kept as a small face chip, computed when first needed), at the end, when a
-    # continuity signal fires and at least every ``descriptor_every_seconds``.
-    descriptor_every_seconds: float = 10.0
-    max_descriptors: int = 6
-    # Continuity between consecutive face frames (cheap, every frame): correlation
-    # of the 32x32 aligned face, and the jump of the face centre (in inter-ocular
-    # distances per frame) and of its scale.
-    continuity_ncc: float = 0.6
-    continuity_jump: float = 1.0
-    continuity_scale: float = 1.35
-    # No longer used (the landmark-rigidity series was dropped); kept so that
-    # configurations naming it still load.
-    min_nonrigidity: float = 0.0
-    # A turn, nod or open mouth counts only if the frame at its peak cannot be
-    # explained as the first-second picture moved as a plane (ECC correlation).
-    planar_rho: float = 0.95
-    # That check's ECC iterations run on this many per frame (~0.2 ms each).
-    planar_iterations_per_frame: int = 8
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain dict of the configuration."""
-        return asdict(self)
-
-
-@dataclass
-class FrameAnalysis:
-    """Everything measured on one frame, as plain data (landmarks: (68, 2) array)."""
-
-    width: int
-    height: int
-    faces_count: int
-    box: Box | None = None
-    landmarks: np.ndarray | None = None
-    yaw: float = 0.0
-    pitch: float = 0.0
-    roll: float = 0.0
-    ear: float = 0.0
-    mar: float = 0.0
-    brightness: float = 0.0
-    sharpness: float = 0.0
-    inter_ocular: float = 0.0
-    detected: bool = False  # this frame ran a detector (not only tracking)
-
-    @property
-    def has_face(self) -> bool:
-        """True when a face was found or tracked on this frame."""
-        return self.box is not None and self.landmarks is not None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly dict."""
-        d = asdict(self)
-        d["landmarks"] = None if self.landmarks is None else self.landmarks.tolist()
-        d["box"] = None if self.box is None else list(self.box)
-        return d
-
-
-@dataclass
-class Enrolment:
-    """A reference descriptor (128 floats) and the quality figures of its photo."""
-
-    descriptor: list[float]
-    quality: dict[str, Any] = field(default_factory=dict)
-
-
-def descriptor_distance(a: Any, b: Any) -> float:
-    """Euclidean distance between two 128-d descriptors."""
-    return float(
-        np.linalg.norm(
-            np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
-        )
-    )
 
 
 class Engine:
@@ -232,41 +73,6 @@ class Engine:
         if not boxes and w <= target and retry:
             boxes = self._detect(grey, 1.0, upsample=1)
         return boxes
-
-    def _detect_roi(self, grey: np.ndarray, box: Box) -> Box | None:
-        """Re-detect near the tracked box, on a crop scaled so the face is ~100 px."""
-        left, top, right, bottom = box
-        bw, bh = right - left, bottom - top
-        h, w = grey.shape[:2]
-        x0, y0 = max(0, int(left - 0.6 * bw)), max(0, int(top - 0.6 * bh))
-        x1, y1 = min(w, int(right + 0.6 * bw)), min(h, int(bottom + 0.6 * bh))
-        if x1 - x0 < 20 or y1 - y0 < 20:
-            return None
-        crop = grey[y0:y1, x0:x1]
-        scale = min(1.5, 100.0 / max(bw, 1))
-        found = self._detect(crop, scale)
-        best, best_iou = None, 0.2
-        for fb in found:
-            cand = (fb[0] + x0, fb[1] + y0, fb[2] + x0, fb[3] + y0)
-            iou = _iou(cand, box)
-            if iou > best_iou:
-                best, best_iou = cand, iou
-        return best
-
-    @staticmethod
-    def _confirm(box: Box | None, found: Box, st: dict[str, Any]) -> Box:
-        """Adopt a fresh detection only when the tracked box has drifted from it.
-
-        The landmark fit depends on the exact box. Swapping in every new detection
-        (whose box jitters by a few pixels between scales) would make the landmarks
-        of a perfectly still picture jitter too, and jitter can look like a blink.
-        """
-        st["misses"] = 0
-        st["since"] = 0
-        if box is not None and _iou(box, found) >= 0.4:
-            return box
-        st["rel"] = None
-        return found
 
     def measure(self, grey: np.ndarray, box: Box, faces_count: int) -> FrameAnalysis:
         """Landmarks and every per-frame figure for the face in ``box``."""
@@ -434,133 +240,8 @@ class Engine:
     def track(
         self, grey: np.ndarray, t: float, st: dict[str, Any]
     ) -> tuple[FrameAnalysis, dict[str, Any]]:
-        """One tracking step. ``st`` is the tracker's JSON state; a new one is returned.
-
-        Full detection (small grey copy, ~6 ms) acquires the face. While a face is
-        tracked, the box follows the landmarks; HOG on a small crop confirms it when
-        the landmarks drift or ``st["force"]`` is set (the verifier sets it when the
-        face's look jumps). About once a second a full detection counts the faces:
-        that frame is *detect-only* (``box`` set, ``landmarks`` None, ``detected``),
-        so that no frame pays for both the detector and the landmarks.
-        """
-        cfg = self.config
-        st = dict(st)
-        h, w = grey.shape[:2]
-        box: Box | None = tuple(st["box"]) if st.get("box") else None
-        if box is not None and st.get("size") != [w, h]:
-            box = None  # another frame size: nothing of the old box carries over
-            st["rel"] = None
-        st["size"] = [w, h]
-        faces_count = st.get("faces", 1)
-        detected = False
-        if box is None:
-            boxes = self.significant_faces(self.detect_frame(grey))
-            st["last_full"] = t
-            detected = True
-            faces_count = len(boxes)
-            box = self._confirm(None, boxes[0], st) if boxes else None
-        elif t - st.get("last_full", -1e9) >= cfg.full_detect_seconds:
-            # Periodic count of the faces, on a detect-only frame. The slower second
-            # look only for a face too small for the grey copy anyway.
-            small = (box[2] - box[0]) * cfg.detect_width / w < 80
-            boxes = self.significant_faces(self.detect_frame(grey, retry=small))
-            st["last_full"] = t
-            st["force"] = False
-            if boxes:
-                faces_count = len(boxes)
-                # Keep following the same face when several are present.
-                tracked = box  # not None here; bound for the key function
-                boxes.sort(key=lambda b: -_iou(b, tracked))
-                st["box"] = list(self._confirm(box, boxes[0], st))
-            else:
-                # A turned head escapes the frontal detector: keep tracking, but a
-                # face missing from several checks in a row is lost.
-                st["misses"] = st.get("misses", 0) + 1
-                if st["misses"] >= cfg.lost_after_misses:
-                    st["box"] = None
-                    st["rel"] = None
-            st["faces"] = faces_count
-            return FrameAnalysis(
-                width=w,
-                height=h,
-                faces_count=faces_count,
-                box=tuple(st["box"]) if st["box"] else None,
-                detected=bool(boxes),
-            ), st
-        elif st.get("force") or (
-            cfg.recheck_every > 0 and st.get("since", 0) + 1 >= cfg.recheck_every
-        ):
-            found = self._detect_roi(grey, box)
-            st["since"] = 0
-            detected = True
-            if found is not None:
-                box = self._confirm(box, found, st)
-            else:
-                st["misses"] = st.get("misses", 0) + 1
-                if st["misses"] >= cfg.lost_after_misses:
-                    box = None
-        else:
-            st["since"] = st.get("since", 0) + 1
-        st["force"] = False
-        st["faces"] = faces_count
-        if box is None:
-            st["box"] = None
-            st["rel"] = None
-            return FrameAnalysis(
-                width=w,
-                height=h,
-                faces_count=0,
-                detected=detected,
-            ), st
-        fa = self.measure(grey, box, max(faces_count, 1))
-        fa.detected = detected
-        # Remember where the box sits relative to the stable landmarks, so that the
-        # next frame's box can be predicted from this frame's landmarks.
-        m, s = _stable_stats(fa.landmarks)  # type: ignore[arg-type]
-        if s <= 0:
-            st["box"] = None
-            return fa, st
-        if st.get("rel") is None:
-            cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-            st["rel"] = [
-                float((cx - m[0]) / s),
-                float((cy - m[1]) / s),
-                float((box[2] - box[0]) / s),
-                float((box[3] - box[1]) / s),
-            ]
-        rx, ry, rw, rh = st["rel"]
-        cx, cy = float(m[0]) + rx * s, float(m[1]) + ry * s
-        nb = (
-            round(cx - rw * s / 2),
-            round(cy - rh * s / 2),
-            round(cx + rw * s / 2),
-            round(cy + rh * s / 2),
-        )
-        bw = box[2] - box[0]
-        moved = math.hypot(
-            (nb[0] + nb[2]) / 2 - (box[0] + box[2]) / 2,
-            (nb[1] + nb[3]) / 2 - (box[1] + box[3]) / 2,
-        )
-        # Landmarks that drift far from the box they were fitted in are unreliable:
-        # confirm with the detector on the next frame.
-        if moved > 0.25 * bw or not 0.75 < (nb[2] - nb[0]) / max(bw, 1) < 1.33:
-            st["force"] = True
-        st["box"] = list(nb)
-        return fa, st
-
-
-def _stable_stats(pts: np.ndarray) -> tuple[np.ndarray, float]:
-    s = pts[geo.STABLE_IDX]
-    m = s.mean(0)
-    return m.astype(np.float64), float(np.sqrt(((s - m) ** 2).sum(1).mean()))
-
-
-def _iou(a: Box, b: Box) -> float:
-    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    ua = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / ua if ua > 0 else 0.0
+        """One tracking step (:mod:`faceverify.tracking`); returns a new state."""
+        return tracking.track(self, grey, t, st)
 
 
 _engines: dict[EngineConfig, Engine] = {}

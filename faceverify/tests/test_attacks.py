@@ -81,7 +81,7 @@ def test_face_swapped_half_way_is_detected(engine, clip_cache, webcam_ref):
         for i, f in enumerate(frames_b)
     ]
     verdict = run_session(
-        engine, Challenge(("turn_right", "blink")), [webcam_ref], a + b
+        engine, Challenge(("turn_right", "turn_left", "blink")), [webcam_ref], a + b
     )
     assert verdict.code in ("face_changed", "mismatch"), verdict.to_dict()
     assert verdict.code != "passed"

@@ -89,13 +89,22 @@ def test_progress_reports_prompt_and_coaching(engine, clip_cache, webcam_ref):
     timed, _f, _fps = clip_cache("nod/webcam_man_nod_down_up.mp4")
     v = Verifier(engine, Challenge(("nod", "blink")), [webcam_ref])
     p = v.feed(*timed[0]).to_dict()
-    assert p["current_action"] == "nod"
-    assert p["prompt"] == "请点点头"
-    assert p["action_index"] == 0
+    # No action is asked for before the still, frontal baseline.
+    assert p["phase"] == "settle"
+    assert p["current_action"] is None
+    assert p["prompt"] == "请正对摄像头，保持不动"
+    assert p["steps"] == 2
     assert p["done_actions"] == []
     assert not p["finished"]
     assert p["face_ok"] is True
     assert p["coaching"] is None
+    for t, b in timed[1:]:
+        p = v.feed(t, b).to_dict()
+        if p["phase"] == "act":
+            break
+    assert p["current_action"] == "nod"
+    assert p["prompt"] == "请点点头"
+    assert p["action_index"] == 0
     for t, b in timed[1:]:
         p = v.feed(t, b).to_dict()
     assert p["done_actions"] == ["nod"]

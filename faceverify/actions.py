@@ -1,0 +1,186 @@
+"""The five actions: how each is measured against the baseline, and detected.
+
+An action is a real change over time, neutral -> peak -> neutral, relative to
+the session's baseline, and it counts only when it answers its prompt: the
+neutral frame before it and its peak come after the server revealed the
+prompt, the peak no sooner than a human reaction allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .engine import EngineConfig
+from .replay import b64
+from .state import Baseline, Detector, Prompting, Row, SessionState
+
+# How far back "how open the eyes were just before" a blink looks, in seconds.
+_BLINK_RECENT_S = 0.6
+# A blink with the mouth open counts if the mouth moved less than this since the
+# frame before (jitter on a still picture moves the mouth with the eyes).
+_BLINK_MOUTH_STEADY = 0.06
+_BLINK_PITCH_DEGREES = 12.0
+# Movements of the head, which a person asked to keep still does not make by
+# accident (blinks and a moving mouth are natural).
+HEAD_MOVES = ("turn_left", "turn_right", "nod")
+# A turn other than the one asked for is a wrong move. Turns need two cues to
+# agree; a nod reads the solvePnP pitch alone, which flips on some faces.
+TURNS = ("turn_left", "turn_right")
+
+
+def measure(
+    cfg: EngineConfig, b: Baseline, action: str, row: Row
+) -> tuple[float, float]:
+    """(score, away) of ``action`` on one row: score >= 1 is its peak, away is
+    how far from the baseline in that action's terms (neutral: away <= return)."""
+    _t, _ear, mar, yaw, pitch, off = row[:6]
+    if action == "open_mouth":
+        score = (mar - b.mar) / cfg.mouth_open_delta
+        return score, abs(score)
+    if action == "nod":
+        score = (pitch - b.pitch) / cfg.nod_degrees
+        return score, abs(score)
+    # Left and right of the user, on raw frames: turn_left moves the nose to the
+    # image right (yaw and offset > 0).
+    sign = 1.0 if action == "turn_left" else -1.0
+    by_pose = sign * (yaw - b.yaw) / cfg.turn_degrees
+    by_nose = sign * (off - b.off) / cfg.turn_offset
+    # Both cues must agree: the nose offset past its threshold and the solvePnP
+    # yaw at least part of the way.
+    return min(by_nose, by_pose / cfg.turn_pnp_fraction), max(
+        abs(by_pose), abs(by_nose)
+    )
+
+
+def moving(cfg: EngineConfig, b: Baseline, row: Row, actions: tuple[str, ...]) -> bool:
+    """True when the row shows the peak of any of ``actions`` (not blinks)."""
+    for action in actions:
+        score, away = measure(cfg, b, action, row)
+        if (away if action == "nod" else score) >= 1.0:
+            return True
+    return False
+
+
+def settled(cfg: EngineConfig, b: Baseline, row: Row) -> bool:
+    """Every head movement back within the return band."""
+    return all(measure(cfg, b, a, row)[1] <= cfg.return_fraction for a in HEAD_MOVES)
+
+
+def step(
+    cfg: EngineConfig,
+    s: SessionState,
+    action: str,
+    row: Row,
+    crop: Callable[[], np.ndarray] | None,
+    planar: Callable[[str, np.ndarray], None],
+    *,
+    timed: bool = True,
+) -> bool:
+    """Advance the current action's detector by one row; True when it is done.
+
+    ``crop`` gives this frame's aligned face (None: no picture, the peak cannot
+    be proven live); ``planar`` queues the planar check of a peak against a
+    neutral crop. ``timed``: the prompt was timed by the server, so a peak
+    sooner than ``min_reaction_seconds`` after it began before it.
+    """
+    revealed = s.prompt.revealed_at
+    b = s.baseline
+    t = row[0]
+    if b is None or revealed is None or t < revealed:
+        return False  # not asked yet, or a frame captured before the prompt
+    d = s.det
+    early = timed and t - revealed < cfg.min_reaction_seconds
+    if action == "blink":
+        return _blink(cfg, b, d, row, early)
+    score, away = measure(cfg, b, action, row)
+    ret = cfg.return_fraction
+    neutral = away <= ret
+    if not d.peak:
+        if neutral:
+            d.neutral = True
+            if crop is not None and (away <= 0.5 * ret or d.ncrop is None):
+                # The planar check's reference: a clearly neutral frame (a
+                # half-open mouth next to an open one can pass for the same
+                # picture slightly warped).
+                d.ncrop = b64(crop())
+        elif score >= 1.0 and d.neutral:
+            if early:
+                # Faster than anyone reacts to a spoken prompt: the movement
+                # began before the prompt. It must come back and start again.
+                d.neutral = False
+                return False
+            # The peak counts only if this frame cannot be explained as the
+            # last neutral frame (or the first frame) moved as a plane; without
+            # the frame the answer is "planar": a peak must be proven live.
+            if crop is None or s.replay.ref_crop is None:
+                s.replay.planar_peaks += 1
+            else:
+                planar(d.ncrop or s.replay.ref_crop, crop())
+                d.peak, d.t_peak = True, t
+        return False
+    return neutral
+
+
+def _blink(cfg: EngineConfig, b: Baseline, d: Detector, row: Row, early: bool) -> bool:
+    t, ear, mar, yaw, pitch = row[:5]
+    # The open level is the baseline's, or the last moment's when the eyes have
+    # settled lower since (tired or drooping lids, a wide-eyed start): a blink
+    # is a dip below how open the eyes were just before.
+    recent = [p for p in d.recent if t - p[0] <= _BLINK_RECENT_S]
+    prev_mar = b.mar if d.prev_mar is None else d.prev_mar
+    if not d.peak:
+        recent.append([t, ear])
+        d.recent = recent
+        d.prev_mar = mar
+    open_level = min(b.ear, max(p[1] for p in recent)) if recent else b.ear
+    ratio = ear / open_level if open_level > 0 else 1.0
+    if not d.peak:
+        if ratio >= cfg.blink_open_ratio:
+            d.neutral = True
+        elif (
+            ratio <= cfg.blink_close_ratio
+            and d.neutral
+            # Landmark jitter on a picture moves everything at once; a real
+            # blink leaves the head pose and the mouth where they were (at
+            # rest, or as open as a frame ago: people talk and blink).
+            and abs(yaw - b.yaw) < 8.0
+            # Closed lids pull the eye corners the pose is fitted to: the pitch
+            # of a fully closed frame reads up to ~10 deg off.
+            and abs(pitch - b.pitch) < _BLINK_PITCH_DEGREES
+            and (abs(mar - b.mar) < 0.12 or abs(mar - prev_mar) < _BLINK_MOUTH_STEADY)
+        ):
+            if early:
+                d.neutral = False
+                return False
+            d.peak, d.t_peak = True, t
+        return False
+    if ratio >= cfg.blink_open_ratio:
+        if t - d.t_peak <= cfg.blink_max_closed_seconds:
+            return True
+        d.peak = False  # eyes shut for too long is not a blink; start over
+    return False
+
+
+def watch_wrong(cfg: EngineConfig, s: SessionState, action: str, row: Row) -> None:
+    """Count turns other than the asked one (once per movement)."""
+    b, d = s.baseline, s.det
+    if b is None or s.prompt.revealed_at is None or row[0] < s.prompt.revealed_at:
+        return
+    others = tuple(a for a in TURNS if a != action)
+    if d.wrong:
+        d.wrong = not settled(cfg, b, row)
+    elif not d.peak and moving(cfg, b, row, others):
+        d.wrong = True
+        s.prompt.wrong += 1
+
+
+def next_action(s: SessionState, action: str, t: float) -> None:
+    """Record ``action`` as done; the next one is armed (held, then prompted)."""
+    s.done.append(action)
+    s.index += 1
+    s.det = Detector()
+    s.prompt = Prompting(
+        armed_at=t, first_armed=t, unprompted=s.prompt.unprompted, wrong=s.prompt.wrong
+    )

@@ -1,0 +1,124 @@
+"""Every threshold of the engine, as one frozen value the web layer builds."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Every threshold of the engine. The web layer passes values read from settings.
+
+    Angles are in degrees of this engine's head-pose estimate; action thresholds are
+    relative to the per-session baseline (a still, near-frontal ``baseline_seconds``).
+    """
+
+    models_dir: str | None = None
+    landmark_backend: str = "dlib-68"
+    # Matching: Euclidean distance between 128-d descriptors.
+    match_threshold: float = 0.55
+    # Two descriptors of one session further apart than this mean another face.
+    change_threshold: float = 0.6
+    per_action_seconds: float = 8.0
+    session_seconds: float = 120.0
+    # Baseline: taken from the first window of this many seconds (>= 3 face frames)
+    # in which the face is still and near-frontal: head pose and nose offset
+    # within the spreads below, eye ratio not dipping (no blink, not settling),
+    # mouth not held open,
+    # |yaw| and |nose offset| within the frontal limits. Until then the user is
+    # coached (请正对摄像头) and the first action's time does not run; a face that
+    # never settles ends in liveness_failed (no_baseline) after
+    # ``baseline_max_seconds``.
+    baseline_seconds: float = 0.24
+    baseline_yaw_spread: float = 4.0
+    baseline_pitch_spread: float = 5.0
+    baseline_offset_spread: float = 0.06
+    baseline_min_ear_ratio: float = 0.75
+    baseline_max_mouth: float = 0.2  # mouth ratio (lower quantile): not mid-action
+    baseline_frontal_yaw: float = 12.0
+    baseline_frontal_offset: float = 0.18
+    baseline_max_seconds: float = 30.0
+    # The open-eye and closed-mouth references: over the face frames of the last
+    # this many seconds up to the window (upper EAR quantile, lowest mouth ratio).
+    baseline_ref_seconds: float = 1.0
+    # Input limits (bytes and decoded pixels).
+    max_image_bytes: int = 20_000_000
+    max_pixels: int = 40_000_000
+    max_frame_bytes: int = 3_000_000
+    max_frame_pixels: int = 4_200_000
+    # Detection: frames are detected on a grey copy about this wide.
+    detect_width: int = 320
+    enrol_detect_side: int = 1280
+    # Enrolment quality.
+    min_enrol_face_px: int = 80
+    min_brightness: float = 45.0
+    min_sharpness: float = 12.0
+    max_enrol_yaw: float = 22.0
+    # Live session quality (coaching).
+    min_face_frac: float = 0.18
+    # Dim rooms and cheap webcams: a camera frame whose mean grey level is under
+    # ``low_light_mean`` is brightened for the analysis (gain up to
+    # ``low_light_max_gain`` towards ``low_light_target``, with a 5x5 blur when
+    # the gain is high, so that the amplified sensor noise does not shake the
+    # landmarks). Below ``too_dark_mean`` a frame without a face is coached to
+    # find light; below ``dim_hint_mean`` the same advice is shown while the
+    # session goes on (the descriptor of so dark a picture drifts).
+    low_light_mean: float = 70.0
+    low_light_target: float = 110.0
+    low_light_max_gain: float = 6.0
+    too_dark_mean: float = 15.0
+    dim_hint_mean: float = 25.0
+    # Actions.
+    blink_close_ratio: float = 0.68
+    blink_open_ratio: float = 0.85
+    blink_max_closed_seconds: float = 2.0
+    mouth_open_delta: float = 0.22
+    # A turn needs both head-pose cues, relative to the baseline, in the asked
+    # direction: the nose offset (geometry.yaw_offset, in eye distances) past
+    # ``turn_offset`` and the solvePnP yaw past ``turn_pnp_fraction`` x
+    # ``turn_degrees``; back to neutral means both within ``return_fraction``.
+    turn_degrees: float = 12.0
+    turn_offset: float = 0.14
+    turn_pnp_fraction: float = 0.5
+    nod_degrees: float = 18.0
+    return_fraction: float = 0.5
+    # Tracking. The box follows the landmarks; HOG on a small crop around it runs
+    # only when the landmarks drift or the face's look jumps (and, if
+    # ``recheck_every`` > 0, also every that many frames).
+    recheck_every: int = 0
+    full_detect_seconds: float = 1.0
+    lost_after_misses: int = 3
+    multi_face_checks: int = 3
+    # Identity within a session: descriptors are taken of the first good frame
+    # (kept as a small face chip, computed when first needed), at the end, when a
+    # continuity signal fires and at least every ``descriptor_every_seconds``.
+    descriptor_every_seconds: float = 10.0
+    max_descriptors: int = 6
+    # Continuity between consecutive face frames (cheap, every frame): correlation
+    # of the 32x32 aligned face, and the jump of the face centre (in inter-ocular
+    # distances per frame) and of its scale.
+    continuity_ncc: float = 0.6
+    continuity_jump: float = 1.0
+    continuity_scale: float = 1.35
+    # No longer used (the landmark-rigidity series was dropped); kept so that
+    # configurations naming it still load.
+    min_nonrigidity: float = 0.0
+    # A turn, nod or open mouth counts only if the frame at its peak cannot be
+    # explained as the first-second picture moved as a plane (ECC correlation).
+    planar_rho: float = 0.95
+    # That check's ECC iterations run on this many per frame (~0.2 ms each).
+    planar_iterations_per_frame: int = 8
+    # Prompts the server times. No one reaches an action's peak sooner than this
+    # after hearing its prompt: a faster peak began before the prompt.
+    min_reaction_seconds: float = 0.4
+    # While an action is held back, any action-sized movement starts the hold
+    # again; a face that never keeps still this long ends in liveness_failed.
+    quiet_max_seconds: float = 20.0
+    # Head movements other than the asked one (turning when asked to nod, the
+    # other way): this many end the session (a recording does what it shows).
+    max_wrong_moves: int = 2
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of the configuration."""
+        return asdict(self)
