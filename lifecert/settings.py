@@ -133,8 +133,25 @@ FACE_SESSION_SECONDS = envfloat("FACE_SESSION_SECONDS", 120.0)
 FACE_MAX_FRAME_BYTES = envint("FACE_MAX_FRAME_BYTES", 400 * 1024)
 # Frames a browser on a slow line may send in one request (1 s at 8 fps).
 FACE_MAX_BATCH_FRAMES = envint("FACE_MAX_BATCH_FRAMES", 8)
-# Tests may fix the challenge ("blink,turn_left"); production always draws it at random.
+# Tests may fix the challenge ("blink,turn_left"); refused when DEBUG is off.
 FACE_FIXED_CHALLENGE = envlist("FACE_FIXED_CHALLENGE", [])
+# The actions a challenge draws 2-3 of, in random order.
+FACE_ACTIONS = envlist(
+    "FACE_ACTIONS", ["blink", "open_mouth", "turn_left", "turn_right", "nod"]
+)
+# Prompts the server times: each action is revealed after the face was still for
+# a random hold in this range, and its movement must peak within
+# FACE_REACTION_SECONDS of the prompt (docs/benchmarks.md: how it was measured).
+FACE_HOLD_MIN_SECONDS = envfloat("FACE_HOLD_MIN_SECONDS", 1.0)
+FACE_HOLD_MAX_SECONDS = envfloat("FACE_HOLD_MAX_SECONDS", 4.0)
+FACE_REACTION_SECONDS = envfloat("FACE_REACTION_SECONDS", 6.0)
+# A batch's claimed capture times may span at most this (8 frames at 8 fps is
+# 1 s; the rest is capture and encoding jitter).
+FACE_FRAME_SKEW_SECONDS = envfloat("FACE_FRAME_SKEW_SECONDS", 1.5)
+# Starts of face certification per person and day (failures: see above).
+FACE_MAX_STARTS_PER_DAY = envint("FACE_MAX_STARTS_PER_DAY", 10)
+# Days the frames of a failed session are kept for the manual review.
+FACE_REVIEW_KEEP_DAYS = envint("FACE_REVIEW_KEEP_DAYS", 30)
 COMMITMENT_LETTER_VERSION = envstr("COMMITMENT_LETTER_VERSION", "2021-01")
 
 # Where the test photos and clips live (never copied into the project).
@@ -149,11 +166,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "WARNING")},
 }
 
+# An optional, git-ignored override, read before the production guards below.
+with contextlib.suppress(ImportError):
+    from lifecert.local_settings import *  # noqa: F403
+
 if not DEBUG:
     if not SECRET_KEY or SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 32:
         raise ImproperlyConfigured("SECRET_KEY must be set to a long random value.")
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         raise ImproperlyConfigured("Production needs DATABASE_URL (PostgreSQL).")
-
-with contextlib.suppress(ImportError):  # an optional, git-ignored override
-    from lifecert.local_settings import *  # noqa: F403
+    if FACE_FIXED_CHALLENGE:
+        raise ImproperlyConfigured(
+            "FACE_FIXED_CHALLENGE is a test hook: unset it when DEBUG is off."
+        )

@@ -13,6 +13,7 @@ import coverage
 
 ROOT = Path(__file__).resolve().parents[1]
 MINIMUM = 90.0
+FACE_ROOM = ("face.py", "face_sessions.py", "enrolment.py")
 
 
 def main() -> int:
@@ -23,6 +24,8 @@ def main() -> int:
         for name in ("services.py", "access.py")
         for path in (ROOT / "lifecert").glob(f"*/{name}")
     )
+    # The face-session room and its seam write as services do.
+    parts += [f"lifecert/certification/{name}" for name in FACE_ROOM]
     parts.append("faceverify/*")
     failed = []
     for part in parts:

@@ -1,8 +1,9 @@
 """建模: enrolling a reference photo for a person.
 
-The photo is stored at once; the descriptor is computed by the face engine
-when it is installed. A photo the engine refuses is kept with the reason so
-staff can tell the person what to bring instead.
+The photo is stored and its descriptor computed through the face seam
+(:mod:`lifecert.certification.face`) in the same transaction. A photo the
+engine refuses is kept with the reason so staff can tell the person what to
+bring instead.
 """
 
 from typing import Any
@@ -12,6 +13,7 @@ from django.db import transaction
 from lifecert.core import audit
 from lifecert.registry.models import Person
 
+from . import face
 from .models import FaceTemplate
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
@@ -23,31 +25,18 @@ class EnrolmentRefused(Exception):
         self.message = message
 
 
-def _engine() -> Any:
-    try:
-        import faceverify
-    except ImportError:
-        return None
-    return faceverify.load_engine()
-
-
 def compute_descriptor(template: FaceTemplate) -> FaceTemplate:
     """Run the engine on the stored photo and record the descriptor or the reason."""
-    engine = _engine()
-    if engine is None:
-        return template
-    import faceverify
-
     try:
-        enrolment = engine.enrol(bytes(template.photo))
-    except faceverify.EnrolError as exc:
+        descriptor = face.enrol(bytes(template.photo))
+    except face.EnrolRefused as exc:
         template.status = FaceTemplate.Status.FAILED
         template.failure_reason = exc.message
         template.descriptor = None
     else:
         template.status = FaceTemplate.Status.READY
         template.failure_reason = ""
-        template.descriptor = [float(x) for x in enrolment.descriptor]
+        template.descriptor = descriptor
     template.save(update_fields=["status", "failure_reason", "descriptor"])
     return template
 

@@ -1,47 +1,40 @@
 """The one seam between the web layer and the face engine (``faceverify``).
 
-Views and services never import ``faceverify`` themselves: they call the
+Nothing else in ``lifecert`` imports ``faceverify``: enrolment, the face-session
+room (:mod:`lifecert.certification.face_sessions`) and the pages call the
 functions here, which read the thresholds from settings, build the engine once
-per process and turn engine objects into plain JSON-friendly dicts that can be
-saved on a ``FaceSession`` and restored in any worker.
+per process and hand back the engine's own typed values (``Progress``,
+``Verdict``) with the session state as JSON to save on the ``FaceSession``.
+
+A whole batch of frames crosses the seam in one call: the state is read once,
+every frame is fed at its server time, then the prompt clock advances to the
+time the answer leaves (``now``), and the state is written once.
 
 Tests of view plumbing may swap the backend with :func:`use_backend`; every
-verdict path is also covered with the real engine (browser tests).
+verdict path is also covered with the real engine.
 """
 
 import contextlib
-import json
 import random
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.conf import settings
 
-# What the user is told for each verdict code. The first three are the guide's
-# own words (DESIGN.md); the others are ours, in the same tone.
-VERDICT_MESSAGES: dict[str, str] = {
-    "passed": "恭喜您，认证成功",
-    "liveness_failed": "认证失败，您的相貌能对上，但您没有跟着引导做动作",
-    "mismatch": "认证失败，您的认证照片与建模照片不匹配，请您通过其他方式进行认证",
-    "no_face": "认证失败，未检测到人脸，请正对摄像头、保持一臂左右的距离后重新认证",
-    "multiple_faces": "认证失败，画面中有多张人脸，请确保镜头前只有参保人本人",
-    "face_changed": "认证失败，认证过程中出现了另一张人脸，请由参保人本人完成全部动作",
-    "expired": "认证超时，请重新进入资格认证并跟着语音提示做动作",
-}
+import faceverify
 
-ACTION_LABELS_FALLBACK: dict[str, str] = {
-    "blink": "请眨眨眼",
-    "open_mouth": "请张张嘴",
-    "turn_left": "请向左转头",
-    "turn_right": "请向右转头",
-    "nod": "请点点头",
-}
+Progress = faceverify.Progress
+Verdict = faceverify.Verdict
+ACTIONS = faceverify.ACTIONS
+ACTION_LABELS = faceverify.ACTION_LABELS
+StateVersionError = faceverify.StateVersionError
 
 
 def verdict_message(code: str) -> str:
-    return VERDICT_MESSAGES.get(code, "认证失败，请重新认证或通过其他方式进行认证")
+    """The sentence shown for a verdict code: the engine's one table."""
+    return faceverify.verdict_message(code)
 
 
 class FrameRejected(Exception):
@@ -54,6 +47,8 @@ class FrameRejected(Exception):
 
 
 class EnrolRefused(Exception):
+    """The engine refused a reference photo; ``message`` says what to bring."""
+
     def __init__(self, code: str, message: str) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
@@ -62,30 +57,36 @@ class EnrolRefused(Exception):
 
 @dataclass
 class Step:
-    """The engine's answer to one frame (or to ``finish``) and the state to save."""
+    """The engine's answer to one batch (or to ``finish``) and the state to save.
 
-    progress: dict[str, Any]
+    ``accepted``: frames the engine used; ``rejected``: the newest frame's
+    refusal when it could not be used. A finished session's state holds no
+    biometric value (the engine scrubs it at the verdict).
+    """
+
+    progress: Progress
     state: dict[str, Any]
+    accepted: int = 0
+    rejected: FrameRejected | None = None
+    kept: list[bytes] = field(default_factory=list)
 
     @property
-    def verdict(self) -> dict[str, Any] | None:
-        return self.progress.get("verdict")
+    def verdict(self) -> Verdict | None:
+        return self.progress.verdict
 
 
 class Backend(Protocol):
-    def action_labels(self) -> dict[str, str]: ...
-
     def new_challenge(self, fixed: list[str] | None) -> dict[str, Any]: ...
 
     def enrol(self, image: bytes) -> list[float]: ...
 
-    def feed(
+    def run(
         self,
         challenge: dict[str, Any],
         references: list[list[float]],
         state: dict[str, Any] | None,
-        timestamp: float,
-        frame: bytes,
+        frames: Sequence[tuple[float, bytes]],
+        now: float,
     ) -> Step: ...
 
     def finish(
@@ -93,14 +94,12 @@ class Backend(Protocol):
         challenge: dict[str, Any],
         references: list[list[float]],
         state: dict[str, Any] | None,
-        timestamp: float,
+        now: float,
     ) -> Step: ...
 
 
-def engine_config() -> Any:
+def engine_config() -> faceverify.EngineConfig:
     """The engine configuration built from ``FACE_*`` settings."""
-    import faceverify
-
     values: dict[str, Any] = {
         "per_action_seconds": float(settings.FACE_PER_ACTION_SECONDS),
         "session_seconds": float(settings.FACE_SESSION_SECONDS),
@@ -116,40 +115,52 @@ def engine_config() -> Any:
 # engine call at a time; scale out with processes (gunicorn workers = cores).
 _ENGINE_LOCK = threading.Lock()
 
+# Frames of a failed session kept for the manual review (the newest ones).
+KEEP_FOR_REVIEW = 3
+
 
 class EngineBackend:
     """The real engine (dlib + OpenCV), loaded once per process and config."""
 
-    def _engine(self) -> Any:
-        import faceverify
-
+    def _engine(self) -> faceverify.Engine:
         return faceverify.load_engine(engine_config())
 
-    def action_labels(self) -> dict[str, str]:
-        import faceverify
-
-        return dict(faceverify.ACTION_LABELS)
-
     def new_challenge(self, fixed: list[str] | None) -> dict[str, Any]:
-        import faceverify
-
         per_action = float(settings.FACE_PER_ACTION_SECONDS)
         session = float(settings.FACE_SESSION_SECONDS)
+        timing: dict[str, Any] = {
+            "hold_range": (
+                float(settings.FACE_HOLD_MIN_SECONDS),
+                float(settings.FACE_HOLD_MAX_SECONDS),
+            ),
+            "reaction_seconds": float(settings.FACE_REACTION_SECONDS),
+        }
+        rng = random.SystemRandom()
         if fixed:
+            drawn = faceverify.Challenge.random(
+                rng, len(fixed), per_action, session, pool=tuple(fixed), **timing
+            )
+            # The fixed order (a test hook, refused in production) with the
+            # holds drawn for it.
             challenge = faceverify.Challenge(
-                tuple(fixed), per_action_seconds=per_action, session_seconds=session
+                tuple(fixed),
+                per_action,
+                session,
+                drawn.holds,
+                drawn.reaction_seconds,
             )
         else:
             challenge = faceverify.Challenge.random(
-                rng=random.SystemRandom(),
-                per_action_seconds=per_action,
-                session_seconds=session,
+                rng,
+                None,
+                per_action,
+                session,
+                pool=tuple(settings.FACE_ACTIONS),
+                **timing,
             )
         return dict(challenge.to_dict())
 
     def enrol(self, image: bytes) -> list[float]:
-        import faceverify
-
         try:
             with _ENGINE_LOCK:
                 enrolment = self._engine().enrol(image)
@@ -162,9 +173,7 @@ class EngineBackend:
         challenge: dict[str, Any],
         references: list[list[float]],
         state: dict[str, Any] | None,
-    ) -> Any:
-        import faceverify
-
+    ) -> faceverify.Verifier:
         return faceverify.Verifier(
             self._engine(),
             faceverify.Challenge.from_dict(challenge),
@@ -172,54 +181,52 @@ class EngineBackend:
             state=state,
         )
 
-    def feed(
+    def run(
         self,
         challenge: dict[str, Any],
         references: list[list[float]],
         state: dict[str, Any] | None,
-        timestamp: float,
-        frame: bytes,
+        frames: Sequence[tuple[float, bytes]],
+        now: float,
     ) -> Step:
-        import faceverify
-
-        try:
-            with _ENGINE_LOCK:
-                verifier = self._verifier(challenge, references, state)
-                progress = verifier.feed(timestamp, frame)
-        except faceverify.FrameError as exc:
-            raise FrameRejected(exc.code, exc.message) from exc
-        return Step(jsonable(progress.to_dict()), jsonable(verifier.state))
+        rejected: FrameRejected | None = None
+        accepted: list[bytes] = []
+        with _ENGINE_LOCK:
+            verifier = self._verifier(challenge, references, state)
+            for t, frame in frames:
+                try:
+                    progress = verifier.feed(t, frame, advance=False)
+                except faceverify.FrameError as exc:
+                    rejected = FrameRejected(exc.code, exc.message)
+                    continue
+                rejected = None
+                accepted.append(frame)
+                if progress.finished:
+                    break
+            progress = verifier.advance(now)
+            kept: list[bytes] = []
+            if progress.finished:
+                verdict = progress.verdict
+                if verdict is not None and not verdict.passed and progress.face_seen:
+                    kept = accepted[-KEEP_FOR_REVIEW:]
+                verifier.scrub()
+            new_state = verifier.state
+        return Step(progress, new_state, len(accepted), rejected, kept)
 
     def finish(
         self,
         challenge: dict[str, Any],
         references: list[list[float]],
         state: dict[str, Any] | None,
-        timestamp: float,
+        now: float,
     ) -> Step:
         with _ENGINE_LOCK:
             verifier = self._verifier(challenge, references, state)
-            verdict = verifier.finish(timestamp)
-        as_dict = verdict.to_dict() if hasattr(verdict, "to_dict") else dict(verdict)
-        progress = {"finished": True, "verdict": as_dict}
-        return Step(jsonable(progress), jsonable(verifier.state))
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars and arrays as plain numbers and lists."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "item"):
-        return value.item()
-    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
-
-
-def jsonable(value: Any) -> Any:
-    """A copy of ``value`` that the database's JSON column accepts.
-
-    The engine's state may hold numpy numbers; they are stored as plain floats.
-    """
-    return json.loads(json.dumps(value, default=_plain))
+            verifier.finish(now)
+            progress = verifier.progress()
+            verifier.scrub()
+            new_state = verifier.state
+        return Step(progress, new_state)
 
 
 _backend: Backend = EngineBackend()
@@ -240,37 +247,34 @@ def use_backend(replacement: Backend) -> Iterator[Backend]:
         _backend = previous
 
 
-def action_labels() -> dict[str, str]:
-    try:
-        return backend().action_labels()
-    except ImportError:  # pragma: no cover - engine not installed
-        return dict(ACTION_LABELS_FALLBACK)
-
-
 def new_challenge() -> dict[str, Any]:
-    """A random challenge; tests may fix it with ``FACE_FIXED_CHALLENGE``."""
+    """A random challenge with its secret holds; tests may fix the actions with
+    ``FACE_FIXED_CHALLENGE`` (refused at start-up when DEBUG is off)."""
     fixed = [a.strip() for a in settings.FACE_FIXED_CHALLENGE if a.strip()]
     return backend().new_challenge(fixed or None)
 
 
 def enrol(image: bytes) -> list[float]:
+    """The descriptor of a reference photo, or :class:`EnrolRefused`."""
     return backend().enrol(image)
 
 
-def feed(
+def run(
     challenge: dict[str, Any],
     references: list[list[float]],
     state: dict[str, Any] | None,
-    timestamp: float,
-    frame: bytes,
+    frames: Sequence[tuple[float, bytes]],
+    now: float,
 ) -> Step:
-    return backend().feed(challenge, references, state, timestamp, frame)
+    """Feed a batch of (server time, JPEG) frames, then advance to ``now``."""
+    return backend().run(challenge, references, state, frames, now)
 
 
 def finish(
     challenge: dict[str, Any],
     references: list[list[float]],
     state: dict[str, Any] | None,
-    timestamp: float,
+    now: float,
 ) -> Step:
-    return backend().finish(challenge, references, state, timestamp)
+    """The engine's verdict now (the browser's time is up)."""
+    return backend().finish(challenge, references, state, now)

@@ -138,6 +138,7 @@ class FaceSession(models.Model):
         PASSED = "passed", "认证成功"
         FAILED = "failed", "认证失败"
         EXPIRED = "expired", "已过期"
+        ABANDONED = "abandoned", "已放弃"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     person = models.ForeignKey(
@@ -159,6 +160,13 @@ class FaceSession(models.Model):
     verdict = models.CharField(max_length=20, blank=True)
     score = models.FloatField(null=True, blank=True)
     frames_seen = models.PositiveIntegerField(default=0)
+    # A face was seen: only then does a session that did not pass count as a
+    # failed attempt of the day.
+    face_seen = models.BooleanField(default=False)
+    # A few frames of a failed session for the manual review, kept until
+    # ``evidence_until`` (FACE_REVIEW_KEEP_DAYS), then purged.
+    evidence = models.JSONField(null=True, blank=True)
+    evidence_until = models.DateTimeField(null=True, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()

@@ -17,7 +17,7 @@ from lifecert.accounts.access import (
     personal_required,
 )
 from lifecert.accounts.models import FamilyLink, User
-from lifecert.certification import face, receipts
+from lifecert.certification import face_sessions, receipts
 from lifecert.certification.models import Certification, FaceSession
 from lifecert.certification.services import due_date
 from lifecert.core.audit import client_ip
@@ -103,7 +103,7 @@ def centre(request: HttpRequest) -> HttpResponse:
             "notes_intro": NOTES_INTRO,
             "notes": NOTES,
             "notes_environment": NOTES_ENVIRONMENT,
-            "blocked": services.camera_blocked(person),
+            "blocked": face_sessions.camera_blocked(person),
             "family": _family_rows(request.user) if _is_personal(request) else [],
         }
     )
@@ -151,10 +151,10 @@ def certify(request: HttpRequest) -> HttpResponse:
     """The camera check, then the camera session (all decisions on the server)."""
     person = request.cert_person  # type: ignore[attr-defined]
     context = _status_context(request, person)
-    context["blocked"] = services.camera_blocked(person)
-    context["review"] = services.open_review_today(person)
+    context["blocked"] = face_sessions.camera_blocked(person)
+    context["review"] = face_sessions.open_review_today(person)
     context["other_channels"] = OTHER_CHANNELS
-    context["enrolled"] = bool(services._ready_references(person))
+    context["enrolled"] = face_sessions.is_enrolled(person)
     context["notes"] = NOTES[:4]
     context["family_pending"] = request.session.get(SESSION_FAMILY_PENDING) == str(
         person.public_id
@@ -162,7 +162,7 @@ def certify(request: HttpRequest) -> HttpResponse:
     return render(request, "pensioner/certify.html", context)
 
 
-def _json_error(exc: services.CertificationError) -> JsonResponse:
+def _json_error(exc: face_sessions.FaceSessionError) -> JsonResponse:
     return JsonResponse({"error": exc.code, "message": exc.message}, status=exc.status)
 
 
@@ -175,15 +175,15 @@ def session_start(request: HttpRequest) -> JsonResponse:
             status=401,
         )
     try:
-        session = services.start_session(
+        session = face_sessions.start_session(
             person=person,
             entitlement=person_entitlement(request, person),
             account=request.user,
             ip=client_ip(request),
         )
-    except services.CertificationError as exc:
+    except face_sessions.FaceSessionError as exc:
         return _json_error(exc)
-    payload = services.challenge_payload(session)
+    payload = face_sessions.start_payload(session)
     payload["frame_url"] = reverse("pensioner:session-frame", args=[session.public_id])
     payload["finish_url"] = reverse(
         "pensioner:session-finish", args=[session.public_id]
@@ -199,31 +199,28 @@ _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
 
 
 def _frame_response(
-    request: HttpRequest, outcome: services.FrameOutcome
+    request: HttpRequest, outcome: face_sessions.FrameOutcome
 ) -> JsonResponse:
-    progress = dict(outcome.progress)
-    verdict = progress.get("verdict")
+    progress = outcome.to_json()
     session = outcome.session
-    if verdict:
-        code = str(verdict.get("code"))
-        progress["verdict"] = {"code": code, "message": face.verdict_message(code)}
+    verdict = outcome.progress.verdict
+    if verdict is not None:
         progress["result_url"] = reverse(
             "pensioner:session-result", args=[session.public_id]
         )
         pending = request.session.get(SESSION_FAMILY_PENDING)
         if (
-            code == "passed"
+            verdict.passed
             and _is_personal(request)
             and pending == str(session.person.public_id)
         ):
-            services.link_family_member(
+            face_sessions.link_family_member(
                 account=request.user,
                 person=session.person,
                 session=session,
                 ip=client_ip(request),
             )
             request.session.pop(SESSION_FAMILY_PENDING, None)
-    progress["frames_seen"] = session.frames_seen
     return JsonResponse(progress)
 
 
@@ -294,13 +291,13 @@ def session_frame(request: HttpRequest, public_id: str) -> JsonResponse:
             status=415,
         )
     try:
-        outcome = services.submit_frames(
+        outcome = face_sessions.submit_frames(
             session=session,
             frames=list(zip(frames, stamps, strict=True)),
             acting_user=request.user,
             ip=client_ip(request),
         )
-    except services.CertificationError as exc:
+    except face_sessions.FaceSessionError as exc:
         return _json_error(exc)
     return _frame_response(request, outcome)
 
@@ -315,10 +312,10 @@ def session_finish(request: HttpRequest, public_id: str) -> JsonResponse:
         )
     session = access_face_session(request, person, public_id)
     try:
-        outcome = services.finish_session(
+        outcome = face_sessions.finish_session(
             session=session, acting_user=request.user, ip=client_ip(request)
         )
-    except services.CertificationError as exc:
+    except face_sessions.FaceSessionError as exc:
         return _json_error(exc)
     return _frame_response(request, outcome)
 
@@ -337,10 +334,12 @@ def session_result(request: HttpRequest, public_id: str) -> HttpResponse:
         {
             "session": session,
             "code": code,
-            "message": face.verdict_message(code),
+            "message": face_sessions.verdict_message(code),
             "certification": session.certification,
-            "blocked": services.camera_blocked(person),
-            "review": services.open_review_today(person),
+            "blocked": face_sessions.camera_blocked(person),
+            "tries_left": face_sessions.tries_left(person),
+            "counted": session.face_seen and code != "passed",
+            "review": face_sessions.open_review_today(person),
             "other_channels": OTHER_CHANNELS,
             "person": person,
         },

@@ -121,16 +121,21 @@
     return fetch(url, { method: "POST", headers: h, body: body, credentials: "same-origin" });
   }
 
-  function renderSteps(done, current) {
+  // The server reveals one action at a time: the list shows what is done,
+  // the action asked for now, and how many are still to come.
+  var labels = {}; // index -> prompt text, learnt as the server asks
+  function renderSteps(done, current, prompt) {
     var list = $("steps");
     list.innerHTML = "";
-    session.prompts.forEach(function (label, i) {
+    if (prompt && current < session.steps) labels[current] = prompt;
+    for (var i = 0; i < session.steps; i++) {
       var li = document.createElement("li");
-      li.textContent = label.replace(/^请/, "");
+      var label = labels[i] ? labels[i].replace(/^请/, "") : "第 " + (i + 1) + " 个动作";
+      li.textContent = label;
       if (i < done) li.className = "done";
-      else if (i === current) li.className = "current";
+      else if (i === current && labels[i]) li.className = "current";
       list.appendChild(li);
-    });
+    }
   }
 
   function showVerdict(message, ok) {
@@ -148,9 +153,11 @@
     $("coaching").textContent = coaching || "";
     var done = Array.isArray(p.done_actions) ? p.done_actions.length : (p.done_actions || 0);
     var current = typeof p.action_index === "number" ? p.action_index : done;
-    renderSteps(done, current);
+    renderSteps(done, current, p.current_action ? p.prompt : null);
     var anim = $("anim");
     anim.className = "anim" + (p.current_action ? " act-" + p.current_action : "");
+    $("prompt").dataset.action = p.current_action || "";
+    if (p.frame_interval_ms) FRAME_INTERVAL_MS = p.frame_interval_ms;
     if (p.prompt) {
       $("prompt").textContent = p.prompt;
       speak(p.prompt);
@@ -253,7 +260,12 @@
       var data = await resp.json().catch(function () { return {}; });
       if (resp.status === 409) continue;
       if (!resp.ok) {
-        if (data.error === "bad_image" || data.error === "no_face") {
+        if (data.error === "stale_frames") {
+          // Frames that waited too long on a slow line: the server dropped
+          // them; the session goes on with fresh ones.
+          queue = [];
+          $("coaching").textContent = data.message || "";
+        } else if (data.error === "bad_image" || data.error === "no_face") {
           $("coaching").textContent = data.message || "";
         } else {
           fail(data.message || "认证中断，请重新开始。");
@@ -276,12 +288,13 @@
     var data = await resp.json().catch(function () { return {}; });
     if (!resp.ok) { fail(data.message || "暂时无法开始认证，请稍后再试。"); return; }
     session = data;
+    labels = {};
     if (data.frame_interval_ms) FRAME_INTERVAL_MS = data.frame_interval_ms;
     if (data.max_batch_frames) MAX_BATCH = data.max_batch_frames;
     $("check").hidden = true;
     t0 = performance.now();
     running = true;
-    renderSteps(0, 0);
+    renderSteps(0, 0, null);
     $("prompt").textContent = "请正对摄像头，保持不动";
     speak("请正对摄像头，保持不动");
     loop();
