@@ -1,79 +1,48 @@
-"""The pensioner certifies in a real browser, camera fed from the real clips.
+"""The pensioner certifies in a real browser, camera faked by a real person.
 
-Debian's chromium gets a fake camera playing a ``.y4m`` made at set-up from the
-clips in ``../shared/media``; the real face engine decides on the server. Set
-``LIFECERT_SCREENSHOTS`` to save each screen at desktop and phone widths.
+Debian's chromium gets a responsive fake camera (``fake_camera``, see
+``fakecam.js``): the webcam man of ``../shared/media`` facing the camera, who,
+when the page prompts an action, does it after a human reaction delay, with the
+real clip segment of that action (``faceverify.actors``); the real face engine
+decides on the server. Set ``LIFECERT_SCREENSHOTS`` to save each screen at
+desktop and phone widths.
 """
 
+import random
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from faceverify import actors
 from lifecert.certification.enrolment import enrol_photo
 from lifecert.certification.models import Certification, FaceSession
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-FFMPEG = "/usr/bin/ffmpeg"
 VERDICT_TIMEOUT = 90_000  # two slow cores: be generous, never sleep
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
-HEAD_TURN = "media/head_turn/webcam_man_turn_left_right.mp4"
-# The recording head_turn/ and nod/ were cut from (cap12), frames 100-640: the
-# man talks facing the camera for 15 s, turns to image-left (his own right,
-# 491-508) and image-right, then nods (561-623). Chromium loops the file from
-# when the camera opens, not from when the session starts, and on a loaded
-# machine the start button may come seconds later: the long lead-in makes the
-# session start on a frontal face, and a per-action window longer than one loop
-# (ACTION_SECONDS) lets the actions come round whatever the machine's speed. The
-# challenge asks for the clear turn and the nod (his turn to image-right peaks
-# near the engine's threshold).
-TURNS_CLIP = "media/multi_action/webcam_man_talk_turn_nod.mp4"
-TURNS_FRAMES = (100, 640)
-ACTION_SECONDS = 30.0
+# Two actions the webcam man can do. The per-action window is the default (8 s):
+# the fake person acts when prompted, as a pensioner does.
 CHALLENGE = ["turn_right", "nod"]
-ENROL_CLIP = "media/multi_action/webcam_man_mouth_turn.mp4"
-
-
-Y4M = ("-pix_fmt", "yuv420p")
-
-
-def _ffmpeg(*args: str) -> None:
-    subprocess.run([FFMPEG, "-y", "-loglevel", "error", *args], check=True)
 
 
 @pytest.fixture(scope="module")
-def cameras(tmp_path_factory):
-    """The fake camera files, converted once per module from the real clips."""
+def webcam_man() -> actors.Performer:
+    """The webcam man (enrolled from a frame of another of his recordings)."""
     from django.conf import settings
 
     shared = Path(settings.LIFECERT_SHARED_DIR)
     if not (shared / "media").is_dir():
         pytest.skip(f"test media not found under {shared} (set LIFECERT_SHARED_DIR)")
-    if not Path(FFMPEG).exists():
-        pytest.fail("ffmpeg not found: apt-get install ffmpeg")
-    out = tmp_path_factory.mktemp("cameras")
-    video = "scale=640:480,fps=15"
-    first, last = TURNS_FRAMES
-    cut = f"select=between(n\\,{first}\\,{last}),setpts=N/25/TB,{video}"
-    _ffmpeg("-i", str(shared / TURNS_CLIP), "-vf", cut, *Y4M, str(out / "turns.y4m"))
-    # A still photo of the same man made into a 5-second video.
-    _ffmpeg("-i", str(shared / HEAD_TURN), "-vf", "select=eq(n\\,2)",
-            "-frames:v", "1", str(out / "still.png"))  # fmt: skip
-    _ffmpeg("-loop", "1", "-i", str(out / "still.png"), "-t", "5", "-vf", video,
-            *Y4M, str(out / "still.y4m"))  # fmt: skip
-    # The enrolment photo: a frontal frame of another recording of the same man.
-    _ffmpeg("-i", str(shared / ENROL_CLIP), "-vf", "select=eq(n\\,100)",
-            "-frames:v", "1", "-q:v", "2", str(out / "enrol.jpg"))  # fmt: skip
-    return out
+    return actors.webcam_man(shared)
 
 
-def _enrol(person, photo: Path) -> None:
+def _enrol(person, photo: bytes) -> None:
     template = enrol_photo(
         person=person,
-        photo=photo.read_bytes(),
+        photo=photo,
         content_type="image/jpeg",
         acting_user=None,
     )
@@ -112,14 +81,18 @@ def _login_and_start(page, base_url: str, shots: Shots) -> None:
 
 
 def test_enrolled_pensioner_doing_the_actions_is_certified(
-    live_server, launch_browser, cameras, personas, settings, screenshot_dir
+    live_server,
+    launch_browser,
+    fake_camera,
+    webcam_man,
+    personas,
+    settings,
+    screenshot_dir,
 ):
     settings.FACE_FIXED_CHALLENGE = CHALLENGE
-    settings.FACE_PER_ACTION_SECONDS = ACTION_SECONDS
-    _enrol(personas.pensioner, cameras / "enrol.jpg")
-    page = launch_browser(camera=cameras / "turns.y4m").new_page(
-        viewport={"width": 1280, "height": 900}
-    )
+    _enrol(personas.pensioner, webcam_man.enrolment)
+    page = launch_browser().new_page(viewport={"width": 1280, "height": 900})
+    camera = fake_camera(page, webcam_man)
     shots = Shots(page, screenshot_dir, "")
     _login_and_start(page, live_server.url, shots)
     expect(page.locator("#steps li")).to_have_count(2, timeout=30_000)
@@ -133,6 +106,9 @@ def test_enrolled_pensioner_doing_the_actions_is_certified(
     page.wait_for_url("**/certify/sessions/*/", timeout=30_000)
     expect(page.locator("#verdict")).to_have_text("恭喜您，认证成功")
     shots("05-verdict-success")
+    # The man acted on each prompt, in the order asked, after his reaction time.
+    assert camera.prompts() == CHALLENGE, camera.events
+    assert all(r >= 0.79 for r in camera.reactions()), camera.events
     assert Certification.objects.filter(channel="face").count() == 1
     page.locator("#to-history").click()
     rows = page.locator("#history tbody tr")
@@ -149,6 +125,25 @@ def test_enrolled_pensioner_doing_the_actions_is_certified(
     shots("07-receipt-verify")
 
 
+def test_two_actions_drawn_in_random_order_are_done_when_prompted(
+    live_server, launch_browser, fake_camera, webcam_man, personas, settings
+):
+    challenge = random.sample(sorted(webcam_man.actions), 2)
+    settings.FACE_FIXED_CHALLENGE = challenge
+    _enrol(personas.pensioner, webcam_man.enrolment)
+    page = launch_browser().new_page(viewport={"width": 1280, "height": 900})
+    camera = fake_camera(page, webcam_man)
+    _login_and_start(page, live_server.url, Shots(page, None, ""))
+    expect(page.locator("#verdict")).to_have_text(
+        re.compile("认证"), timeout=VERDICT_TIMEOUT
+    )
+    assert page.locator("#verdict").text_content() == "恭喜您，认证成功", (
+        challenge,
+        camera.events,
+    )
+    assert camera.prompts() == challenge
+
+
 @pytest.mark.parametrize(
     ("latency_ms", "upload_bytes_per_s", "old_fps"),
     # old_fps: the most frames a second one full-size frame in flight could bring
@@ -159,7 +154,8 @@ def test_enrolled_pensioner_doing_the_actions_is_certified(
 def test_the_actions_are_seen_over_a_slow_line(
     live_server,
     launch_browser,
-    cameras,
+    fake_camera,
+    webcam_man,
     personas,
     settings,
     latency_ms,
@@ -172,11 +168,9 @@ def test_the_actions_are_seen_over_a_slow_line(
     sees the turn and the nod at the camera's pace; with one frame in flight
     and full-size frames both failed (没有跟着引导做动作)."""
     settings.FACE_FIXED_CHALLENGE = CHALLENGE
-    settings.FACE_PER_ACTION_SECONDS = ACTION_SECONDS
-    _enrol(personas.pensioner, cameras / "enrol.jpg")
-    page = launch_browser(camera=cameras / "turns.y4m").new_page(
-        viewport={"width": 390, "height": 844}
-    )
+    _enrol(personas.pensioner, webcam_man.enrolment)
+    page = launch_browser().new_page(viewport={"width": 390, "height": 844})
+    fake_camera(page, webcam_man)
     devtools = page.context.new_cdp_session(page)
     devtools.send("Network.enable")
     devtools.send(
@@ -201,18 +195,17 @@ def test_the_actions_are_seen_over_a_slow_line(
 def test_clip_of_another_person_ends_with_the_mismatch_message(
     live_server,
     launch_browser,
-    cameras,
+    fake_camera,
+    webcam_man,
     personas,
     settings,
     shared_dir,
     screenshot_dir,
 ):
     settings.FACE_FIXED_CHALLENGE = CHALLENGE
-    settings.FACE_PER_ACTION_SECONDS = ACTION_SECONDS
-    _enrol(personas.pensioner, shared_dir / "faces/obama/obama.jpg")
-    page = launch_browser(camera=cameras / "turns.y4m").new_page(
-        viewport={"width": 1280, "height": 900}
-    )
+    _enrol(personas.pensioner, (shared_dir / "faces/obama/obama.jpg").read_bytes())
+    page = launch_browser().new_page(viewport={"width": 1280, "height": 900})
+    fake_camera(page, webcam_man)
     _login_and_start(page, live_server.url, Shots(page, None, ""))
     expect(page.locator("#verdict")).to_have_text(
         "认证失败，您的认证照片与建模照片不匹配，请您通过其他方式进行认证",
@@ -225,14 +218,20 @@ def test_clip_of_another_person_ends_with_the_mismatch_message(
 
 
 def test_still_photo_as_video_ends_with_the_liveness_message(
-    live_server, launch_browser, cameras, personas, settings, screenshot_dir
+    live_server,
+    launch_browser,
+    fake_camera,
+    webcam_man,
+    personas,
+    settings,
+    screenshot_dir,
 ):
+    """One frame of the man, whatever the prompt (a photo before the camera)."""
     settings.FACE_FIXED_CHALLENGE = CHALLENGE
-    settings.FACE_PER_ACTION_SECONDS = 5.0
-    _enrol(personas.pensioner, cameras / "enrol.jpg")
-    page = launch_browser(camera=cameras / "still.y4m").new_page(
-        viewport={"width": 1280, "height": 900}
-    )
+    settings.FACE_PER_ACTION_SECONDS = 5.0  # the failure comes sooner
+    _enrol(personas.pensioner, webcam_man.enrolment)
+    page = launch_browser().new_page(viewport={"width": 1280, "height": 900})
+    fake_camera(page, webcam_man.still())
     _login_and_start(page, live_server.url, Shots(page, None, ""))
     expect(page.locator("#verdict")).to_have_text(
         "认证失败，您的相貌能对上，但您没有跟着引导做动作", timeout=VERDICT_TIMEOUT
@@ -244,9 +243,9 @@ def test_still_photo_as_video_ends_with_the_liveness_message(
 
 
 def test_denied_camera_gets_clear_guidance_and_skip(
-    live_server, launch_browser, cameras, personas, screenshot_dir
+    live_server, launch_browser, webcam_man, personas, screenshot_dir
 ):
-    _enrol(personas.pensioner, cameras / "enrol.jpg")
+    _enrol(personas.pensioner, webcam_man.enrolment)
     page = launch_browser(deny_camera=True).new_page(
         viewport={"width": 1280, "height": 900}
     )
@@ -267,12 +266,11 @@ def test_denied_camera_gets_clear_guidance_and_skip(
 
 
 def test_camera_check_shows_the_preview_before_any_session(
-    live_server, launch_browser, cameras, personas, screenshot_dir
+    live_server, launch_browser, fake_camera, webcam_man, personas, screenshot_dir
 ):
-    _enrol(personas.pensioner, cameras / "enrol.jpg")
-    page = launch_browser(camera=cameras / "turns.y4m").new_page(
-        viewport={"width": 1280, "height": 900}
-    )
+    _enrol(personas.pensioner, webcam_man.enrolment)
+    page = launch_browser().new_page(viewport={"width": 1280, "height": 900})
+    fake_camera(page, webcam_man)
     page.goto(live_server.url + "/personal/certify/login/")
     page.get_by_label("请输入您登记的姓名").fill("杨书维")
     page.get_by_label("请输入您登记的社会保障号码").fill("43060319920301203X")

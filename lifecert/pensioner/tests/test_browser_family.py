@@ -3,9 +3,9 @@
 The link is made only after the pensioner's own face passes on the server: the
 face session run while adding is the pensioner's (matched against the
 pensioner's enrolled photo), and it also records the pensioner's
-certification. The fake camera plays the real clip of the enrolled man, as in
-``test_browser_certify.py``, whose module-scoped ``cameras`` fixture and photo
-enrolment are reused here.
+certification. The fake camera is the enrolled man doing the actions when
+prompted, as in ``test_browser_certify.py``, whose ``webcam_man`` performer
+and photo enrolment are reused here.
 """
 
 import pytest
@@ -22,7 +22,7 @@ from . import test_browser_certify as certify_e2e
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-cameras = certify_e2e.cameras  # the fake camera files made from ../shared clips
+webcam_man = certify_e2e.webcam_man  # the enrolled man, from ../shared clips
 
 HELPER_NAME = "杨晓东"  # the pensioner's son, who has a personal account
 PENSIONER_NAME = "杨书维"  # ``personas.pensioner``: the man in the clips
@@ -52,15 +52,19 @@ def _add(page, name: str, ssn: str) -> None:
 
 
 def test_helper_adds_the_pensioner_after_the_pensioners_face_passes(
-    live_server, launch_browser, cameras, personas, settings, screenshot_dir
+    live_server,
+    launch_browser,
+    fake_camera,
+    webcam_man,
+    personas,
+    settings,
+    screenshot_dir,
 ):
     settings.FACE_FIXED_CHALLENGE = certify_e2e.CHALLENGE
-    settings.FACE_PER_ACTION_SECONDS = certify_e2e.ACTION_SECONDS
-    certify_e2e._enrol(personas.pensioner, cameras / "enrol.jpg")
+    certify_e2e._enrol(personas.pensioner, webcam_man.enrolment)
     helper = _helper()
-    page = launch_browser(camera=cameras / "turns.y4m").new_page(
-        viewport={"width": 1280, "height": 900}
-    )
+    page = launch_browser().new_page(viewport={"width": 1280, "height": 900})
+    fake_camera(page, webcam_man)
     shots = certify_e2e.Shots(page, screenshot_dir, "family-")
 
     # The son logs in to his own account: no pension of his own.
