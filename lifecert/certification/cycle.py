@@ -11,8 +11,8 @@ The rule is written twice, once in Python (``due_date``) for one entitlement
 and once in SQL (``overdue``, ``due_on_or_before``, ``due_within``) for sets of
 them, and ``tests/test_cycle_rule.py`` checks that the two agree. The SQL form
 never computes a due date per row: ``base_cutoff`` turns a day into the first
-base that is not yet due by then, once per query, and the filters compare the
-columns against it, so they stay index ranges on both databases.
+base whose due date is on or after it, once per query, and the filters compare
+the columns against that, so they stay index ranges on both databases.
 
 The queryset side is functions over ``QuerySet[Entitlement]`` rather than
 manager methods because ``registry`` sits below ``certification``: the model
