@@ -148,8 +148,8 @@ def main() -> None:
     from django.utils import timezone
 
     from lifecert.accounts.models import User
+    from lifecert.certification.cycle import due_date, month_start
     from lifecert.certification.models import Certification
-    from lifecert.certification.services import add_months, month_start
     from lifecert.core import demo
     from lifecert.employer.models import Commitment
     from lifecert.registry.models import Entitlement, Person, Unit
@@ -489,8 +489,9 @@ def main() -> None:
                         if last.tzinfo is None:
                             last = last.replace(tzinfo=datetime.UTC)
                         last = last.astimezone(zone).replace(tzinfo=None)
-                    base = last.date() if last else start
-                    due = add_months(base, 12) if status != "terminated" else None
+                    due = None
+                    if status != "terminated":
+                        due = due_date(last.date() if last else None, start)
                     sheet.append([name, ssn, phone, status, last, channel, due])
         book.save(io.BytesIO())
 

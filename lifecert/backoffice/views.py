@@ -1,7 +1,5 @@
 """Staff back office: registry import, codes, enrolment, counter certification."""
 
-import datetime
-
 from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
@@ -12,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from lifecert.accounts.access import AuthenticatedRequest, parse_uuid, staff_required
 from lifecert.accounts.models import AuthorizationCode
 from lifecert.accounts.services import issue_authorization_code
-from lifecert.certification import enrolment
+from lifecert.certification import cycle, enrolment
 from lifecert.certification import imports as evidence_imports
 from lifecert.certification.models import Certification, ReviewRequest
 from lifecert.certification.services import record_certification, suspend_overdue
@@ -43,18 +41,12 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
         .annotate(n=Count("id"))
         .values_list("status", "n")
     )
-    now = timezone.now()
-    year_ago = now - datetime.timedelta(days=365)
-    due_soon = entitlements.filter(
-        status=Entitlement.Status.NORMAL,
-        last_certified_at__lt=year_ago + datetime.timedelta(days=30),
-        last_certified_at__gte=year_ago,
-    ).count()
-    overdue = entitlements.filter(
-        status=Entitlement.Status.NORMAL, last_certified_at__lt=year_ago
-    ).count()
+    today = timezone.localdate()
+    due_soon = cycle.due_within(entitlements, cycle.DUE_SOON_DAYS, today).count()
+    # The same set the suspension run would stop today.
+    overdue = cycle.overdue(entitlements, today).count()
     this_month = Certification.objects.filter(
-        region__in=regions, certified_at__gte=now.replace(day=1, hour=0, minute=0)
+        region__in=regions, certified_at__gte=cycle.month_start()
     ).count()
     open_reviews = ReviewRequest.objects.filter(
         region__in=regions, status=ReviewRequest.Status.OPEN

@@ -21,8 +21,8 @@ from reportlab.pdfgen import canvas
 
 from lifecert.core.masking import mask_id, mask_name
 
+from .cycle import due_date_of
 from .models import Certification
-from .services import due_date
 
 FONT = "STSong-Light"
 _CODE_ALPHABET = set("23456789ABCDEFGHJKLMNPQRSTUVWXYZ")
@@ -100,7 +100,7 @@ def render_receipt(certification: Certification, verify_url: str) -> bytes:
 
     person = certification.person
     entitlement = certification.entitlement
-    next_due = due_date(entitlement) if entitlement is not None else None
+    next_due = due_date_of(entitlement) if entitlement is not None else None
     rows = [
         ("姓名", person.name),
         ("身份证号", mask_id(person.ssn)),

@@ -1,8 +1,8 @@
-"""Certification cycle: every transition writes an audit event.
+"""Certification services: every transition writes an audit event.
 
-Due date = last certification + ``CERT_CYCLE_MONTHS``. Past it, a normal
-entitlement is suspended (逾期未认证); a later certification resumes it and records
-the months to pay back.
+When a pension falls due is decided in ``cycle.py``. Past the due date a normal
+entitlement is suspended (逾期未认证); a later certification resumes it and
+records the months to pay back.
 """
 
 import datetime
@@ -11,51 +11,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from lifecert.core import audit
 from lifecert.registry.models import Entitlement
 
+from . import cycle
+from .cycle import add_months, months_between
 from .models import BackPay, Certification, Channel, Overpayment
 
 OVERDUE_REASON = "逾期未认证"
 DEATH_REASON = "死亡"
-
-
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    """``day`` moved by whole months, clamped to the month's last day."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for last_day in (31, 30, 29, 28):
-        try:
-            return datetime.date(year, month, min(day.day, last_day))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
-def months_between(start: datetime.date, end: datetime.date) -> int:
-    return max(0, (end.year - start.year) * 12 + (end.month - start.month))
-
-
-def due_date(entitlement: Entitlement) -> datetime.date | None:
-    """When the next certification is due; ``None`` when not in the cycle."""
-    if entitlement.status == Entitlement.Status.TERMINATED:
-        return None
-    if entitlement.last_certified_at is None:
-        base = entitlement.start_date
-    else:
-        base = timezone.localdate(entitlement.last_certified_at)
-    return add_months(base, settings.CERT_CYCLE_MONTHS)
-
-
-def month_start(now: datetime.datetime | None = None) -> datetime.datetime:
-    """Start of the current calendar month in local time, as an aware datetime."""
-    local = timezone.localtime(now or timezone.now())
-    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 def new_receipt_code() -> str:
@@ -82,8 +49,13 @@ def _resume_if_overdue(
         or entitlement.status_reason != OVERDUE_REASON
     ):
         return None
-    since = entitlement.status_since or timezone.localdate(certification.certified_at)
-    months = months_between(since, timezone.localdate(certification.certified_at))
+    # The pension was stopped from the suspension day until today, whatever day
+    # the evidence proves life on (a 数据比对 row is often dated before the
+    # suspension). A suspension without a recorded date (older data) is taken
+    # to run from the first overdue day rather than counted as none.
+    since = entitlement.status_since or cycle.overdue_since(entitlement)
+    resumed = timezone.localdate()
+    months = months_between(since, resumed)
     amount = entitlement.monthly_amount * months
     BackPay.objects.create(
         entitlement=entitlement,
@@ -94,7 +66,7 @@ def _resume_if_overdue(
     )
     entitlement.status = Entitlement.Status.NORMAL
     entitlement.status_reason = ""
-    entitlement.status_since = timezone.localdate(certification.certified_at)
+    entitlement.status_since = resumed
     audit.record(
         "entitlement.resume",
         acting_user=acting_user,
@@ -177,14 +149,7 @@ def suspend_overdue(
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
-    cutoff_day = add_months(today, -settings.CERT_CYCLE_MONTHS)
-    cutoff = timezone.make_aware(
-        datetime.datetime.combine(cutoff_day, datetime.time.min)
-    )
-    overdue = Entitlement.objects.filter(status=Entitlement.Status.NORMAL).filter(
-        Q(last_certified_at__lt=cutoff)
-        | Q(last_certified_at__isnull=True, start_date__lt=cutoff_day)
-    )
+    overdue = cycle.overdue(Entitlement.objects.all(), today)
     if region_ids is not None:
         overdue = overdue.filter(region_id__in=region_ids)
     with transaction.atomic():

@@ -11,15 +11,14 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, NamedTuple
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from lifecert.accounts.access import parse_uuid
+from lifecert.certification import cycle
+from lifecert.certification.cycle import month_start
 from lifecert.certification.models import Certification
-from lifecert.certification.services import add_months, month_start
 from lifecert.core.rows import CompiledRead
 from lifecert.registry.ids import compact
 from lifecert.registry.models import Entitlement, Person, Unit
@@ -234,43 +233,21 @@ class RosterFilter:
     ]
 
 
-def _day_start(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-
 def roster_entitlements(
     unit: Unit, which: str = "", *, today: datetime.date | None = None
 ) -> QuerySet[Entitlement]:
-    """花名册 with the filters 30 天内到期 / 已逾期 / 已暂停.
+    """花名册 with the filters 30 天内到期 / 已逾期 / 已暂停 (the cycle's own rule).
 
-    Due date = last certification (or pension start) + the cycle; the filters
-    turn that into ranges on ``last_certified_at`` and ``start_date``.
+    已逾期 is what the next suspension run would stop; a pensioner already
+    stopped is under 已暂停.
     """
-    today = today or timezone.localdate()
-    cycle = settings.CERT_CYCLE_MONTHS
     roster = unit_entitlements(unit)
     if which == RosterFilter.SUSPENDED:
         return roster.filter(status=Entitlement.Status.SUSPENDED)
-    # due < today  <=>  base < today - cycle
-    overdue_base = add_months(today, -cycle)
     if which == RosterFilter.OVERDUE:
-        return roster.exclude(status=Entitlement.Status.TERMINATED).filter(
-            Q(last_certified_at__lt=_day_start(overdue_base))
-            | Q(last_certified_at__isnull=True, start_date__lt=overdue_base)
-        )
+        return cycle.overdue(roster, today)
     if which == RosterFilter.DUE_SOON:
-        soon_base = add_months(today + datetime.timedelta(days=30), -cycle)
-        return roster.filter(status=Entitlement.Status.NORMAL).filter(
-            Q(
-                last_certified_at__gte=_day_start(overdue_base),
-                last_certified_at__lt=_day_start(soon_base + datetime.timedelta(1)),
-            )
-            | Q(
-                last_certified_at__isnull=True,
-                start_date__gte=overdue_base,
-                start_date__lte=soon_base,
-            )
-        )
+        return cycle.due_within(roster, cycle.DUE_SOON_DAYS, today)
     return roster
 
 

@@ -12,8 +12,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from lifecert.accounts.models import UnitBinding
+from lifecert.certification.cycle import month_start
 from lifecert.certification.models import Certification, Channel
-from lifecert.certification.services import month_start
 from lifecert.core import audit
 from lifecert.exports.xlsx import Report, write_report_to_tempfile
 from lifecert.registry.models import Entitlement

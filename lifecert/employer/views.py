@@ -21,6 +21,7 @@ from lifecert.accounts.access import (
     unit_required,
 )
 from lifecert.accounts.models import UnitBinding
+from lifecert.certification.cycle import due_date_of
 from lifecert.core.audit import client_ip
 from lifecert.core.pagination import paginate
 from lifecert.exports import reports
@@ -254,9 +255,7 @@ def roster(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
     )
     pager = paginate(request, entitlements)
     for entitlement in pager.page.object_list:
-        entitlement.next_due = reports.next_due(
-            entitlement.status, entitlement.last_certified_at, entitlement.start_date
-        )
+        entitlement.next_due = due_date_of(entitlement)
         entitlement.channel_label = reports.CHANNEL_LABELS.get(entitlement.channel, "")
     return render(
         request,

@@ -9,7 +9,6 @@ import datetime
 from collections.abc import Iterator
 from typing import Any
 
-from django.conf import settings
 from django.db import NotSupportedError, connections
 from django.db.models import (
     DateField,
@@ -22,8 +21,8 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from lifecert.certification.cycle import cycle_months, due_date
 from lifecert.certification.models import Certification, Channel
-from lifecert.certification.services import add_months
 from lifecert.registry.models import Entitlement
 
 from .xlsx import DATE, DATETIME, Column, LocalTime, Report, serial_day
@@ -142,22 +141,6 @@ def last_channel() -> Subquery:
     return Subquery(latest.values("channel")[:1])
 
 
-def next_due(
-    status: str,
-    last: datetime.datetime | None,
-    start: datetime.date,
-    zone: Any = None,
-) -> datetime.date | None:
-    if status == Entitlement.Status.TERMINATED:
-        return None
-    base = (
-        last.astimezone(zone or timezone.get_current_timezone()).date()
-        if last
-        else start
-    )
-    return add_months(base, settings.CERT_CYCLE_MONTHS)
-
-
 def roster_report(
     entitlements: QuerySet[Entitlement], *, unit_number: str, now: Any = None
 ) -> Report:
@@ -178,10 +161,10 @@ def roster_report(
 
     def generate() -> Iterator[tuple[Any, ...]]:
         local_serial = LocalTime().local_serial
-        cycle = settings.CERT_CYCLE_MONTHS
+        months = cycle_months()
         terminated = Entitlement.Status.TERMINATED.value
         status_label, channel_label = STATUS_LABELS.get, CHANNEL_LABELS.get
-        dues: dict[int, datetime.date] = {}  # day of the base → due date
+        dues: dict[int, datetime.date] = {}  # day of the cycle's base → due date
         for name, ssn, phone, status, last, channel, start in driver_rows(rows):
             if last is not None:
                 last = local_serial(last)
@@ -190,7 +173,10 @@ def roster_report(
                 base = int(start if last is None else last)
                 due = dues.get(base)
                 if due is None:
-                    due = dues[base] = add_months(serial_day(base), cycle)
+                    day = serial_day(base)  # only the base counts, whichever it is
+                    due = dues[base] = due_date(
+                        None if last is None else day, day, months
+                    )
             yield (
                 name,
                 ssn,

@@ -18,8 +18,8 @@ from lifecert.accounts.access import (
 )
 from lifecert.accounts.models import FamilyLink, User
 from lifecert.certification import face_sessions, receipts
+from lifecert.certification.cycle import due_date_of as due_date
 from lifecert.certification.models import Certification, FaceSession
-from lifecert.certification.services import due_date
 from lifecert.core.audit import client_ip
 from lifecert.core.pagination import paginate
 from lifecert.core.redirects import safe_next

@@ -5,11 +5,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from lifecert.certification.cycle import add_months, due_date_of
 from lifecert.certification.models import BackPay, Overpayment
 from lifecert.certification.services import (
     OVERDUE_REASON,
-    add_months,
-    due_date,
     record_certification,
     record_death,
     suspend_overdue,
@@ -31,7 +30,7 @@ def test_add_months_clamps_to_month_end():
 def test_due_date_is_twelve_months_after_the_last_certification():
     ent = make_entitlement()
     make_certification(ent, certified_at=datetime.datetime(2025, 6, 10, 9, tzinfo=TZ))
-    assert due_date(ent) == datetime.date(2026, 6, 10)
+    assert due_date_of(ent) == datetime.date(2026, 6, 10)
 
 
 @time_machine.travel(datetime.datetime(2026, 11, 26, 10, tzinfo=TZ), tick=False)
