@@ -54,11 +54,23 @@ def measure(
     )
 
 
-def moving(cfg: EngineConfig, b: Baseline, row: Row, actions: tuple[str, ...]) -> bool:
-    """True when the row shows the peak of any of ``actions`` (not blinks)."""
+def moving(
+    cfg: EngineConfig,
+    b: Baseline,
+    row: Row,
+    actions: tuple[str, ...],
+    *,
+    turn_level: float = 1.0,
+) -> bool:
+    """True when the row shows any of ``actions`` (not blinks) at its peak, or a
+    turn at ``turn_level`` of its peak (both cues agree, so a little drift of
+    an old neck does not count, a head turning does)."""
     for action in actions:
         score, away = measure(cfg, b, action, row)
-        if (away if action == "nod" else score) >= 1.0:
+        if action in TURNS:
+            if score >= turn_level:
+                return True
+        elif (away if action == "nod" else score) >= 1.0:
             return True
     return False
 

@@ -115,6 +115,10 @@ class EngineConfig:
     # While an action is held back, any action-sized movement starts the hold
     # again; a face that never keeps still this long ends in liveness_failed.
     quiet_max_seconds: float = 20.0
+    # During the hold a turn half-way to its peak already counts as moving: a
+    # person asked to keep still does not start turning; a looping video of
+    # someone turning left and right is never still for a whole hold.
+    hold_turn_level: float = 0.5
     # Head movements other than the asked one (turning when asked to nod, the
     # other way): this many end the session (a recording does what it shows).
     max_wrong_moves: int = 2

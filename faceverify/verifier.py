@@ -251,7 +251,13 @@ class Verifier:
         action = self.challenge.actions[s.index]
         t = row[0]
         if s.prompt.revealed_at is None:
-            if actions.moving(cfg, baseline, row, ("open_mouth", *actions.HEAD_MOVES)):
+            if actions.moving(
+                cfg,
+                baseline,
+                row,
+                ("open_mouth", *actions.HEAD_MOVES),
+                turn_level=cfg.hold_turn_level,
+            ):
                 # Moving before being asked: the hold starts again. A recording
                 # that keeps talking or moving is never asked anything.
                 s.prompt.armed_at = t

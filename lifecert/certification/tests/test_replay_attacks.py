@@ -1,0 +1,163 @@
+"""Issue #10's attack, step by step, against the real server and engine.
+
+Someone who knows a pensioner's name and number and holds *other* videos of
+them: starts sessions again and again, back-dates frame times, replays the
+recording in real time (with the challenge it shows, and a random one), replays
+action clips at the prompt times an earlier session showed, and plays family
+videos (the talking heads, each enrolled from one of its own frames). None of
+it may pass. The holds are pinned to the ends and the middle of their range so
+each replay is deterministic; ``bench/bench_replay.py`` draws them at random.
+"""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from faceverify import actors
+from lifecert.certification.enrolment import enrol_photo
+from lifecert.certification.models import Certification, FaceSession
+
+from .face_driver import START, drive
+
+pytestmark = [pytest.mark.django_db, pytest.mark.model]
+
+LOGIN = reverse("pensioner:cert-login")
+SESSIONS = reverse("pensioner:session-start")
+
+
+@pytest.fixture
+def man(shared_dir):
+    return actors.webcam_man(shared_dir)
+
+
+@pytest.fixture
+def attacker(client, personas, man, settings):
+    """Logged in with name + number only (资格认证登记), no password."""
+    settings.FACE_MAX_STARTS_PER_DAY = 1000
+    settings.FACE_MAX_FAILURES_PER_DAY = 1000
+    enrol_photo(
+        person=personas.pensioner,
+        photo=man.enrolment,
+        content_type="image/jpeg",
+        acting_user=None,
+    )
+    response = client.post(LOGIN, {"name": "杨书维", "ssn": "43060319920301203X"})
+    assert response.status_code == 302
+    return client
+
+
+def _hold(settings, seconds):
+    settings.FACE_HOLD_MIN_SECONDS = settings.FACE_HOLD_MAX_SECONDS = seconds
+
+
+def test_restarting_never_shows_the_challenge_and_stops_at_the_start_cap(
+    attacker, settings
+):
+    settings.FACE_MAX_STARTS_PER_DAY = 5
+    seen = []
+    for _ in range(5):
+        response = attacker.post(SESSIONS)
+        assert response.status_code == 201
+        seen.append(response.json())
+    assert all("actions" not in s and "prompts" not in s for s in seen)
+    refused = attacker.post(SESSIONS)
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "too_many_starts"
+    # Each restart ended the previous session as abandoned (no face: no failure).
+    statuses = list(FaceSession.objects.values_list("status", flat=True))
+    assert statuses.count("abandoned") == 4
+    assert statuses.count("open") == 1
+
+
+def test_back_dated_frame_times_are_refused(attacker, man):
+    data = attacker.post(SESSIONS).json()
+    url = reverse("pensioner:session-frame", args=[data["id"]])
+    import time_machine
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    with time_machine.travel(START + datetime.timedelta(seconds=40), tick=False):
+        footage = man.actions["turn_right"]
+        frames = [footage.at(i * 0.4) for i in range(8)]
+        parts = [
+            SimpleUploadedFile(f"{i}.jpg", f, "image/jpeg")
+            for i, f in enumerate(frames)
+        ]
+        times = [f"{i * 9.2 / 7:.2f}" for i in range(8)]  # 0.00 ... 9.20
+        response = attacker.post(url, data={"frame": parts, "ts": times})
+    assert response.status_code == 400
+    assert response.json()["error"] == "stale_frames"
+    session = FaceSession.objects.get(public_id=data["id"])
+    assert session.frames_seen == 0
+    assert session.status == "open"
+
+
+@pytest.mark.parametrize("hold", [1.0, 2.5, 4.0])
+def test_a_real_time_replay_of_the_shown_actions_does_not_pass(
+    attacker, man, settings, hold
+):
+    # The recording shows exactly the fixed challenge, a second apart, as an
+    # earlier genuine session would have been filmed.
+    settings.FACE_FIXED_CHALLENGE = ["turn_right", "nod"]
+    _hold(settings, hold)
+    film = actors.Recording.scripted(
+        man, [(1.2, "turn_right"), (4.2, "nod")], seconds=12.0
+    )
+    run = drive(attacker, film, seconds=40)
+    assert run.code != "passed", run.prompts
+    assert Certification.objects.count() == 0
+
+
+@pytest.mark.parametrize("hold", [1.0, 4.0])
+@pytest.mark.parametrize(
+    ("clip", "first", "last"),
+    [
+        ("multi_action/webcam_man_talk_turn_nod.mp4", 380, 760),
+        ("head_turn/webcam_man_turn_left_right.mp4", 0, None),
+        ("nod/webcam_man_nod_down_up.mp4", 0, None),
+    ],
+)
+def test_a_real_time_replay_of_a_real_recording_does_not_pass(
+    attacker, shared_dir, settings, hold, clip, first, last
+):
+    _hold(settings, hold)
+    settings.FACE_ACTIONS = ["turn_left", "turn_right", "nod"]
+    footage = actors.clip_footage(shared_dir / "media", clip, first, last)
+    run = drive(attacker, actors.Recording(footage, loop=True), seconds=60)
+    assert run.code != "passed", run.prompts
+    settings.FACE_FIXED_CHALLENGE = ["turn_right", "nod"]
+    run = drive(attacker, actors.Recording(footage, loop=True), seconds=60)
+    assert run.code != "passed", run.prompts
+    assert Certification.objects.count() == 0
+
+
+def test_a_replay_timed_to_the_last_sessions_prompts_does_not_pass(
+    attacker, man, settings
+):
+    settings.FACE_FIXED_CHALLENGE = ["turn_right", "nod"]
+    _hold(settings, 1.0)
+    genuine = drive(attacker, actors.Responder(man))
+    assert genuine.code == "passed"
+    Certification.objects.all().delete()
+    FaceSession.objects.all().update(certification=None)
+    _hold(settings, 3.0)
+    replay = actors.RetimedRecording(man, genuine.prompts)
+    run = drive(attacker, replay, seconds=40)
+    assert run.code != "passed", (genuine.prompts, run.prompts)
+
+
+@pytest.mark.parametrize("number", [1, 2, 3, 4])
+def test_a_family_video_does_not_pass(client, personas, shared_dir, settings, number):
+    footage = actors.clip_footage(
+        shared_dir / "media", f"talking/talking_head_{number}.mp4"
+    )
+    enrol_photo(
+        person=personas.pensioner,
+        photo=footage.frames[0],
+        content_type="image/jpeg",
+        acting_user=None,
+    )
+    client.force_login(personas.pensioner_user)
+    run = drive(client, actors.Recording(footage, loop=True), seconds=60)
+    assert run.code != "passed", run.prompts
+    assert Certification.objects.count() == 0
