@@ -237,3 +237,14 @@ def fake_camera() -> Callable[..., FakeCamera]:
         return FakeCamera(context, events)
 
     return install
+
+
+@pytest.fixture
+def stand_in() -> Iterator[Any]:
+    """Swap the face engine for the stand-in (view plumbing only)."""
+    from lifecert.certification import face
+    from lifecert.pensioner.tests.helpers import StandInBackend
+
+    backend = StandInBackend()
+    with face.use_backend(backend):
+        yield backend

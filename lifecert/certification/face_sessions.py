@@ -164,26 +164,42 @@ def start_session(
             person=person, status=FaceSession.Status.OPEN
         ):
             _end(old, FaceSession.Status.ABANDONED, "abandoned", now, acting, ip)
-        if camera_blocked(person, now):
+        blocked = camera_blocked(person, now)
+        if blocked:
+            # Kept: the abandoned session and the review case (no raise inside).
             _review_if_blocked(person, entitlement.region_id, None, acting, ip)
-            raise FaceSessionError("blocked", BLOCKED_MESSAGE, 403)
-        session = FaceSession.objects.create(
-            person=person,
-            region=entitlement.region,
-            account=acting,
-            challenge=challenge,
-            state=None,
-            ip=ip,
-            expires_at=now
-            + datetime.timedelta(seconds=float(challenge["session_seconds"])),
-        )
-        audit.record(
-            "face_session.start",
-            acting_user=acting,
-            target=session,
-            ip=ip,
-            after={"person": str(person.public_id), "steps": len(challenge["actions"])},
-        )
+        else:
+            session = _create(person, entitlement, acting, challenge, ip, now)
+    if blocked:
+        raise FaceSessionError("blocked", BLOCKED_MESSAGE, 403)
+    return session
+
+
+def _create(
+    person: Person,
+    entitlement: Entitlement,
+    acting: Any,
+    challenge: dict[str, Any],
+    ip: str | None,
+    now: datetime.datetime,
+) -> FaceSession:
+    session = FaceSession.objects.create(
+        person=person,
+        region=entitlement.region,
+        account=acting,
+        challenge=challenge,
+        state=None,
+        ip=ip,
+        expires_at=now
+        + datetime.timedelta(seconds=float(challenge["session_seconds"])),
+    )
+    audit.record(
+        "face_session.start",
+        acting_user=acting,
+        target=session,
+        ip=ip,
+        after={"person": str(person.public_id), "steps": len(challenge["actions"])},
+    )
     return session
 
 
@@ -220,6 +236,9 @@ def start_payload(session: FaceSession) -> dict[str, Any]:
         "expires_at": session.expires_at.isoformat(),
         "frame_interval_ms": FRAME_INTERVAL_MS["settle"],
         "max_batch_frames": settings.FACE_MAX_BATCH_FRAMES,
+        # What the browser may put in one request: the skew bound less a margin
+        # for the time between capture and the request leaving.
+        "max_frame_span_s": max(0.25, settings.FACE_FRAME_SKEW_SECONDS - 0.3),
     }
 
 

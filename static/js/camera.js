@@ -7,6 +7,7 @@
   if (!app) return;
   var FRAME_INTERVAL_MS = 125; // the server may ask for another pace
   var MAX_BATCH = 8; // frames in one request at most (the server says)
+  var MAX_SPAN_S = 1.2; // capture times one request may span (the server says)
   // Picture sizes, best first. A line too slow to carry every frame (frames
   // are being dropped) steps down: smaller frames at the full pace keep the
   // actions, fewer sharp ones lose them. After STEP_UP_MS without a drop it
@@ -193,7 +194,16 @@
   // queued; each request carries what was captured while the previous one was
   // under way (one frame on a good line, several on a slow one), so the server
   // sees the actions at the camera's pace whatever the line.
-  function take() { return queue.splice(0, MAX_BATCH); }
+  // The server accepts a batch whose capture times span at most its skew
+  // bound: frames older than that (a stalled line) are dropped, not sent.
+  function take() {
+    var newest = queue.length ? queue[queue.length - 1].ts : 0;
+    while (queue.length > 1 && newest - queue[0].ts > MAX_SPAN_S) {
+      queue.shift();
+      dropped += 1;
+    }
+    return queue.splice(0, MAX_BATCH);
+  }
 
   function wake() {
     if (onFrame) { onFrame(); onFrame = null; }
@@ -291,6 +301,7 @@
     labels = {};
     if (data.frame_interval_ms) FRAME_INTERVAL_MS = data.frame_interval_ms;
     if (data.max_batch_frames) MAX_BATCH = data.max_batch_frames;
+    if (data.max_frame_span_s) MAX_SPAN_S = data.max_frame_span_s;
     $("check").hidden = true;
     t0 = performance.now();
     running = true;

@@ -49,9 +49,9 @@ def _biometric_values(state):
         if isinstance(value, dict):
             for k, v in value.items():
                 walk(v, k)
-        elif isinstance(value, list) and value and key in BIOMETRIC_KEYS:
-            found.append(key)
-        elif isinstance(value, str) and key in BIOMETRIC_KEYS:
+        elif (isinstance(value, list) and value and key in BIOMETRIC_KEYS) or (
+            isinstance(value, str) and key in BIOMETRIC_KEYS
+        ):
             found.append(key)
 
     walk(state or {})

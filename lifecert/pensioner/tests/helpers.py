@@ -7,6 +7,7 @@ frame with the face in view. Every verdict path is also run with the real engine
 (``lifecert/certification/tests`` and the browser tests).
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from lifecert.certification import face
@@ -58,11 +59,19 @@ class StandInBackend:
             face_seen=face_seen,
         )
 
-    def run(self, challenge, references, state, frames, now) -> face.Step:
+    def run(
+        self,
+        challenge: dict[str, Any],
+        references: list[list[float]],
+        state: dict[str, Any] | None,
+        frames: Sequence[tuple[float, bytes]],
+        now: float,
+    ) -> face.Step:
         self.now.append(now)
         count = (state or {}).get("count", 0)
         seen = (state or {}).get("face_seen", False)
-        rejected, accepted, code = None, 0, None
+        rejected: face.FrameRejected | None = None
+        accepted, code = 0, None
         for t, frame_bytes in frames:
             tag = frame_bytes[len(JPEG) :].decode(errors="replace")
             if tag == "BAD":
@@ -76,12 +85,18 @@ class StandInBackend:
                 break
         progress = self._progress(challenge, code, seen)
         kept = [b"kept"] if code and code != "passed" and seen else []
-        new_state = {"count": count, "face_seen": seen}
+        new_state: dict[str, Any] = {"count": count, "face_seen": seen}
         if code:
             new_state = {"scrubbed": True}
         return face.Step(progress, new_state, accepted, rejected, kept)
 
-    def finish(self, challenge, references, state, now) -> face.Step:
+    def finish(
+        self,
+        challenge: dict[str, Any],
+        references: list[list[float]],
+        state: dict[str, Any] | None,
+        now: float,
+    ) -> face.Step:
         seen = (state or {}).get("face_seen", False)
         code = "liveness_failed" if seen else "no_face"
         return face.Step(self._progress(challenge, code, seen), {"scrubbed": True})

@@ -1,0 +1,208 @@
+"""What counts as an attempt of face certification, at the edges; purging biometrics."""
+
+import datetime
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from lifecert.certification import face_sessions
+from lifecert.certification.models import FaceSession, ReviewRequest
+from lifecert.core.models import AuditEvent
+from lifecert.pensioner.tests.helpers import enrol_ready, frame
+
+pytestmark = pytest.mark.django_db
+
+START = reverse("pensioner:session-start")
+
+
+@pytest.fixture
+def client_in(client, personas, stand_in):
+    enrol_ready(personas.pensioner)
+    client.force_login(personas.pensioner_user)
+    return client
+
+
+def _start(client):
+    response = client.post(START)
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+def _post(client, session_id, tag=""):
+    return client.post(
+        reverse("pensioner:session-frame", args=[session_id]),
+        data=frame(tag),
+        content_type="image/jpeg",
+    )
+
+
+def _finish(client, session_id):
+    return client.post(reverse("pensioner:session-finish", args=[session_id]))
+
+
+def test_a_session_that_never_saw_a_face_is_no_failure(client_in, personas):
+    for _ in range(5):
+        session_id = _start(client_in)
+        _post(client_in, session_id, "NOFACE")
+        body = _finish(client_in, session_id).json()
+        assert body["verdict"]["code"] == "no_face"
+    assert face_sessions.failures_today(personas.pensioner) == 0
+    assert not ReviewRequest.objects.exists()
+    assert face_sessions.starts_today(personas.pensioner) == 5
+
+
+def test_the_start_cap_allows_exactly_its_number(client_in, settings):
+    settings.FACE_MAX_STARTS_PER_DAY = 3
+    for _ in range(3):
+        _start(client_in)
+    refused = client_in.post(START)
+    assert refused.status_code == 429
+    assert "明天再试" in refused.json()["message"]
+
+
+def test_starts_of_yesterday_do_not_count(client_in, settings):
+    settings.FACE_MAX_STARTS_PER_DAY = 1
+    _start(client_in)
+    FaceSession.objects.update(created_at=timezone.now() - datetime.timedelta(days=1))
+    _start(client_in)
+
+
+def test_abandoning_a_session_with_a_face_counts_as_a_failure(client_in, personas):
+    first = _start(client_in)
+    _post(client_in, first)
+    _start(client_in)
+    assert FaceSession.objects.get(public_id=first).status == "abandoned"
+    assert face_sessions.failures_today(personas.pensioner) == 1
+    assert AuditEvent.objects.filter(action="face_session.abandoned").exists()
+
+
+def test_the_third_failure_counting_abandoned_ones_blocks_and_opens_a_review(
+    client_in, personas
+):
+    for _ in range(3):
+        session_id = _start(client_in)
+        _post(client_in, session_id)  # a face, then walks away and starts again
+    blocked = client_in.post(START)
+    assert blocked.status_code == 403
+    assert blocked.json()["error"] == "blocked"
+    assert ReviewRequest.objects.filter(person=personas.pensioner).count() == 1
+
+
+def test_an_open_session_past_its_expiry_counts_once_a_face_was_seen(
+    client_in, personas
+):
+    session_id = _start(client_in)
+    _post(client_in, session_id)
+    assert face_sessions.failures_today(personas.pensioner) == 0
+    FaceSession.objects.filter(public_id=session_id).update(
+        expires_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    assert face_sessions.failures_today(personas.pensioner) == 1
+
+
+def test_a_failure_shows_the_tries_left(client_in):
+    session_id = _start(client_in)
+    body = _post(client_in, session_id, "MISMATCH").json()
+    assert body["tries_left"] == 2
+    page = client_in.get(body["result_url"]).content.decode()
+    assert "2" in page
+
+
+def test_review_frames_are_purged_after_their_window_and_purging_is_idempotent(
+    client_in, settings
+):
+    settings.FACE_REVIEW_KEEP_DAYS = 30
+    failed = _start(client_in)
+    _post(client_in, failed, "MISMATCH")
+    session = FaceSession.objects.get(public_id=failed)
+    assert session.evidence
+    assert session.evidence_until > timezone.now() + datetime.timedelta(days=29)
+    left_open = _start(client_in)
+    _post(client_in, left_open)
+    FaceSession.objects.filter(public_id=left_open).update(
+        expires_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    call_command("purge_face_evidence")
+    assert FaceSession.objects.get(public_id=failed).evidence  # still in its window
+    assert FaceSession.objects.get(public_id=left_open).state is None
+    FaceSession.objects.filter(public_id=failed).update(
+        evidence_until=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    call_command("purge_face_evidence")
+    call_command("purge_face_evidence")
+    session = FaceSession.objects.get(public_id=failed)
+    assert session.evidence is None
+    assert session.evidence_until is None
+    assert AuditEvent.objects.filter(action="face_session.purge").count() == 2
+
+
+def test_an_abandoned_session_keeps_no_half_way_state(client_in):
+    first = _start(client_in)
+    _post(client_in, first)
+    assert FaceSession.objects.get(public_id=first).state is not None
+    _start(client_in)
+    assert FaceSession.objects.get(public_id=first).state is None
+
+
+@pytest.mark.parametrize(
+    ("claims", "error"),
+    [
+        (["0.0", "9.2"], "stale_frames"),
+        (["2.0", "1.0"], "bad_order"),
+    ],
+)
+def test_batches_with_impossible_capture_times_are_refused(
+    client_in, stand_in, claims, error
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    session_id = _start(client_in)
+    parts = [SimpleUploadedFile(f"{i}.jpg", frame(), "image/jpeg") for i in range(2)]
+    response = client_in.post(
+        reverse("pensioner:session-frame", args=[session_id]),
+        data={"frame": parts, "ts": claims},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == error
+    assert stand_in.fed == []
+    assert FaceSession.objects.get(public_id=session_id).status == "open"
+
+
+def test_a_batch_spanning_exactly_the_skew_bound_is_accepted(
+    client_in, stand_in, settings
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.FACE_FRAME_SKEW_SECONDS = 1.5
+    session_id = _start(client_in)
+    parts = [SimpleUploadedFile(f"{i}.jpg", frame(), "image/jpeg") for i in range(2)]
+    response = client_in.post(
+        reverse("pensioner:session-frame", args=[session_id]),
+        data={"frame": parts, "ts": ["3.0", "4.5"]},
+    )
+    assert response.status_code == 200
+    assert stand_in.fed[1] - stand_in.fed[0] == pytest.approx(1.5)
+
+
+def test_the_fixed_challenge_hook_is_refused_in_production():
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "x" * 50,
+        "DATABASE_URL": "postgres://u:p@127.0.0.1:1/none",
+        "FACE_FIXED_CHALLENGE": "nod,blink",
+        "DJANGO_SETTINGS_MODULE": "lifecert.settings",
+    }
+    code = "import django; django.setup()"
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "FACE_FIXED_CHALLENGE" in result.stderr
+    env.pop("FACE_FIXED_CHALLENGE")
+    assert subprocess.run([sys.executable, "-c", code], env=env).returncode == 0
