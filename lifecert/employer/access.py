@@ -8,7 +8,7 @@ of another unit's pensioner simply is not found.
 import datetime
 import hashlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -455,6 +455,36 @@ def roster_entitlements(
             )
         )
     return roster
+
+
+class Windowed:
+    """An ordered queryset paged by its ids first, for the paginator.
+
+    A page's window is cut from the ordered ids alone (no join, no annotation),
+    then only those rows are read, through ``fetch``, and put back in order:
+    with a computed order (due date) a deep page would otherwise build every
+    skipped row before discarding it.
+    """
+
+    def __init__(
+        self,
+        ordered: QuerySet[Entitlement],
+        fetch: Callable[[QuerySet[Entitlement]], QuerySet[Entitlement]],
+    ) -> None:
+        self.queryset, self.fetch = ordered, fetch
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list[Entitlement]:
+        ids = list(self.queryset.values_list("id", flat=True)[window])
+        rows = {
+            row.pk: row for row in self.fetch(Entitlement.objects.filter(id__in=ids))
+        }
+        return [rows[pk] for pk in ids if pk in rows]
 
 
 def unit_certifications(unit: Unit) -> QuerySet[Certification]:

@@ -417,7 +417,12 @@ def roster(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
     entitlements, criteria = _roster(binding, form)
     pager = paginate(
         request,
-        entitlements.select_related("person").annotate(channel=reports.last_channel()),
+        access.Windowed(
+            entitlements,
+            lambda rows: rows.select_related("person").annotate(
+                channel=reports.last_channel()
+            ),
+        ),
     )
     for entitlement in pager.page.object_list:
         entitlement.next_due = reports.next_due(
