@@ -242,12 +242,16 @@ class PendingList:
         ):
             return EMPTY_NAME_MISMATCH
         statuses = {row[-1] for row in mine}
-        if Entitlement.Status.NORMAL in statuses:
-            last = max(
+        # Normal, of this unit, and not on the list: certified this month.
+        last = max(
+            (
                 row[6]
                 for row in mine
                 if row[-1] == Entitlement.Status.NORMAL and row[6] is not None
-            )
+            ),
+            default=None,
+        )
+        if last is not None:
             local = timezone.localtime(last).strftime("%Y-%m-%d")
             return EMPTY_CERTIFIED.format(date=local)
         if Entitlement.Status.SUSPENDED in statuses:
