@@ -210,9 +210,10 @@ def certify_pensioners(
             .order_by("id")
             .values_list("id", "public_id")
         )
-        if search is not None and set_digest(pk for pk, _ in locked) != (
-            confirmed_digest
-        ):
+        confirmed = search is None or (
+            set_digest(pk for pk, _ in locked) == confirmed_digest
+        )
+        if not confirmed:
             raise EmployerError(
                 "确认之后符合条件的人员有变化（有人已认证、待遇状态改变或新增人员），"
                 "未保存任何记录，请重新确认名单。"
