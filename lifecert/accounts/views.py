@@ -183,10 +183,17 @@ def unit_bind_code(request: AuthenticatedRequest) -> HttpResponse:
                 request, f"绑定成功：{binding.unit.name}（{binding.unit.number}）。"
             )
             return redirect("accounts:unit-home")
+    # A new account lands here; the guide's other way in is an old account.
     return render(
         request,
         "accounts/form_page.html",
-        {"form": form, "title": "授权码实名认证 / 使用授权码添加绑定"},
+        {
+            "form": form,
+            "title": "授权码实名认证 / 使用授权码添加绑定",
+            "alternatives": [
+                ("add-by-old", reverse("accounts:unit-bind-old"), "使用旧账号添加绑定")
+            ],
+        },
     )
 
 
@@ -212,7 +219,17 @@ def unit_bind_old(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "accounts/form_page.html",
-        {"form": form, "title": "使用旧账号添加绑定"},
+        {
+            "form": form,
+            "title": "使用旧账号添加绑定",
+            "alternatives": [
+                (
+                    "add-by-code",
+                    reverse("accounts:unit-bind-code"),
+                    "使用授权码添加绑定",
+                )
+            ],
+        },
     )
 
 

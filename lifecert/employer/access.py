@@ -6,14 +6,18 @@ of another unit's pensioner simply is not found.
 """
 
 import datetime
+import hashlib
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Case, DateTimeField, F, Q, QuerySet, Value, When
+from django.db.models.functions import Cast, Coalesce
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from lifecert.accounts.access import parse_uuid
 from lifecert.certification import cycle
@@ -126,6 +130,22 @@ _BY_SSN = CompiledRead(
 )
 
 
+EMPTY_INCOMPLETE_ID = (
+    "请输入完整的18位社会保障号码（列表中显示的号码已隐去中间位数，不能用于查询）。"
+)
+EMPTY_NOT_OURS = (
+    "该身份证号的人员不属于本单位：本单位没有该身份证号的退休人员，请核对后重新输入。"
+)
+EMPTY_NAME_MISMATCH = (
+    "姓名与身份证号不符：本单位该身份证号的退休人员不是此姓名，请核对后重新输入。"
+)
+EMPTY_CERTIFIED = "该人员本月已认证（认证时间 {date}），本月无需再次认证。"
+EMPTY_SUSPENDED = (
+    "该人员待遇领取状态为暂停，单位不能网上认证：请本人到窗口或申请上门认证。"
+)
+EMPTY_TERMINATED = "该人员待遇已终止，不能认证。"
+
+
 class PendingList:
     """The pending list as a sliceable sequence of ``PendingRow`` for the paginator.
 
@@ -141,11 +161,13 @@ class PendingList:
     ) -> None:
         self.unit, self.search, self.start = unit, search, month_start(now)
         self._rows: list[PendingRow] | None = None
+        self._ssn_rows: list[tuple[Any, ...]] = []
         if search.ssn:
             # One person: start from the unique ssn index, and filter the few rows
             # here. With the unit's range in the SQL as well, both planners would
             # rather walk the unit's index instead.
-            self._rows = self._by_ssn(unit, search, self.start)
+            self._ssn_rows = list(_BY_SSN.rows(search.ssn))
+            self._rows = self._by_ssn(unit, search, self.start, self._ssn_rows)
         self._counts: tuple[int, int] | None = None
 
     @cached_property
@@ -169,10 +191,12 @@ class PendingList:
         )
 
     @staticmethod
-    def _by_ssn(unit: Unit, search: Search, start: Any) -> list[PendingRow]:
+    def _by_ssn(
+        unit: Unit, search: Search, start: Any, rows: Iterable[tuple[Any, ...]]
+    ) -> list[PendingRow]:
         return [
             PendingRow(*row[:-2])
-            for row in _BY_SSN.rows(search.ssn)
+            for row in rows
             if row[-2] == unit.pk
             and row[-1] == Entitlement.Status.NORMAL
             and (row[6] is None or row[6] < start)
@@ -202,6 +226,38 @@ class PendingList:
             self.before, 0, stop - never_count
         )
 
+    def empty_reason(self) -> str:
+        """Why a search by ID number found nobody to certify (no query of its own).
+
+        Another unit's pensioner and an unknown number get the same answer, so
+        the list does not tell a unit who is insured elsewhere.
+        """
+        if not self.search.ssn or len(self):
+            return ""
+        mine = [row for row in self._ssn_rows if row[-2] == self.unit.pk]
+        if not mine:
+            return EMPTY_NOT_OURS
+        if self.search.name and not any(
+            row[2].startswith(self.search.name) for row in mine
+        ):
+            return EMPTY_NAME_MISMATCH
+        statuses = {row[-1] for row in mine}
+        # Normal, of this unit, and not on the list: certified this month.
+        last = max(
+            (
+                row[6]
+                for row in mine
+                if row[-1] == Entitlement.Status.NORMAL and row[6] is not None
+            ),
+            default=None,
+        )
+        if last is not None:
+            local = timezone.localtime(last).strftime("%Y-%m-%d")
+            return EMPTY_CERTIFIED.format(date=local)
+        if Entitlement.Status.SUSPENDED in statuses:
+            return EMPTY_SUSPENDED
+        return EMPTY_TERMINATED
+
     @staticmethod
     def _read(
         ordered: QuerySet[Entitlement], start: int, stop: int
@@ -221,6 +277,110 @@ class PendingList:
         return [PendingRow(*row) for row in rows]
 
 
+class ReviewRow(NamedTuple):
+    """One person on the confirmation of 保存."""
+
+    public_id: uuid.UUID
+    name: str
+    ssn: str
+    last_certified_at: datetime.datetime | None
+
+
+@dataclass
+class Review:
+    """The confirmation of 保存: who would be certified, and who not and why.
+
+    ``rows`` are exactly the people the page lists for attestation. When
+    "全部符合查询条件的人员" matches more than the page lists, ``rows`` is a
+    preview, ``total`` the count and ``digest`` fingerprints the whole set, so
+    the save can insist on certifying that set and no other.
+    """
+
+    rows: list[ReviewRow] = field(default_factory=list)
+    certified: list[ReviewRow] = field(default_factory=list)
+    not_normal: list[ReviewRow] = field(default_factory=list)
+    gone: int = 0
+    total: int = 0
+    digest: str = ""
+    search: Search | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Does the page list every person the save would certify?"""
+        return not self.digest
+
+
+def set_digest(pks: Iterable[int]) -> str:
+    """A fingerprint of a set of entitlement row ids (order does not matter)."""
+    joined = ",".join(str(pk) for pk in sorted(pks))
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+def review_selection(
+    unit: Unit, public_ids: Iterable[Any], *, now: datetime.datetime | None = None
+) -> Review:
+    """The ticked people, split into those to certify and those skipped (one query).
+
+    Keeps the order of ``public_ids``; ids that are not (or no longer) the
+    unit's pensioners are only counted.
+    """
+    wanted = [parse_uuid(value) for value in public_ids]
+    start = month_start(now)
+    found = {
+        row[0]: row
+        for row in Entitlement.objects.filter(
+            unit=unit, public_id__in=wanted
+        ).values_list(
+            "public_id", "person__name", "person__ssn", "last_certified_at", "status"
+        )
+    }
+    review = Review()
+    for public_id in wanted:
+        row = found.get(public_id)
+        if row is None:
+            review.gone += 1
+            continue
+        shown = ReviewRow(*row[:4])
+        if row[4] != Entitlement.Status.NORMAL:
+            review.not_normal.append(shown)
+        elif shown.last_certified_at is not None and shown.last_certified_at >= start:
+            review.certified.append(shown)
+        else:
+            review.rows.append(shown)
+    review.total = len(review.rows)
+    return review
+
+
+def review_matching(
+    unit: Unit,
+    search: Search,
+    *,
+    limit: int,
+    preview: int,
+    now: datetime.datetime | None = None,
+) -> Review:
+    """选择全部符合查询条件的人员: everyone if at most ``limit``, else a preview.
+
+    Up to ``limit`` people the review lists them all, exactly as a selection
+    (two or three queries). Beyond, it lists the first ``preview`` in the
+    list's order and fingerprints the whole set of row ids (one more query
+    reading the ids only).
+    """
+    pending = PendingList(unit, search, now=now)
+    rows = pending[0 : limit + 1]
+    if len(rows) <= limit:
+        shown = [
+            ReviewRow(r.public_id, r.name, r.ssn, r.last_certified_at) for r in rows
+        ]
+        return Review(rows=shown, total=len(shown), search=search)
+    pks = list(pending_entitlements(unit, search, now=now).values_list("id", flat=True))
+    shown = [
+        ReviewRow(r.public_id, r.name, r.ssn, r.last_certified_at)
+        for r in rows[:preview]
+    ]
+    return Review(rows=shown, total=len(pks), digest=set_digest(pks), search=search)
+
+
 class RosterFilter:
     DUE_SOON = "due"
     OVERDUE = "overdue"
@@ -233,15 +393,44 @@ class RosterFilter:
     ]
 
 
+class RosterSort:
+    DEFAULT = ""
+    DUE = "due"
+    CHOICES = [(DEFAULT, "默认顺序"), (DUE, "按下次认证截止日期（最早在前）")]
+
+
+def due_order() -> tuple[Any, ...]:
+    """Order by next due date, earliest first; terminated (no due date) last.
+
+    Due = (last certification, or pension start) + the cycle, so ordering by
+    that base is ordering by due date. The start date is compared as midnight
+    UTC: a certification on local date D (UTC+8) lies in [D-1 16:00, D 16:00)
+    UTC, so only people due on the same day may come in either order.
+    """
+    base = Case(
+        When(status=Entitlement.Status.TERMINATED, then=Value(None)),
+        default=Coalesce(
+            F("last_certified_at"), Cast("start_date", output_field=DateTimeField())
+        ),
+        output_field=DateTimeField(),
+    )
+    return (base.asc(nulls_last=True), "id")
+
+
 def roster_entitlements(
-    unit: Unit, which: str = "", *, today: datetime.date | None = None
+    unit: Unit,
+    which: str = "",
+    *,
+    search: Search = Search(),
+    today: datetime.date | None = None,
 ) -> QuerySet[Entitlement]:
-    """花名册 with the filters 30 天内到期 / 已逾期 / 已暂停 (the cycle's own rule).
+    """花名册 with the filters 30 天内到期 / 已逾期 / 已暂停 (the cycle's own rule)
+    and a name / ID search.
 
     已逾期 is what the next suspension run would stop; a pensioner already
     stopped is under 已暂停.
     """
-    roster = unit_entitlements(unit)
+    roster = search.apply(unit_entitlements(unit))
     if which == RosterFilter.SUSPENDED:
         return roster.filter(status=Entitlement.Status.SUSPENDED)
     if which == RosterFilter.OVERDUE:
@@ -249,6 +438,36 @@ def roster_entitlements(
     if which == RosterFilter.DUE_SOON:
         return cycle.due_within(roster, cycle.DUE_SOON_DAYS, today)
     return roster
+
+
+class Windowed:
+    """An ordered queryset paged by its ids first, for the paginator.
+
+    A page's window is cut from the ordered ids alone (no join, no annotation),
+    then only those rows are read, through ``fetch``, and put back in order:
+    with a computed order (due date) a deep page would otherwise build every
+    skipped row before discarding it.
+    """
+
+    def __init__(
+        self,
+        ordered: QuerySet[Entitlement],
+        fetch: Callable[[QuerySet[Entitlement]], QuerySet[Entitlement]],
+    ) -> None:
+        self.queryset, self.fetch = ordered, fetch
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list[Entitlement]:
+        ids = list(self.queryset.values_list("id", flat=True)[window])
+        rows = {
+            row.pk: row for row in self.fetch(Entitlement.objects.filter(id__in=ids))
+        }
+        return [rows[pk] for pk in ids if pk in rows]
 
 
 def unit_certifications(unit: Unit) -> QuerySet[Certification]:

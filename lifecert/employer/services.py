@@ -18,7 +18,7 @@ from lifecert.core import audit
 from lifecert.exports.xlsx import Report, write_report_to_tempfile
 from lifecert.registry.models import Entitlement
 
-from .access import Search, pending_entitlements
+from .access import Search, pending_entitlements, set_digest
 from .models import Commitment
 
 MAX_SELECTED = 1000
@@ -158,14 +158,19 @@ def certify_pensioners(
     binding: UnitBinding,
     entitlement_ids: Sequence[uuid.UUID] = (),
     search: Search | None = None,
+    confirmed_digest: str = "",
     ip: str | None = None,
     now: datetime.datetime | None = None,
 ) -> SaveResult:
     """保存: certify the selected pensioners (单位代认证) in set-based SQL.
 
-    Either ``entitlement_ids`` (the ticked rows) or ``search`` (选择全部符合查询条件
-    的人员) says who. Ids that are not this unit's pensioners refuse the whole
-    request and nothing is written. Inside one transaction the selection is
+    Either ``entitlement_ids`` (the people the confirmation listed) or
+    ``search`` (选择全部符合查询条件的人员, more than a confirmation lists) with
+    ``confirmed_digest``, the fingerprint (``access.set_digest``) of the set the
+    confirmation counted: if the matching set is not exactly that one any more,
+    nothing is written, so nobody the operator did not confirm is certified.
+    Ids that are not this unit's pensioners refuse the whole request and
+    nothing is written. Inside one transaction the selection is
     filtered again, with row locks, to the list's own rule (normal, no
     certification this month): a double click, a resubmitted form or someone
     certified meanwhile by another channel is skipped and counted, never
@@ -181,6 +186,8 @@ def certify_pensioners(
     ids = list(dict.fromkeys(entitlement_ids))
     if search is None and not ids:
         raise EmployerError("请先勾选需要做资格认证的员工。")
+    if search is not None and not confirmed_digest:
+        raise EmployerError("请先确认认证名单，未保存任何记录。")
     if len(ids) > MAX_SELECTED:
         raise EmployerError(
             f"一次最多勾选 {MAX_SELECTED} 人；"
@@ -203,6 +210,14 @@ def certify_pensioners(
             .order_by("id")
             .values_list("id", "public_id")
         )
+        confirmed = search is None or (
+            set_digest(pk for pk, _ in locked) == confirmed_digest
+        )
+        if not confirmed:
+            raise EmployerError(
+                "确认之后符合条件的人员有变化（有人已认证、待遇状态改变或新增人员），"
+                "未保存任何记录，请重新确认名单。"
+            )
         result = SaveResult(saved=len(locked))
         if search is None:
             not_normal = sum(

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,9 +27,20 @@ from lifecert.core.pagination import paginate
 from lifecert.exports import reports
 from lifecert.exports.application import write_application_form
 from lifecert.exports.xlsx import Report
+from lifecert.registry.models import Entitlement
 
 from . import access, services
-from .forms import QueryForm, RosterForm, SaveForm, SearchForm
+from .forms import ConfirmForm, QueryForm, RosterForm, SearchForm, SelectForm
+from .selection import (
+    choose_matching,
+    clear_selection,
+    get_selection,
+    issue_confirmation,
+    read_shown,
+    sign_shown,
+    take_confirmation,
+    update_selection,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -92,9 +103,22 @@ def _committed(request: AuthenticatedRequest, binding: UnitBinding) -> bool:
     return False
 
 
-def _list_url(search: access.Search) -> str:
-    query = urlencode(search.as_params())
+def _list_url(search: access.Search, page: int | None = None) -> str:
+    params = search.as_params()
+    if page and page > 1:
+        params["page"] = str(page)
+    query = urlencode(params)
     return reverse("employer:certify-list") + (f"?{query}" if query else "")
+
+
+# 选择全部符合查询条件的人员: up to MAX_SELECTED people the confirmation lists them
+# all, as a selection; beyond, it shows the count and this many names.
+CONFIRM_PREVIEW = 20
+
+STALE_CONFIRMATION = (
+    "该确认页已提交过或已失效（例如按了“后退”后再次提交，或已打开了更新的确认页），"
+    "本次提交没有认证任何人员。如需认证，请在列表中重新勾选并确认。"
+)
 
 
 @binding_required
@@ -166,36 +190,162 @@ def commitment(request: AuthenticatedRequest, binding: UnitBinding) -> HttpRespo
 @binding_required
 @require_GET
 def certify_list(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
-    """养老金资格认证数据: normal pensioners not certified this month, 10 a page."""
+    """养老金资格认证数据: normal pensioners not certified this month, 10 a page.
+
+    Ticks shown here come from the session (已选), never from the browser's
+    remembered form state; the form names the rows it displays, signed.
+    """
     if not _committed(request, binding):
         return redirect("employer:commitment")
     form = SearchForm(request.GET or None)
     search = form.search()
-    pending = access.PendingList(binding.unit, search)
+    pending: access.PendingList | list[access.PendingRow]
+    if form.is_bound and "ssn" in form.errors:
+        pending, reason = [], access.EMPTY_INCOMPLETE_ID
+    else:
+        pending = access.PendingList(binding.unit, search)
     pager = paginate(request, pending, count=len(pending))
+    if isinstance(pending, access.PendingList):
+        reason = pending.empty_reason()
+    selection = get_selection(request.session, binding)
+    chosen = set(selection.ids)
+    rows = [(row, str(row.public_id) in chosen) for row in pager.page.object_list]
     return render(
         request,
         "employer/certify_list.html",
-        _context(request, binding, form=form, search=search, pager=pager),
+        _context(
+            request,
+            binding,
+            form=form,
+            search=search,
+            pager=pager,
+            rows=rows,
+            reason=reason,
+            selected_count=len(selection),
+            selected_elsewhere=len(selection) - sum(ticked for _, ticked in rows),
+            shown=sign_shown(binding, [row.public_id for row, _ in rows]),
+        ),
+    )
+
+
+@binding_required
+@require_POST
+def certify_select(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
+    """The list form: keep this page's ticks (已选), then page, clear or 保存.
+
+    A tick counts only for a row the page displayed (its signed ``shown``
+    list); anything else refuses the whole form and changes nothing.
+    """
+    if not _committed(request, binding):
+        return redirect("employer:commitment")
+    form = SelectForm(request.POST)
+    search = SearchForm(request.POST).search()
+    if not form.is_valid():
+        for error in form.non_field_errors() or ["提交的内容有误，未做任何更改。"]:
+            messages.error(request, error)  # type: ignore[arg-type]  # ErrorList iterates as messages, not ValidationError
+        return redirect(_list_url(search))
+    data = form.cleaned_data
+    here = data.get("page")
+    shown = read_shown(binding, data["shown"])
+    if shown is None or not form.ticked <= shown:
+        messages.error(
+            request,
+            "勾选的人员与页面显示的名单不符（页面可能已过期），未做任何更改，"
+            "请在当前列表中重新勾选。",
+        )
+        return redirect(_list_url(search, here))
+    if data.get("action") == SelectForm.ACTION_CLEAR:
+        clear_selection(request.session, binding)
+        messages.info(request, "已清空所选人员。")
+        return redirect(_list_url(search, here))
+    selection, over = update_selection(
+        request.session,
+        binding,
+        shown=shown,
+        ticked=form.ticked,
+        limit=services.MAX_SELECTED,
+    )
+    if over:
+        messages.warning(
+            request,
+            f"一次最多选择 {services.MAX_SELECTED} 人，超出的勾选未加入已选；"
+            "更多人员请使用“选择全部符合查询条件的人员”。",
+        )
+    if data.get("action") == SelectForm.ACTION_SAVE:
+        if not form.select_all and not selection:
+            messages.error(request, "请先勾选需要做资格认证的员工。")
+            return redirect(_list_url(search, here))
+        choose_matching(
+            request.session,
+            binding,
+            search if form.select_all else None,
+            origin=search,
+        )
+        return redirect("employer:certify-confirm")
+    return redirect(_list_url(search, data.get("goto") or here))
+
+
+@binding_required
+@require_GET
+def certify_confirm(
+    request: AuthenticatedRequest, binding: UnitBinding
+) -> HttpResponse:
+    """确认认证名单: the names and masked numbers 保存 will attest, and who not.
+
+    Showing it stores a one-time token with exactly the people shown (or, for
+    more than a page can list, their count and fingerprint); only that token
+    lets 确认认证 certify, and only those people.
+    """
+    if not _committed(request, binding):
+        return redirect("employer:commitment")
+    selection = get_selection(request.session, binding)
+    if selection.matching is not None:
+        review = access.review_matching(
+            binding.unit,
+            selection.matching,
+            limit=services.MAX_SELECTED,
+            preview=CONFIRM_PREVIEW,
+        )
+    else:
+        review = access.review_selection(binding.unit, selection.ids)
+    confirmation = (
+        issue_confirmation(request.session, binding, review, origin=selection.origin)
+        if review.total
+        else None
+    )
+    return render(
+        request,
+        "employer/certify_confirm.html",
+        _context(
+            request,
+            binding,
+            review=review,
+            confirmation=confirmation,
+            back=_list_url(selection.origin),
+        ),
     )
 
 
 @binding_required
 @require_POST
 def certify_save(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
-    """保存: certify the ticked rows or all that match; always back to the list."""
-    form = SaveForm(request.POST)
-    if not form.is_valid():
-        for error in form.non_field_errors() or ["提交的内容有误，未保存任何记录。"]:
-            messages.error(request, error)  # type: ignore[arg-type]  # ErrorList iterates as messages, not ValidationError
-        return redirect(_list_url(SearchForm(request.POST).search()))
-    search = form.search()
+    """确认认证: certify exactly the people of the confirmation, once."""
+    form = ConfirmForm(request.POST)
+    confirmation = (
+        take_confirmation(request.session, binding, form.cleaned_data["token"])
+        if form.is_valid()
+        else None
+    )
+    if confirmation is None:
+        messages.error(request, STALE_CONFIRMATION)
+        return redirect("employer:certify-list")
     try:
         result = services.certify_pensioners(
             acting_user=request.user,
             binding=binding,
-            entitlement_ids=[] if form.select_all else form.selected_ids,
-            search=search if form.select_all else None,
+            entitlement_ids=confirmation.entitlement_ids(),
+            search=confirmation.search,
+            confirmed_digest=confirmation.digest,
             ip=client_ip(request),
         )
     except services.EmployerError as exc:
@@ -203,9 +353,10 @@ def certify_save(request: AuthenticatedRequest, binding: UnitBinding) -> HttpRes
         if not services.has_current_commitment(binding):
             return redirect("employer:commitment")
     else:
+        clear_selection(request.session, binding)
         level = messages.SUCCESS if result.saved else messages.WARNING
         messages.add_message(request, level, result.message())
-    return redirect(_list_url(search))
+    return redirect(_list_url(confirmation.origin))
 
 
 def _xlsx_response(
@@ -230,8 +381,12 @@ def _xlsx_response(
 
 @binding_required
 @require_GET
-def certify_export(request: AuthenticatedRequest, binding: UnitBinding) -> FileResponse:
-    """导出 Excel of the current list (with the search applied)."""
+def certify_export(
+    request: AuthenticatedRequest, binding: UnitBinding
+) -> HttpResponseBase:
+    """导出 Excel of the current list (with the search applied), behind the letter."""
+    if not _committed(request, binding):
+        return redirect("employer:commitment")
     search = SearchForm(request.GET or None).search()
     # Never certified first, as on the page, on SQLite and PostgreSQL alike.
     pending = access.pending_entitlements(binding.unit, search).order_by(
@@ -241,37 +396,59 @@ def certify_export(request: AuthenticatedRequest, binding: UnitBinding) -> FileR
     return _xlsx_response(request, binding, report, "unit_list", search.as_params())
 
 
+def _roster(
+    binding: UnitBinding, form: RosterForm
+) -> tuple[QuerySet[Entitlement], dict[str, str]]:
+    """The roster the form asks for, and its criteria (for the page and the audit)."""
+    which, sort = form.choice("status"), form.choice("sort")
+    search = form.search()
+    entitlements = access.roster_entitlements(binding.unit, which, search=search)
+    if form.is_bound and "ssn" in form.errors:
+        entitlements = entitlements.none()
+    order = access.due_order() if sort == access.RosterSort.DUE else ("id",)
+    criteria = {"status": which, "sort": sort, **search.as_params()}
+    return entitlements.order_by(*order), {k: v for k, v in criteria.items() if v}
+
+
 @binding_required
 @require_GET
 def roster(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
-    """退休人员花名册: all of the unit's pensioners, filterable."""
+    """退休人员花名册: the unit's pensioners, searchable, filterable, sortable."""
     form = RosterForm(request.GET or None)
-    which = form.cleaned_data["status"] if form.is_valid() else ""
-    entitlements = (
-        access.roster_entitlements(binding.unit, which)
-        .select_related("person")
-        .annotate(channel=reports.last_channel())
-        .order_by("id")
+    entitlements, criteria = _roster(binding, form)
+    pager = paginate(
+        request,
+        access.Windowed(
+            entitlements,
+            lambda rows: rows.select_related("person").annotate(
+                channel=reports.last_channel()
+            ),
+        ),
     )
-    pager = paginate(request, entitlements)
     for entitlement in pager.page.object_list:
         entitlement.next_due = due_date_of(entitlement)
         entitlement.channel_label = reports.CHANNEL_LABELS.get(entitlement.channel, "")
     return render(
         request,
         "employer/roster.html",
-        _context(request, binding, form=form, which=which, pager=pager),
+        _context(
+            request,
+            binding,
+            form=form,
+            which=criteria.get("status", ""),
+            sort=criteria.get("sort", ""),
+            criteria=urlencode(criteria),
+            pager=pager,
+        ),
     )
 
 
 @binding_required
 @require_GET
 def roster_export(request: AuthenticatedRequest, binding: UnitBinding) -> FileResponse:
-    form = RosterForm(request.GET or None)
-    which = form.cleaned_data["status"] if form.is_valid() else ""
-    entitlements = access.roster_entitlements(binding.unit, which).order_by("id")
+    entitlements, criteria = _roster(binding, RosterForm(request.GET or None))
     report = reports.roster_report(entitlements, unit_number=binding.unit.number)
-    return _xlsx_response(request, binding, report, "unit_roster", {"status": which})
+    return _xlsx_response(request, binding, report, "unit_roster", criteria)
 
 
 @binding_required

@@ -39,6 +39,15 @@ def test_unbound_account_is_asked_to_real_name_first(client, fresh_account):
     assert "授权码实名认证" in response.content.decode()
 
 
+def test_a_new_account_can_bind_with_an_old_account_too(client, fresh_account):
+    """The seed's 使用旧账号添加绑定 is offered where a new account lands."""
+    client.force_login(fresh_account)
+    page = client.get(reverse("accounts:unit-home"), follow=True).content.decode()
+    assert f'href="{reverse("accounts:unit-bind-old")}">使用旧账号添加绑定' in page
+    old = client.get(reverse("accounts:unit-bind-old")).content.decode()
+    assert f'href="{BIND}">使用授权码添加绑定' in old
+
+
 def test_bind_with_code_then_a_second_unit_and_switch(client, personas, fresh_account):
     code = _code_for(personas.unit, personas.staff)
     client.force_login(fresh_account)

@@ -3,10 +3,12 @@ from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
 from lifecert.core import testing
 from lifecert.employer.models import Commitment
+from lifecert.employer.selection import sign_shown
 from lifecert.registry.models import Entitlement
 
 
@@ -20,6 +22,38 @@ class Office:
     suspended: Entitlement
     terminated: Entitlement
     foreign: Entitlement  # a pensioner of ``other_unit``
+
+
+LIST = reverse("employer:certify-list")
+SELECT = reverse("employer:certify-select")
+CONFIRM = reverse("employer:certify-confirm")
+SAVE = reverse("employer:certify-save")
+
+
+def _public_id(item):
+    return getattr(item, "public_id", item)
+
+
+def shown_for(office, items):
+    """The signed ``shown`` field of bob's page that displayed ``items``."""
+    binding = office.personas.unit_user.bindings.get()
+    return sign_shown(binding, [_public_id(item) for item in items])
+
+
+def select(client, office, items, *, action="", shown=None, follow=False, **extra):
+    """Post bob's list form with ``items`` ticked on a page that showed ``shown``."""
+    data = {
+        "shown": shown_for(office, items if shown is None else shown),
+        "selected": [str(_public_id(item)) for item in items],
+        **extra,
+    }
+    if action:
+        data["action"] = action
+    return client.post(SELECT, data, follow=follow)
+
+
+def token_of(confirm_response):
+    return confirm_response.context["confirmation"].token
 
 
 def accept(user, unit, operator_name="王经办"):

@@ -15,6 +15,7 @@ GET_PAGES = [
     "employer:guide-form",
     "employer:commitment",
     "employer:certify-list",
+    "employer:certify-confirm",
     "employer:certify-export",
     "employer:roster",
     "employer:roster-export",
@@ -23,7 +24,10 @@ GET_PAGES = [
 ]
 
 
-@pytest.mark.parametrize("name", [*GET_PAGES, "employer:certify-save"])
+POST_ONLY = ["employer:certify-select", "employer:certify-save"]
+
+
+@pytest.mark.parametrize("name", [*GET_PAGES, *POST_ONLY])
 def test_anonymous_goes_to_unit_login(client, db, name):
     url = reverse(name)
     response = client.get(url)
@@ -32,7 +36,7 @@ def test_anonymous_goes_to_unit_login(client, db, name):
 
 
 @pytest.mark.parametrize("role", ["pensioner_user", "staff"])
-@pytest.mark.parametrize("name", [*GET_PAGES, "employer:certify-save"])
+@pytest.mark.parametrize("name", [*GET_PAGES, *POST_ONLY])
 def test_other_account_kinds_get_403(client, personas, role, name):
     client.force_login(getattr(personas, role))
     assert client.get(reverse(name)).status_code == 403
@@ -48,8 +52,26 @@ def test_post_to_read_only_pages_is_405(bob, name):
     assert bob.post(reverse(name)).status_code == 405
 
 
-def test_get_on_save_is_405(bob):
-    assert bob.get(reverse("employer:certify-save")).status_code == 405
+@pytest.mark.parametrize("name", POST_ONLY)
+def test_get_on_posting_pages_is_405(bob, name):
+    assert bob.get(reverse(name)).status_code == 405
+
+
+@pytest.mark.parametrize(
+    "name", ["employer:index", "employer:certify-list", "employer:roster"]
+)
+def test_unit_pages_link_to_the_binding_change(bob, office, name):
+    """修改绑定信息 is reachable from the unit pages, not only after login."""
+    binding = office.personas.unit_user.bindings.get()
+    edit = reverse("accounts:unit-binding-edit", args=[binding.public_id])
+    text = bob.get(reverse(name)).content.decode()
+    assert f'href="{edit}">修改绑定信息</a>' in text
+
+
+def test_unit_home_offers_adding_bindings_both_ways(bob):
+    text = bob.get(reverse("employer:index")).content.decode()
+    assert f'href="{reverse("accounts:unit-bind-code")}">使用授权码添加绑定' in text
+    assert f'href="{reverse("accounts:unit-bind-old")}">使用旧账号添加绑定' in text
 
 
 def test_unit_account_without_binding_goes_to_binding(client, db):

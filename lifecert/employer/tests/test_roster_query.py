@@ -1,9 +1,11 @@
 import datetime
+import re
 
 from django.urls import reverse
 from django.utils import timezone
 
 from lifecert.core import testing
+from lifecert.core.models import AuditEvent
 from lifecert.registry.models import Entitlement
 
 ROSTER = reverse("employer:roster")
@@ -29,7 +31,9 @@ def test_roster_filters(bob, office):
 
     def ids(which):
         pager = bob.get(ROSTER, {"status": which}).context["pager"]
-        return {e.pk for e in pager.page.paginator.object_list}
+        return set(
+            pager.page.paginator.object_list.queryset.values_list("pk", flat=True)
+        )
 
     assert ids("due") == {soon.pk}
     overdue = ids("overdue")
@@ -77,3 +81,90 @@ def test_terminated_pensioner_history_is_still_queryable(bob, office):
     assert office.terminated.status == Entitlement.Status.TERMINATED
     text = bob.get(QUERY, {"ssn": office.terminated.person.ssn}).content.decode()
     assert "暂无认证记录" in text
+
+
+# ------------------------------------------------------------ search and order
+
+
+def _sorted_cast(office):
+    """Four pensioners named 排序*, due in about 5, 65 and 265 days, and none."""
+    personas = office.personas
+    today = timezone.localdate()
+    made = {}
+    for key, last_days, start_days, status in (
+        ("b", 100, 2000, Entitlement.Status.NORMAL),
+        ("t", 50, 2000, Entitlement.Status.TERMINATED),
+        ("a", 300, 2000, Entitlement.Status.SUSPENDED),
+        ("c", None, 360, Entitlement.Status.NORMAL),
+    ):
+        entitlement = testing.make_entitlement(
+            person=testing.make_person(name=f"排序{key}"),
+            unit=personas.unit,
+            region=personas.region,
+            status=status,
+            start_date=today - datetime.timedelta(days=start_days),
+        )
+        if last_days is not None:
+            testing.make_certification(
+                entitlement,
+                certified_at=timezone.now() - datetime.timedelta(days=last_days),
+            )
+        made[key] = entitlement
+    return made
+
+
+def test_roster_sorts_by_due_date_earliest_first(bob, office):
+    made = _sorted_cast(office)
+    pager = bob.get(ROSTER, {"name": "排序", "sort": "due"}).context["pager"]
+    assert [e.pk for e in pager.page.object_list] == [made[key].pk for key in "cabt"]
+    dues = [e.next_due for e in pager.page.object_list]
+    assert dues[:3] == sorted(dues[:3])
+    assert dues[3] is None  # terminated: no due date, last
+
+
+def test_roster_sort_by_due_covers_the_whole_roster_in_order(bob, office):
+    _sorted_cast(office)
+    dues = []
+    for page in (1, 2, 3, 4):
+        pager = bob.get(ROSTER, {"sort": "due", "page": page}).context["pager"]
+        dues += [e.next_due for e in pager.page.object_list]
+    assert len(dues) == pager.total == 32
+    known = [due for due in dues if due is not None]
+    assert known == sorted(known)
+    assert dues[len(known) :] == [None] * (len(dues) - len(known))
+
+
+def test_roster_search_by_name_prefix_and_whole_id_number(bob, office):
+    pager = bob.get(ROSTER, {"name": "张0"}).context["pager"]
+    assert pager.total == 10
+    suspended = office.suspended
+    pager = bob.get(ROSTER, {"ssn": suspended.person.ssn.lower()}).context["pager"]
+    assert [e.pk for e in pager.page.object_list] == [suspended.pk]
+    # Another unit's pensioner is not found; a masked number is explained.
+    assert (
+        bob.get(ROSTER, {"ssn": office.foreign.person.ssn}).context["pager"].total == 0
+    )
+    response = bob.get(ROSTER, {"ssn": "4306**********203X"})
+    assert response.context["pager"].total == 0
+    assert "请输入完整的18位社会保障号码" in response.content.decode()
+
+
+def test_roster_search_filter_and_sort_combine_and_the_export_follows(bob, office):
+    response = bob.get(ROSTER, {"name": "张", "status": "overdue", "sort": "due"})
+    text = response.content.decode()
+    export = re.search(r'id="roster-export" href="([^"]+)"', text)[1]
+    assert "name=" in export
+    assert "sort=due" in export
+    assert "status=overdue" in export
+    export_response = bob.get(export.replace("&amp;", "&"))
+    assert export_response.status_code == 200
+    b"".join(export_response.streaming_content)
+    audit = AuditEvent.objects.get(action="export.unit_roster")
+    assert audit.after["criteria"] == {"name": "张", "status": "overdue", "sort": "due"}
+
+
+def test_sorted_roster_query_count_is_bounded(
+    bob, office, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(10):
+        assert bob.get(ROSTER, {"sort": "due", "name": "张"}).status_code == 200
