@@ -274,7 +274,7 @@ def speed(engine):
             "ours_ms_p95": round(1000 * float(np.percentile(per, 95)), 2),
             "ours_ms_max": round(1000 * max(per), 2),
             "ours_frames_over_8ms": sum(x > 0.008 for x in per),
-            "ours_descriptors": len(v.state["descs"]),
+            "ours_descriptors": len(v.state["identity"]["descs"]),
             "ours_session_cpu_s": round(ours_cpu, 3),
             "naive_ms_p50": round(1000 * float(np.percentile(base, 50)), 2),
             "naive_ms_p95": round(1000 * float(np.percentile(base, 95)), 2),

@@ -46,7 +46,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,104 +148,11 @@ def enrol_people(
 # ---------------------------------------------------------------- one session
 
 
-@dataclass
-class Outcome:
-    verdict: str
-    seconds: float = 0.0
-    frames: int = 0
-    prompts: list[tuple[float, str]] = field(default_factory=list)  # first seen
-
-
-def _post_frames(
-    browser: load.Browser, url: str, batch: list[tuple[bytes, float]]
-) -> tuple[int, dict]:
-    headers = {"X-CSRFToken": browser.csrf()}
-    if len(batch) == 1:
-        payload = batch[0][0]
-        headers["Content-Type"] = "image/jpeg"
-        headers["X-Frame-Time"] = f"{batch[0][1]:.3f}"
-    else:
-        payload, headers["Content-Type"] = load._multipart(batch)
-    status, body = browser.request("POST", url, payload, headers)
-    try:
-        return status, json.loads(body)
-    except ValueError:
-        return status, {}
-
-
-def _start(browser: load.Browser) -> tuple[int, dict]:
-    status, body = browser.request(
-        "POST", "/personal/certify/sessions/", b"", {"X-CSRFToken": browser.csrf()}
-    )
-    return status, json.loads(body) if status == 201 else {}
-
-
-def _finish(browser: load.Browser, session: dict) -> str:
-    status, body = browser.request(
-        "POST", session["finish_url"], b"", {"X-CSRFToken": browser.csrf()}
-    )
-    data = json.loads(body) if status == 200 else {}
-    return (data.get("verdict") or {}).get("code", f"finish_{status}")
-
-
-def live_session(
-    browser: load.Browser,
-    make_actor: Callable[[], actors.Actor],
-    fps: float = FPS,
-) -> Outcome:
-    """A camera in real time: frames captured at ``fps``, each request carrying
-    those captured while the previous one was under way; the actor is told each
-    response's ``current_action`` (as the page shows it) when it arrives."""
-    status, session = _start(browser)
-    if status != 201:
-        return Outcome(f"start_{status}")
-    step = session.get("frame_interval_ms", 1000 / fps) / 1000
-    most = int(session.get("max_batch_frames", load.MAX_BATCH))
-    cap = float(session.get("session_seconds", 120.0)) + 5.0
-    actor = make_actor()
-    out = Outcome("unfinished")
-    seen: set[str] = set()
-    started = time.monotonic()
-    captured = 0
-    while True:
-        elapsed = time.monotonic() - started
-        if elapsed > cap:
-            out.verdict = _finish(browser, session)
-            break
-        available = int(elapsed / step) + 1
-        if available <= captured:
-            time.sleep(captured * step - elapsed)
-            continue
-        first = max(captured, available - most)
-        batch = [(actor.frame(k * step), k * step) for k in range(first, available)]
-        captured = available
-        status, progress = _post_frames(browser, session["frame_url"], batch)
-        out.frames += len(batch)
-        if status == 409:
-            continue
-        if status != 200:
-            if progress.get("error") in ("bad_image", "no_face"):
-                continue
-            out.verdict = f"frame_{status}"
-            break
-        now = time.monotonic() - started
-        action = progress.get("current_action")
-        actor.prompted(action, now)
-        if action and action not in seen:
-            seen.add(action)
-            out.prompts.append((now, action))
-        if progress.get("finished"):
-            out.verdict = progress["verdict"]["code"]
-            break
-    out.seconds = time.monotonic() - started
-    return out
-
-
-def backdated_session(browser: load.Browser, recording: actors.Footage) -> Outcome:
+def backdated_session(browser: load.Browser, recording: actors.Footage) -> load.Outcome:
     """The whole recording sent at once, claiming 0.00-9.20 s frame times."""
-    status, session = _start(browser)
+    status, session = load._start(browser)
     if status != 201:
-        return Outcome(f"start_{status}")
+        return load.Outcome(f"start_{status}")
     most = int(session.get("max_batch_frames", load.MAX_BATCH))
     count = round(BACKDATED_SECONDS * FPS) + 1
     frames = [
@@ -254,9 +160,9 @@ def backdated_session(browser: load.Browser, recording: actors.Footage) -> Outco
         for k in range(count)
     ]
     started = time.monotonic()
-    out = Outcome("unfinished")
+    out = load.Outcome("unfinished")
     for i in range(0, len(frames), most):
-        status, progress = _post_frames(
+        status, progress = load._post_frames(
             browser, session["frame_url"], frames[i : i + most]
         )
         out.frames += len(frames[i : i + most])
@@ -269,7 +175,7 @@ def backdated_session(browser: load.Browser, recording: actors.Footage) -> Outco
             out.verdict = progress["verdict"]["code"]
             break
     else:
-        out.verdict = _finish(browser, session)
+        out.verdict = load._finish(browser, session)
     out.seconds = time.monotonic() - started
     return out
 
@@ -284,20 +190,9 @@ def scripted(cast: Cast, actions: list[str], gap: float = 2.5) -> actors.Footage
     return actors.Recording.scripted(cast.webcam, script, seconds=seconds).footage
 
 
-def genuine(performer: actors.Performer, rng: random.Random) -> actors.Responder:
-    """A person reacting in 0.6-1.4 s, one in four an elderly one (2.0-2.5 s)."""
-    slow = rng.random() < 0.25
-    return actors.Responder(
-        performer,
-        reaction_seconds=2.0 if slow else 0.6,
-        jitter_seconds=0.5 if slow else 0.8,
-        rng=rng,
-    )
-
-
 def run_kind(
     kind: str, n: int, cast: Cast, browser: load.Browser, rng: random.Random
-) -> list[tuple[str, Outcome]]:
+) -> list[tuple[str, load.Outcome]]:
     """One attempt of ``kind`` (``n``-th); returns (kind, outcome) pairs (a
     re-timed attack also returns its probe)."""
     man = cast.webcam
@@ -311,18 +206,20 @@ def run_kind(
         return [
             (
                 kind,
-                live_session(browser, lambda: actors.Recording(video, start=-offset)),
+                load.live_session(
+                    browser, lambda: actors.Recording(video, start=-offset)
+                ),
             )
         ]
     if kind == "realtime_random":
         acts = list(man.actions)
         rng.shuffle(acts)
         video = scripted(cast, acts)
-        return [(kind, live_session(browser, lambda: actors.Recording(video)))]
+        return [(kind, load.live_session(browser, lambda: actors.Recording(video)))]
     if kind.startswith("retimed_"):
-        probe = live_session(browser, lambda: genuine(man, rng))
+        probe = load.live_session(browser, lambda: load.genuine(man, rng))
         seen = list(probe.prompts)
-        replay = live_session(
+        replay = load.live_session(
             browser, lambda: actors.RetimedRecording(man, seen, start=0.0)
         )
         return [(f"{kind}_probe", probe), (kind, replay)]
@@ -333,16 +230,18 @@ def run_kind(
         return [
             (
                 kind,
-                live_session(
+                load.live_session(
                     browser, lambda: actors.Recording(video, start=-offset, loop=True)
                 ),
             )
         ]
     if kind == "genuine_webcam":
-        return [(kind, live_session(browser, lambda: genuine(man, rng)))]
+        return [(kind, load.live_session(browser, lambda: load.genuine(man, rng)))]
     if kind == "genuine_blink":
         performer = cast.blinkers[n % len(cast.blinkers)]
-        return [(kind, live_session(browser, lambda: genuine(performer, rng)))]
+        return [
+            (kind, load.live_session(browser, lambda: load.genuine(performer, rng)))
+        ]
     raise ValueError(kind)
 
 
@@ -360,10 +259,10 @@ def identity(kind: str, n: int, cast: Cast) -> str:
 class Results:
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.rows: list[tuple[str, Outcome]] = []
+        self.rows: list[tuple[str, load.Outcome]] = []
         self.skipped: dict[str, int] = {}
 
-    def add(self, rows: list[tuple[str, Outcome]]) -> None:
+    def add(self, rows: list[tuple[str, load.Outcome]]) -> None:
         with self.lock:
             self.rows += rows
             for kind, out in rows:
@@ -413,7 +312,7 @@ def run_phase(
             rng = random.Random(f"{seed}:{kind}:{n}")
             results.add(run_kind(kind, n, cast, browser, rng))
         except Exception as exc:  # one broken attempt is reported, not the run
-            results.add([(kind, Outcome(f"error_{type(exc).__name__}"))])
+            results.add([(kind, load.Outcome(f"error_{type(exc).__name__}"))])
         finally:
             pool.put(person)
 

@@ -46,9 +46,15 @@ def crop(s: SessionState, grey: np.ndarray, fa: FrameAnalysis) -> np.ndarray:
     return geo.aligned_crop(grey, fa.landmarks, canon)
 
 
-def queue_check(s: SessionState, ref: str, cur: np.ndarray) -> None:
+# The rows of the aligned crop below the nose: an open mouth changes only
+# these, so the whole face (mostly rigid) would pass for a plane moved.
+MOUTH_ROWS = [36, geo.CROP]
+
+
+def queue_check(s: SessionState, ref: str, cur: np.ndarray, action: str) -> None:
     """Check the current action's peak over the next frames."""
-    s.replay.checks.append(PlanarCheck(i=s.index, ref=ref, cur=b64(cur)))
+    rows = MOUTH_ROWS if action == "open_mouth" else None
+    s.replay.checks.append(PlanarCheck(i=s.index, ref=ref, cur=b64(cur), rows=rows))
 
 
 def run_checks(
@@ -71,9 +77,13 @@ def run_checks(
     checks = s.replay.checks
     while checks:
         check = checks[0]
+        ref, cur = unb64(check.ref), unb64(check.cur)
+        if check.rows is not None:
+            top, bottom = check.rows
+            ref, cur = ref[top:bottom], cur[top:bottom]
         job = geo.planar_advance(
-            unb64(check.ref),
-            unb64(check.cur),
+            ref,
+            cur,
             check.job,
             2 * geo.ECC_ITERATIONS if all_now else cfg.planar_iterations_per_frame,
         )

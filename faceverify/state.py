@@ -100,6 +100,7 @@ class PlanarCheck:
     ref: str
     cur: str
     job: dict[str, Any] | None = None
+    rows: list[int] | None = None  # compare only these rows of the crops
 
 
 @dataclass

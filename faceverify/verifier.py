@@ -277,7 +277,7 @@ class Verifier:
             action,
             row,
             lambda: aligned,
-            lambda ref, cur: replay.queue_check(s, ref, cur),
+            lambda ref, cur: replay.queue_check(s, ref, cur, action),
             timed=timed,
         )
         if done:

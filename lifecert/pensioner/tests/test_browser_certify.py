@@ -188,7 +188,10 @@ def test_the_actions_are_seen_over_a_slow_line(
     )
     session = FaceSession.objects.get()
     seconds = (session.finished_at - session.created_at).total_seconds()
-    assert session.frames_seen / seconds > 1.5 * old_fps
+    # One frame in flight reached ``old_fps``; batching carries what the camera
+    # captured meanwhile, at the server's pace: 8 a second while an action is
+    # asked, 4 while a prompt is held back (most of a session's time).
+    assert session.frames_seen / seconds > 1.3 * old_fps
     assert Certification.objects.filter(channel="face").count() == 1
 
 
