@@ -10,7 +10,6 @@ enrolled from a frame of another recording of the same man.
 import pytest
 from django.urls import reverse
 
-from faceverify import actors
 from lifecert.certification.enrolment import enrol_photo
 from lifecert.certification.models import Certification, FaceSession
 
@@ -22,8 +21,8 @@ BIOMETRIC_KEYS = ("anchor", "descs", "cont", "ref_crop", "canon", "ncrop", "chec
 
 
 @pytest.fixture
-def man(shared_dir):
-    return actors.webcam_man(shared_dir)
+def man(webcam_man):
+    return webcam_man
 
 
 @pytest.fixture
@@ -58,7 +57,9 @@ def _biometric_values(state):
     return found
 
 
-def test_the_enrolled_man_answering_each_prompt_is_certified(enrolled, man, settings):
+def test_the_enrolled_man_answering_each_prompt_is_certified(
+    actors, enrolled, man, settings
+):
     settings.FACE_FIXED_CHALLENGE = ["turn_right", "nod"]
     run = drive(enrolled, actors.Responder(man))
     assert run.body["verdict"] == {"code": "passed", "message": "恭喜您，认证成功"}
@@ -80,20 +81,22 @@ def test_the_enrolled_man_answering_each_prompt_is_certified(enrolled, man, sett
     assert Certification.objects.count() == 1
 
 
-def test_an_elderly_person_slow_to_react_is_certified(enrolled, man, settings):
+def test_an_elderly_person_slow_to_react_is_certified(actors, enrolled, man, settings):
     settings.FACE_FIXED_CHALLENGE = ["nod", "turn_left"]
     run = drive(enrolled, actors.slow_responder(man))
     assert run.code == "passed", run.body
 
 
-def test_a_random_challenge_on_a_slow_line_is_certified(enrolled, man, settings):
+def test_a_random_challenge_on_a_slow_line_is_certified(
+    actors, enrolled, man, settings
+):
     settings.FACE_ACTIONS = ["turn_left", "turn_right", "nod", "open_mouth"]
     run = drive(enrolled, actors.Responder(man), batch=4)
     assert run.code == "passed", (run.body, run.prompts)
     assert len(run.prompts) == run.start["steps"]
 
 
-def test_an_open_mouth_when_asked_is_certified(enrolled, man, settings):
+def test_an_open_mouth_when_asked_is_certified(actors, enrolled, man, settings):
     # The planar check of an open mouth compares the mouth's rows only: the
     # rest of a low-resolution face is rigid and passed for a plane moved.
     settings.FACE_FIXED_CHALLENGE = ["open_mouth", "turn_left"]
@@ -102,7 +105,9 @@ def test_an_open_mouth_when_asked_is_certified(enrolled, man, settings):
     assert [action for _t, action in run.prompts] == ["open_mouth", "turn_left"]
 
 
-def test_another_persons_face_is_a_mismatch(client, personas, shared_dir, settings):
+def test_another_persons_face_is_a_mismatch(
+    actors, client, personas, shared_dir, settings
+):
     settings.FACE_FIXED_CHALLENGE = ["turn_right", "nod"]
     enrol_photo(
         person=personas.pensioner,
@@ -124,7 +129,7 @@ def test_another_persons_face_is_a_mismatch(client, personas, shared_dir, settin
     assert _biometric_values(session.state) == []
 
 
-def test_a_still_photo_fails_liveness_and_counts(enrolled, man, settings):
+def test_a_still_photo_fails_liveness_and_counts(actors, enrolled, man, settings):
     settings.FACE_FIXED_CHALLENGE = ["turn_right", "nod"]
     run = drive(enrolled, actors.Responder(man.still()), seconds=30)
     assert run.code == "liveness_failed", run.body

@@ -14,7 +14,6 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from faceverify import actors
 from lifecert.certification.enrolment import enrol_photo
 from lifecert.certification.models import Certification, FaceSession
 
@@ -27,8 +26,8 @@ SESSIONS = reverse("pensioner:session-start")
 
 
 @pytest.fixture
-def man(shared_dir):
-    return actors.webcam_man(shared_dir)
+def man(webcam_man):
+    return webcam_man
 
 
 @pytest.fixture
@@ -94,7 +93,7 @@ def test_back_dated_frame_times_are_refused(attacker, man):
 
 @pytest.mark.parametrize("hold", [1.0, 2.5, 4.0])
 def test_a_real_time_replay_of_the_shown_actions_does_not_pass(
-    attacker, man, settings, hold
+    actors, attacker, man, settings, hold
 ):
     # The recording shows exactly the fixed challenge, a second apart, as an
     # earlier genuine session would have been filmed.
@@ -118,7 +117,7 @@ def test_a_real_time_replay_of_the_shown_actions_does_not_pass(
     ],
 )
 def test_a_real_time_replay_of_a_real_recording_does_not_pass(
-    attacker, shared_dir, settings, hold, clip, first, last
+    actors, attacker, shared_dir, settings, hold, clip, first, last
 ):
     _hold(settings, hold)
     settings.FACE_ACTIONS = ["turn_left", "turn_right", "nod"]
@@ -132,7 +131,7 @@ def test_a_real_time_replay_of_a_real_recording_does_not_pass(
 
 
 def test_a_replay_timed_to_the_last_sessions_prompts_does_not_pass(
-    attacker, man, settings
+    actors, attacker, man, settings
 ):
     settings.FACE_FIXED_CHALLENGE = ["turn_right", "nod"]
     _hold(settings, 1.0)
@@ -147,7 +146,9 @@ def test_a_replay_timed_to_the_last_sessions_prompts_does_not_pass(
 
 
 @pytest.mark.parametrize("number", [1, 2, 3, 4])
-def test_a_family_video_does_not_pass(client, personas, shared_dir, settings, number):
+def test_a_family_video_does_not_pass(
+    actors, client, personas, shared_dir, settings, number
+):
     footage = actors.clip_footage(
         shared_dir / "media", f"talking/talking_head_{number}.mp4"
     )

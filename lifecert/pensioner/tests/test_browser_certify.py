@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from faceverify import actors
 from lifecert.certification.enrolment import enrol_photo
 from lifecert.certification.models import Certification, FaceSession
 
@@ -26,17 +25,6 @@ WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 # Two actions the webcam man can do. The per-action window is the default (8 s):
 # the fake person acts when prompted, as a pensioner does.
 CHALLENGE = ["turn_right", "nod"]
-
-
-@pytest.fixture(scope="module")
-def webcam_man() -> actors.Performer:
-    """The webcam man (enrolled from a frame of another of his recordings)."""
-    from django.conf import settings
-
-    shared = Path(settings.LIFECERT_SHARED_DIR)
-    if not (shared / "media").is_dir():
-        pytest.skip(f"test media not found under {shared} (set LIFECERT_SHARED_DIR)")
-    return actors.webcam_man(shared)
 
 
 def _enrol(person, photo: bytes) -> None:

@@ -22,7 +22,6 @@ from . import test_browser_certify as certify_e2e
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-webcam_man = certify_e2e.webcam_man  # the enrolled man, from ../shared clips
 
 HELPER_NAME = "杨晓东"  # the pensioner's son, who has a personal account
 PENSIONER_NAME = "杨书维"  # ``personas.pensioner``: the man in the clips

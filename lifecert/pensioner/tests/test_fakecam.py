@@ -8,8 +8,6 @@ camera.js does today, and ``#prompt[data-action]``.
 import pytest
 from playwright.sync_api import expect
 
-from faceverify import actors
-
 pytestmark = pytest.mark.e2e
 
 ORIGIN = "https://fakecam.test"
@@ -43,7 +41,7 @@ def _open(launch_browser, fake_camera, performer, **options):
     return page, camera
 
 
-def _stand_in() -> actors.Performer:
+def _stand_in(actors):
     """Two frames of the man: one for neutral, one as a 1 s 'nod'."""
     from django.conf import settings
 
@@ -54,9 +52,9 @@ def _stand_in() -> actors.Performer:
 
 
 def test_the_camera_shows_the_performer_and_acts_on_each_signal(
-    launch_browser, fake_camera, shared_dir
+    launch_browser, fake_camera, shared_dir, actors
 ):
-    page, camera = _open(launch_browser, fake_camera, _stand_in(), reaction=0.3)
+    page, camera = _open(launch_browser, fake_camera, _stand_in(actors), reaction=0.3)
     expect(page.locator("#status")).to_have_text("ready", timeout=30_000)
     width, height, size = page.evaluate("grab()")  # an untainted canvas
     assert (width, height) == (480, 360)
@@ -83,9 +81,9 @@ def test_the_camera_shows_the_performer_and_acts_on_each_signal(
 
 
 def test_an_action_the_performer_cannot_do_plays_nothing(
-    launch_browser, fake_camera, shared_dir
+    launch_browser, fake_camera, shared_dir, actors
 ):
-    page, camera = _open(launch_browser, fake_camera, _stand_in())
+    page, camera = _open(launch_browser, fake_camera, _stand_in(actors))
     expect(page.locator("#status")).to_have_text("ready", timeout=30_000)
     page.evaluate("document.getElementById('anim').className = 'anim act-blink'")
     page.wait_for_function("window.__fakecam.log.length > 0", timeout=10_000)
@@ -94,7 +92,7 @@ def test_an_action_the_performer_cannot_do_plays_nothing(
 
 
 def test_a_denied_camera_is_refused_as_the_browser_does(
-    launch_browser, fake_camera, shared_dir
+    launch_browser, fake_camera, shared_dir, actors
 ):
-    page, _camera = _open(launch_browser, fake_camera, _stand_in(), deny=True)
+    page, _camera = _open(launch_browser, fake_camera, _stand_in(actors), deny=True)
     expect(page.locator("#status")).to_have_text("NotAllowedError", timeout=30_000)
