@@ -14,7 +14,7 @@ import numpy as np
 
 from .engine import EngineConfig
 from .replay import b64
-from .state import Baseline, Detector, Prompting, Row, SessionState
+from .state import Baseline, Detector, Row, SessionState
 
 # How far back "how open the eyes were just before" a blink looks, in seconds.
 _BLINK_RECENT_S = 0.6
@@ -112,6 +112,7 @@ def step(
     if not d.peak:
         if neutral:
             d.neutral = True
+            d.t_neutral = t
             if crop is not None and (away <= 0.5 * ret or d.ncrop is None):
                 # The planar check's reference: a clearly neutral frame (a
                 # half-open mouth next to an open one can pass for the same
@@ -151,6 +152,7 @@ def _blink(cfg: EngineConfig, b: Baseline, d: Detector, row: Row, early: bool) -
     if not d.peak:
         if ratio >= cfg.blink_open_ratio:
             d.neutral = True
+            d.t_neutral = t
         elif (
             ratio <= cfg.blink_close_ratio
             and d.neutral
@@ -193,6 +195,4 @@ def next_action(s: SessionState, action: str, t: float) -> None:
     s.done.append(action)
     s.index += 1
     s.det = Detector()
-    s.prompt = Prompting(
-        armed_at=t, first_armed=t, unprompted=s.prompt.unprompted, wrong=s.prompt.wrong
-    )
+    s.prompt = s.prompt.rearmed(t)

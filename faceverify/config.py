@@ -119,6 +119,13 @@ class EngineConfig:
     # person asked to keep still does not start turning; a looping video of
     # someone turning left and right is never still for a whole hold.
     hold_turn_level: float = 0.5
+    # A movement must begin (leave the neutral band) within the challenge's
+    # ``reaction_seconds`` of its prompt, plus the round trip the session's
+    # requests show (up to ``latency_allowance_max``: the prompt reaches the
+    # browser and the frames reach the server that much later), and reach its
+    # peak within ``onset_to_peak_max`` of beginning.
+    latency_allowance_max: float = 1.5
+    onset_to_peak_max: float = 2.0
     # Head movements other than the asked one (turning when asked to nod, the
     # other way): this many end the session (a recording does what it shows).
     max_wrong_moves: int = 2

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import geometry as geo
 from .engine import EngineConfig, FrameAnalysis
-from .state import Detector, PlanarCheck, Prompting, SessionState
+from .state import Detector, PlanarCheck, SessionState
 
 
 def b64(crop: np.ndarray) -> str:
@@ -112,10 +112,7 @@ def _planar_peak(s: SessionState, t: float, check: PlanarCheck, timed: bool) -> 
             s.identity.need_desc = None
             s.identity.need_since = None
     if timed:
-        p = s.prompt
-        s.prompt = Prompting(
-            armed_at=t, first_armed=t, unprompted=p.unprompted, wrong=p.wrong
-        )
+        s.prompt = s.prompt.rearmed(t)
         s.det = Detector(ncrop=check.ref)
     else:
         s.det = Detector(neutral=True, ncrop=check.ref)

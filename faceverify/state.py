@@ -11,7 +11,7 @@ all once the session has its verdict.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .results import Verdict
@@ -49,6 +49,7 @@ class Detector:
     recent: list[list[float]] = field(default_factory=list)  # blink: [t, ear]
     prev_mar: float | None = None
     wrong: bool = False  # a head movement other than the asked one is under way
+    t_neutral: float | None = None  # the last neutral frame: the movement's onset
 
 
 @dataclass
@@ -65,6 +66,15 @@ class Prompting:
     revealed_at: float | None = None
     unprompted: int = 0
     wrong: int = 0
+    # The round trip the session's requests show: from an answer leaving
+    # (``last_now``) to the newest frame of the next batch arriving.
+    last_now: float | None = None
+    rtt: float | None = None
+
+    def rearmed(self, t: float) -> Prompting:
+        """The state of an action due from ``t``: held again, not revealed; the
+        counters and the session's measured round trip carry over."""
+        return replace(self, armed_at=t, first_armed=t, revealed_at=None)
 
 
 @dataclass

@@ -114,6 +114,11 @@ class Verifier:
         """The server's clock reads ``now``: reveal a prompt whose hold is over,
         end an action or a session whose time ran out."""
         s = self.s
+        p = s.prompt
+        if p.last_now is not None and s.last_t is not None and s.last_t > p.last_now:
+            gap = s.last_t - p.last_now
+            p.rtt = gap if p.rtt is None else min(p.rtt, gap)
+        p.last_now = now
         if s.verdict is None:
             if now >= self.challenge.session_seconds:
                 self.finish(now)
@@ -271,6 +276,7 @@ class Verifier:
             if s.prompt.wrong >= cfg.max_wrong_moves:
                 self._fail_liveness("wrong_action")
                 return
+        was_peak = s.det.peak
         done = actions.step(
             cfg,
             s,
@@ -280,12 +286,29 @@ class Verifier:
             lambda ref, cur: replay.queue_check(s, ref, cur, action),
             timed=timed,
         )
+        if (
+            timed
+            and s.det.peak
+            and not was_peak
+            and self.challenge.reaction_seconds is not None
+            and s.prompt.revealed_at is not None
+            and (s.det.t_neutral or t) > self._began_by(s.prompt.revealed_at)
+        ):
+            # The movement began later than anyone answering the prompt would.
+            self._fail_liveness("no_reaction")
+            return
         if done:
             actions.next_action(s, action, t)
             if s.index >= len(self.challenge.actions):
                 # The face after the last action is checked against the first
                 # one and matched; in between, the continuity signals stand guard.
                 s.identity.need_desc = s.identity.need_desc or "final"
+
+    def _began_by(self, revealed_at: float) -> float:
+        """When the asked movement must have begun, on the server's clock."""
+        reaction = self.challenge.reaction_seconds or self.challenge.per_action_seconds
+        allowance = min(self.s.prompt.rtt or 0.0, self.cfg.latency_allowance_max)
+        return revealed_at + reaction + allowance
 
     def _reveal(self, now: float) -> None:
         s = self.s
@@ -369,12 +392,11 @@ class Verifier:
                     self._fail_liveness("not_still")
             elif t - p.revealed_at > ch.per_action_seconds:
                 self._fail_liveness("action_timeout")
-            elif (
-                ch.reaction_seconds is not None
-                and not s.det.peak
-                and t - p.revealed_at > ch.reaction_seconds
-            ):
-                self._fail_liveness("no_reaction")
+            elif ch.reaction_seconds is not None and not s.det.peak:
+                # No peak long after the movement had to begin: no answer.
+                began = self._began_by(p.revealed_at)
+                if t > began + self.cfg.onset_to_peak_max:
+                    self._fail_liveness("no_reaction")
         elif (
             s.identity.need_desc
             and s.identity.need_since is not None

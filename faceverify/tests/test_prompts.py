@@ -1,0 +1,158 @@
+"""Server-timed prompts: held back, revealed at ``advance``, answered in time.
+
+A genuine person is ``actors.Responder`` (still until prompted, then the real
+clip of the asked action); recordings do not listen. Frames are fed one by one
+at 8 a second, the prompt clock advanced after each as the web layer does.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from faceverify import Challenge, Verifier, actors
+
+from .conftest import shared_dir
+
+STEP = 0.125
+
+
+@pytest.fixture(scope="module")
+def man(shared):
+    return actors.webcam_man(shared_dir())
+
+
+@pytest.fixture(scope="module")
+def man_ref(engine, man):
+    return engine.enrol(man.enrolment).descriptor
+
+
+def timed(actions, holds, reaction=3.5):
+    return Challenge(tuple(actions), holds=tuple(holds), reaction_seconds=reaction)
+
+
+def play(engine, challenge, ref, actor, *, seconds=40.0, latency=0.0):
+    """Feed the actor's frames; the answer reaches it ``latency`` later and its
+    frames reach the server ``latency`` after capture. Returns (verifier,
+    [(time revealed, action)])."""
+    v = Verifier(engine, challenge, [ref])
+    prompts, last, t = [], None, 0.0
+    while t < seconds:
+        arrival = t + latency
+        v.feed(arrival, actor.frame(t), advance=False)
+        p = v.advance(arrival)
+        actor.prompted(p.current_action, arrival + latency)
+        if p.current_action and p.current_action != last:
+            prompts.append((arrival, p.current_action))
+        last = p.current_action
+        if p.finished:
+            break
+        t += STEP
+    if v.verdict is None:
+        v.finish(t)
+    return v, prompts
+
+
+def test_each_prompt_comes_after_its_hold_of_a_still_face(engine, man, man_ref):
+    v, prompts = play(
+        engine, timed(["turn_right", "nod"], [2.0, 3.0]), man_ref, actors.Responder(man)
+    )
+    assert v.verdict.code == "passed", v.verdict
+    assert [a for _t, a in prompts] == ["turn_right", "nod"]
+    baseline_at = prompts[0][0] - 2.0
+    assert 0.0 < baseline_at < 1.0  # the first hold ran from the baseline
+    assert prompts[1][0] - prompts[0][0] > 3.0  # the action, then the second hold
+
+
+def test_the_challenge_is_not_shown_before_its_time(engine, man, man_ref):
+    v = Verifier(engine, timed(["nod", "turn_left"], [2.5, 2.5]), [man_ref])
+    seen = []
+    for i in range(20):  # 2.5 s of a still face
+        v.feed(i * STEP, man.neutral.at(i * STEP), advance=False)
+        p = v.advance(i * STEP)
+        seen.append((p.phase, p.current_action))
+    assert all(action is None for _phase, action in seen)
+    assert {phase for phase, _a in seen} <= {"settle", "hold"}
+    assert v.progress().steps == 2
+
+
+def test_moving_before_the_prompt_starts_the_hold_again(engine, man, man_ref):
+    # A recording that turns every 2 s is never still for a 2.5 s hold.
+    turns = [(0.5 + 2.0 * k, "turn_right") for k in range(12)]
+    film = actors.Recording.scripted(man, turns, seconds=26.0)
+    v, prompts = play(engine, timed(["turn_right", "nod"], [2.5, 2.5]), man_ref, film)
+    assert prompts == []
+    assert v.s.prompt.unprompted >= 5
+    assert v.verdict.code == "liveness_failed"
+    assert v.verdict.detail == "not_still"
+
+
+def test_a_movement_that_begins_too_late_does_not_answer(engine, man, man_ref):
+    # Still for 1 s after the prompt... then 6 s: past the 3.5 s window.
+    late = actors.Responder(man, reaction_seconds=6.0, retry_seconds=None)
+    v, prompts = play(engine, timed(["turn_right", "nod"], [1.0, 1.0]), man_ref, late)
+    assert [a for _t, a in prompts] == ["turn_right"]
+    assert v.verdict.code == "liveness_failed"
+    assert v.verdict.detail == "no_reaction"
+
+
+def test_an_elderly_reaction_within_the_window_passes(engine, man, man_ref):
+    v, _prompts = play(
+        engine,
+        timed(["nod", "turn_left"], [1.5, 2.0]),
+        man_ref,
+        actors.Responder(man, reaction_seconds=2.5, retry_seconds=None),
+    )
+    assert v.verdict.code == "passed", v.verdict
+
+
+def test_a_slow_line_widens_the_window_by_its_round_trip_only(engine, man, man_ref):
+    # 0.75 s each way, one request in flight (camera.js): each request carries
+    # the frames captured since the last one. The person reacts 2.5 s after the
+    # prompt reaches the browser; the server sees the movement begin 4 s after
+    # the prompt left: past 3.5 s, but the session's round trip (1.5 s) covers it.
+    latency = 0.75
+    slow = actors.Responder(man, reaction_seconds=2.5, retry_seconds=None)
+    v = Verifier(engine, timed(["turn_right", "nod"], [1.0, 1.5]), [man_ref])
+    sent, captured = 0.0, 0.0
+    while sent < 40 and v.verdict is None:
+        batch = []
+        while captured <= sent:
+            batch.append(captured)
+            captured += STEP
+        arrival = sent + latency
+        for c in batch[-8:]:
+            v.feed(arrival - (batch[-1] - c), slow.frame(c), advance=False)
+        p = v.advance(arrival)
+        slow.prompted(p.current_action, arrival + latency)
+        sent = arrival + latency  # the next request leaves when this answer lands
+    assert v.verdict is not None
+    assert v.verdict.code == "passed", v.verdict
+    assert v.s.prompt.rtt == pytest.approx(2 * latency, abs=0.01)
+
+
+def test_turning_the_other_way_twice_ends_the_session(engine, man, man_ref):
+    # Asked to turn right, the recording turns left, back, and left again.
+    film = actors.Recording.scripted(
+        man, [(3.0, "turn_left"), (5.0, "turn_left")], seconds=12.0
+    )
+    v, prompts = play(engine, timed(["turn_right", "nod"], [1.0, 1.0]), man_ref, film)
+    assert [a for _t, a in prompts] == ["turn_right"]
+    assert v.verdict.code == "liveness_failed"
+    assert v.verdict.detail == "wrong_action"
+
+
+def test_a_peak_sooner_than_a_reaction_does_not_count(engine, man, man_ref):
+    # The turn's peak 0.15 s after the prompt: it began before it.
+    hasty = actors.Responder(man, reaction_seconds=0.0, retry_seconds=None)
+    challenge = timed(["turn_right"], [1.0])
+    v = Verifier(engine, challenge, [man_ref])
+    t, revealed = 0.0, None
+    while t < 10 and v.verdict is None:
+        v.feed(t, hasty.frame(t), advance=False)
+        p = v.advance(t)
+        if p.current_action and revealed is None:
+            revealed = t
+            hasty.prompted(p.current_action, t - 0.25)  # acted before it came
+        t += STEP
+    assert revealed is not None
+    assert "turn_right" not in v.s.done
