@@ -108,9 +108,11 @@
       u = new SpeechSynthesisUtterance(item.text);
       u.lang = lang;
       u.rate = 0.85; // unhurried, for old ears
-      var v = pickVoice(lang);
-      if (v) u.voice = v;
     } catch (e) { speech.queue = []; return; }
+    try {
+      var v = pickVoice(lang);
+      if (v) u.voice = v; // the zh-HK voice for 粤语 where the browser has one
+    } catch (e) { /* the lang alone chooses */ }
     speech.current = u;
     u.onend = u.onerror = function () { if (speech.current === u) lineDone(); };
     // A browser that never reports the end (no voice installed) must not hold
@@ -294,8 +296,10 @@
     if (p.prompt) {
       $("prompt").textContent = p.prompt;
       // Each prompt is said once, when it changes; the verdict is said by conclude.
-      if (p.prompt !== lastPrompt && !p.finished) speak(p.prompt, p.current_action);
-      lastPrompt = p.prompt;
+      if (p.prompt !== lastPrompt && !p.finished) {
+        speak(p.prompt, p.current_action);
+        lastPrompt = p.prompt;
+      }
     }
   }
 

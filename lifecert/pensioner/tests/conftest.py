@@ -1,4 +1,6 @@
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,3 +13,16 @@ def _fresh_login_counters() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(scope="module")
+def webcam_man() -> Any:
+    """The webcam man (enrolled from a frame of another of his recordings)."""
+    from django.conf import settings
+
+    from faceverify import actors
+
+    shared = Path(settings.LIFECERT_SHARED_DIR)
+    if not (shared / "media").is_dir():
+        pytest.skip(f"test media not found under {shared} (set LIFECERT_SHARED_DIR)")
+    return actors.webcam_man(shared)

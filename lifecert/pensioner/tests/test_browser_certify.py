@@ -10,59 +10,16 @@ desktop and phone widths.
 
 import random
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from faceverify import actors
-from lifecert.certification.enrolment import enrol_photo
 from lifecert.certification.models import Certification, FaceSession
 
+from .browser import CHALLENGE, VERDICT_TIMEOUT, Shots
+from .browser import enrol as _enrol
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-VERDICT_TIMEOUT = 90_000  # two slow cores: be generous, never sleep
-WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
-# Two actions the webcam man can do. The per-action window is the default (8 s):
-# the fake person acts when prompted, as a pensioner does.
-CHALLENGE = ["turn_right", "nod"]
-
-
-@pytest.fixture(scope="module")
-def webcam_man() -> actors.Performer:
-    """The webcam man (enrolled from a frame of another of his recordings)."""
-    from django.conf import settings
-
-    shared = Path(settings.LIFECERT_SHARED_DIR)
-    if not (shared / "media").is_dir():
-        pytest.skip(f"test media not found under {shared} (set LIFECERT_SHARED_DIR)")
-    return actors.webcam_man(shared)
-
-
-def _enrol(person, photo: bytes) -> None:
-    template = enrol_photo(
-        person=person,
-        photo=photo,
-        content_type="image/jpeg",
-        acting_user=None,
-    )
-    assert template.status == "ready", template.failure_reason
-
-
-class Shots:
-    def __init__(self, page, folder: Path | None, prefix: str) -> None:
-        self.page, self.folder, self.prefix = page, folder, prefix
-
-    def __call__(self, name: str) -> None:
-        if self.folder is None:
-            return
-        for label, (width, height) in WIDTHS.items():
-            self.page.set_viewport_size({"width": width, "height": height})
-            self.page.screenshot(
-                path=self.folder / f"{self.prefix}{name}-{label}.png", full_page=True
-            )
-        width, height = WIDTHS["desktop"]
-        self.page.set_viewport_size({"width": width, "height": height})
 
 
 def _login_and_start(page, base_url: str, shots: Shots) -> None:
