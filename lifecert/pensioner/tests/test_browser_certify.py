@@ -170,7 +170,7 @@ def test_clip_of_another_person_ends_with_the_mismatch_message(
     )
     page.wait_for_url("**/certify/sessions/*/", timeout=30_000)
     expect(page.locator("#other-channels")).to_be_visible()
-    Shots(page, screenshot_dir, "")("08-verdict-mismatch")
+    Shots(page, screenshot_dir, "", axe=True)("08-verdict-mismatch")
     assert Certification.objects.count() == 0
 
 
@@ -195,7 +195,7 @@ def test_still_photo_as_video_ends_with_the_liveness_message(
     )
     page.wait_for_url("**/certify/sessions/*/", timeout=30_000)
     expect(page.locator("#retry")).to_be_visible()
-    Shots(page, screenshot_dir, "")("09-verdict-liveness")
+    Shots(page, screenshot_dir, "", axe=True)("09-verdict-liveness")
     assert Certification.objects.count() == 0
 
 
@@ -217,7 +217,7 @@ def test_denied_camera_gets_clear_guidance_and_skip(
     expect(denied).to_contain_text("地址栏左侧的摄像头或锁形图标")
     expect(page.locator("#live")).to_be_hidden()
     expect(page.locator("#skip")).to_have_text("跳过")
-    Shots(page, screenshot_dir, "")("10-camera-denied")
+    Shots(page, screenshot_dir, "", axe=True)("10-camera-denied")
     page.locator("#skip").click()
     expect(page.locator("h1")).to_have_text("养老退休认证信息查询")
 
@@ -237,7 +237,7 @@ def test_camera_check_shows_the_preview_before_any_session(
     expect(page.locator("#start")).to_be_enabled()
     expect(page.locator("#skip")).to_be_visible()
     expect(page.locator("#camera-denied")).to_be_hidden()
-    Shots(page, screenshot_dir, "")("03-camera-check")
+    Shots(page, screenshot_dir, "", axe=True)("03-camera-check")
     from lifecert.certification.models import FaceSession
 
     assert not FaceSession.objects.exists()
