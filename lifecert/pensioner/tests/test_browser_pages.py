@@ -11,6 +11,7 @@ remembered on the device; an expired login leads back to 资格认证登记 and 
 
 import datetime
 import itertools
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -46,7 +47,7 @@ SPEECH_RECORDER = """
         report({event: "end", text: u.text, t: performance.now()});
         if (busy === line) { busy = null; fake.speaking = false; }
         if (u.onend) u.onend({});
-      }, __MS_PER_CHAR__ * u.text.length);
+      }, (window.__speech_ms_per_char || __MS_PER_CHAR__) * u.text.length);
     },
     cancel: function () {
       report({event: "cancel", during: busy ? busy.text : null, t: performance.now()});
@@ -84,13 +85,15 @@ def _log_in(page, base_url: str) -> None:
     expect(page.locator("#welcome")).to_have_text(f"欢迎回来, {NAME}。")
 
 
-def _record_speech(context) -> list[dict]:
+def _record_speech(context, ms_per_char: int | None = None) -> list[dict]:
     lines: list[dict] = []
 
     def report(entry: dict) -> None:
         lines.append(entry)
 
     context.expose_function("__speech_report", report)
+    if ms_per_char:
+        context.add_init_script(script=f"window.__speech_ms_per_char = {ms_per_char};")
     context.add_init_script(script=SPEECH_RECORDER)
     return lines
 
@@ -146,6 +149,72 @@ def test_prompts_are_heard_whole_and_in_order(
     assert in_order == expected, spoken
     # A line is never repeated back to back (each prompt once, when it changes).
     assert all(a != b for a, b in itertools.pairwise(spoken)), spoken
+
+
+def test_coaching_is_spoken_once_and_a_new_prompt_drops_the_stale_one(
+    live_server, launch_browser, fake_camera, webcam_man, personas, stand_in
+):
+    """The server's answers scripted by time (Playwright routing): dim light
+    coached on every frame, then 请靠近一些 while that is still being said,
+    then the first action. Dim light is said once, 请靠近一些 is dropped (the
+    action supersedes it), nothing is cut off."""
+    enrol_ready(personas.pensioner)
+    context = launch_browser().new_context(viewport={"width": 1366, "height": 768})
+    fake_camera(context, webcam_man)
+    events = _record_speech(context, ms_per_char=250)
+    began: list[float] = []
+
+    def answer(route) -> None:
+        if not began:
+            began.append(time.monotonic())
+        t = time.monotonic() - began[0]
+        body = {
+            "phase": "settle",
+            "action_index": 0,
+            "steps": 2,
+            "current_action": None,
+            "prompt": "请正对摄像头，保持不动",
+            "done_actions": [],
+            "coaching": "光线太暗，请到明亮的地方",
+            "face_ok": False,
+            "finished": False,
+            "frame_interval_ms": 125,
+        }
+        if 3.5 <= t < 4.5:
+            body["coaching"] = "请靠近一些"
+        elif 4.5 <= t < 7.0:
+            body.update(phase="act", current_action="blink", prompt="请眨眨眼")
+            body["coaching"] = None
+        elif t >= 7.0:
+            body.update(
+                phase="done",
+                prompt="恭喜您，认证成功",
+                coaching=None,
+                finished=True,
+                verdict={"code": "passed", "message": "恭喜您，认证成功"},
+                result_url="/personal/",
+            )
+        route.fulfill(status=200, json=body)
+
+    context.route("**/certify/sessions/*/frames/", answer)
+    page = context.new_page()
+    _log_in(page, live_server.url)
+    page.goto(live_server.url + CERTIFY)
+    expect(page.locator("#start")).to_be_enabled(timeout=30_000)
+    page.locator("#start").click()
+    expect(page.locator("#coaching")).to_have_text("光线太暗，请到明亮的地方")
+    page.wait_for_url("**/personal/", timeout=60_000)
+    starts = [e for e in events if e["event"] == "start"]
+    ends = [e for e in events if e["event"] == "end"]
+    assert not [e for e in events if e["event"] == "cancel"], events
+    assert not [e for e in starts if e["overlap"]], events
+    assert [e["text"] for e in starts] == [
+        "请正对摄像头，保持不动",
+        "光线太暗，请到明亮的地方",
+        "请眨眨眼",
+        "恭喜您，认证成功",
+    ], events
+    assert [e["text"] for e in ends] == [e["text"] for e in starts], events
 
 
 def test_voice_switch_is_remembered_and_silences_the_prompts(
