@@ -90,11 +90,13 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["lifecert.accounts.backends.AccountBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "lifecert.accounts.validators.MinimumLengthValidator"},
+    {"NAME": "lifecert.accounts.validators.CommonPasswordValidator"},
+    {"NAME": "lifecert.accounts.validators.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:personal-login"
+# Chinese page with the way back; Django still does the checking.
+CSRF_FAILURE_VIEW = "lifecert.core.views.csrf_failure"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]

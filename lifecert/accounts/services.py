@@ -52,7 +52,8 @@ def register_personal(
     with transaction.atomic():
         if User.objects.filter(username=ssn).exists():
             raise AccountError(
-                "该社会保障号码已注册，请直接登录或找回密码。", code="exists"
+                "该社会保障号码已注册，请直接登录；忘记密码请点击下方“忘记密码”。",
+                code="exists",
             )
         user = User.objects.create_user(
             username=ssn,

@@ -20,4 +20,5 @@ urlpatterns = [
     path("staff/login/", views.staff_login, name="staff-login"),
     path("logout/", views.logout_view, name="logout"),
     path("password/", views.change_password, name="password"),
+    path("password/forgot/", views.password_forgot, name="password-forgot"),
 ]

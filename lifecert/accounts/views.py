@@ -4,10 +4,15 @@ from django.contrib.auth import login, logout, update_session_auth_hash
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+)
 
 from lifecert.core.audit import client_ip
 from lifecert.core.redirects import safe_next
+from lifecert.registry.models import Region
 
 from . import forms, services
 from .access import (
@@ -56,6 +61,13 @@ def _login_view(request: HttpRequest, kind: str) -> HttpResponse:
         "accounts/login.html",
         {"form": form, "kind": kind, "title": _LOGIN_TITLES[kind]},
     )
+
+
+@require_GET
+def password_forgot(request: HttpRequest) -> HttpResponse:
+    """忘记密码: what to do. Certification needs no password; a counter resets."""
+    offices = Region.objects.exclude(office_name="").order_by("code")
+    return render(request, "accounts/password_forgot.html", {"offices": offices})
 
 
 @require_http_methods(["GET", "POST"])

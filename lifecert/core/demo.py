@@ -23,6 +23,13 @@ from lifecert.registry.ids import with_check_character
 from lifecert.registry.models import Entitlement, Person, Region, Unit
 
 REGIONS = [("440100", "广州市"), ("440300", "深圳市"), ("440600", "佛山市")]
+# Each region's office for the failure pages (名称, 地址, 电话). Demo values: the
+# addresses are made up; a bureau enters its own in the admin.
+OFFICES = {
+    "440100": ("广州市社会保险基金管理中心", "广州市越秀区演示路 1 号", "020-12333"),
+    "440300": ("深圳市社会保险基金管理局", "深圳市福田区演示路 2 号", "0755-12333"),
+    "440600": ("佛山市社会保险基金管理局", "佛山市禅城区演示路 3 号", "0757-12333"),
+}
 # County codes that existed from the 1980s on (numbers were issued from 1985).
 COUNTIES = {
     "440100": ["440103", "440104", "440105", "440106", "440111", "440112"],
@@ -157,8 +164,20 @@ def _next_id(model: type[Any]) -> int:
 def ensure_regions() -> dict[str, Region]:
     regions = {}
     for code, name in REGIONS:
-        regions[code], _ = Region.objects.get_or_create(
-            code=code, defaults={"name": name}
+        office, address, phone = OFFICES[code]
+        regions[code], _ = Region.objects.update_or_create(
+            code=code,
+            defaults={
+                "office_name": office,
+                "office_address": address,
+                "office_phone": phone,
+            },
+            create_defaults={
+                "name": name,
+                "office_name": office,
+                "office_address": address,
+                "office_phone": phone,
+            },
         )
     return regions
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from lifecert.accounts.models import UnitBinding, User
 from lifecert.certification.models import Certification, Channel
+from lifecert.core.demo import OFFICES
 from lifecert.registry.ids import with_check_character
 from lifecert.registry.models import Entitlement, Person, Region, Unit
 
@@ -23,8 +24,15 @@ def make_ssn(*, region: str = "440106", born: str = "19550515") -> str:
 
 
 def make_region(code: str = "440100", name: str | None = None) -> Region:
+    office, address, phone = OFFICES.get(code, ("", "", ""))
     region, _ = Region.objects.get_or_create(
-        code=code, defaults={"name": name or REGION_NAMES.get(code, f"地区{code}")}
+        code=code,
+        defaults={
+            "name": name or REGION_NAMES.get(code, f"地区{code}"),
+            "office_name": office,
+            "office_address": address,
+            "office_phone": phone,
+        },
     )
     return region
 

@@ -5,3 +5,10 @@ from django.shortcuts import render
 def home(request: HttpRequest) -> HttpResponse:
     """Portal home with the two entries 个人服务 and 单位服务."""
     return render(request, "core/home.html")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: Django still refuses the request; we only say it in
+    Chinese, with the way back (the form's page, reloaded, has a fresh token)."""
+    back = request.path if request.method == "POST" else "/"
+    return render(request, "403_csrf.html", {"back": back}, status=403)

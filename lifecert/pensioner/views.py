@@ -154,12 +154,29 @@ def certify(request: HttpRequest) -> HttpResponse:
     context["blocked"] = face_sessions.camera_blocked(person)
     context["review"] = face_sessions.open_review_today(person)
     context["other_channels"] = OTHER_CHANNELS
+    context["office"] = (
+        context["entitlement"].region if context["entitlement"] else None
+    )
     context["enrolled"] = face_sessions.is_enrolled(person)
     context["notes"] = NOTES[:4]
     context["family_pending"] = request.session.get(SESSION_FAMILY_PENDING) == str(
         person.public_id
     )
     return render(request, "pensioner/certify.html", context)
+
+
+def _login_required() -> JsonResponse:
+    """The login ran out mid-page: say so and where to log in again, so the
+    page can lead back to 资格认证登记 and then here."""
+    login = reverse("pensioner:cert-login")
+    return JsonResponse(
+        {
+            "error": "login_required",
+            "message": "登录已过期，请重新进行资格认证登记，登记后会回到本页面。",
+            "login_url": f"{login}?next={reverse('pensioner:certify')}",
+        },
+        status=401,
+    )
 
 
 def _json_error(exc: face_sessions.FaceSessionError) -> JsonResponse:
@@ -170,10 +187,7 @@ def _json_error(exc: face_sessions.FaceSessionError) -> JsonResponse:
 def session_start(request: HttpRequest) -> JsonResponse:
     person = certifying_person(request)
     if person is None:
-        return JsonResponse(
-            {"error": "login_required", "message": "请先进行资格认证登记。"},
-            status=401,
-        )
+        return _login_required()
     try:
         session = face_sessions.start_session(
             person=person,
@@ -249,10 +263,7 @@ def session_frame(request: HttpRequest, public_id: str) -> JsonResponse:
     an oversized or non-image body, more frames than FACE_MAX_BATCH_FRAMES."""
     person = certifying_person(request)
     if person is None:
-        return JsonResponse(
-            {"error": "login_required", "message": "请先进行资格认证登记。"},
-            status=401,
-        )
+        return _login_required()
     session = access_face_session(request, person, public_id)
     limit = settings.FACE_MAX_FRAME_BYTES
     most = settings.FACE_MAX_BATCH_FRAMES
@@ -306,10 +317,7 @@ def session_frame(request: HttpRequest, public_id: str) -> JsonResponse:
 def session_finish(request: HttpRequest, public_id: str) -> JsonResponse:
     person = certifying_person(request)
     if person is None:
-        return JsonResponse(
-            {"error": "login_required", "message": "请先进行资格认证登记。"},
-            status=401,
-        )
+        return _login_required()
     session = access_face_session(request, person, public_id)
     try:
         outcome = face_sessions.finish_session(
@@ -328,6 +336,10 @@ def session_result(request: HttpRequest, public_id: str) -> HttpResponse:
     if session.status == FaceSession.Status.OPEN:
         return redirect("pensioner:certify")
     code = session.verdict or "expired"
+    certification = session.certification
+    # The new due date, from the entitlement this certification renewed.
+    renewed = certification.entitlement if certification else None
+    due = due_date(renewed) if renewed else None
     return render(
         request,
         "pensioner/result.html",
@@ -335,7 +347,9 @@ def session_result(request: HttpRequest, public_id: str) -> HttpResponse:
             "session": session,
             "code": code,
             "message": face_sessions.verdict_message(code),
-            "certification": session.certification,
+            "certification": certification,
+            "due": due,
+            "office": session.region,
             "blocked": face_sessions.camera_blocked(person),
             "tries_left": face_sessions.tries_left(person),
             "counted": session.face_seen and code != "passed",
@@ -457,7 +471,8 @@ def receipt_pdf(request: HttpRequest, public_id: str) -> HttpResponse:
     )
     pdf = receipts.render_receipt(certification, verify_url)
     response = HttpResponse(pdf, content_type="application/pdf")
-    day = certification.certified_at.strftime("%Y%m%d")
+    # Named by the pensioner's day (Asia/Shanghai), not the UTC one.
+    day = timezone.localtime(certification.certified_at).strftime("%Y%m%d")
     response["Content-Disposition"] = f'attachment; filename="receipt-{day}.pdf"'
     return response
 

@@ -32,19 +32,151 @@
   var level = 0; // index in LEVELS: kept between attempts on this page
   var dropped = 0; // frames dropped since the last request: the line is too slow
   var calmSince = 0; // when the size last changed or a frame was dropped
-  var lastSpoken = "";
+  var lastPrompt = "";
 
-  function speak(text) {
-    if (!text || text === lastSpoken) return;
-    lastSpoken = text;
+  // ---- Voice: one queue, every line heard whole.
+  // A line is handed to speechSynthesis only when the one before it has ended,
+  // and nothing is ever cancelled mid-sentence: a new prompt only drops the
+  // coaching still waiting in the queue (it no longer applies). The same
+  // coaching line is not repeated within COACH_REPEAT_MS.
+  var COACH_REPEAT_MS = 8000;
+  var store = {
+    get: function (k) { try { return window.localStorage.getItem(k); } catch (e) { return null; } },
+    set: function (k, v) { try { window.localStorage.setItem(k, v); } catch (e) { /* private mode */ } },
+  };
+  var voiceOn = store.get("lifecert.voice") !== "off";
+  var dialect = store.get("lifecert.dialect") === "yue" ? "yue" : "cmn";
+  // Cantonese wording where it differs from the Mandarin prompt; a line not
+  // listed is read as written by the zh-HK voice (characters read in Cantonese).
+  var YUE_ACTIONS = {
+    blink: "請眨眨眼",
+    open_mouth: "請擘大口",
+    turn_left: "請擰頭向左",
+    turn_right: "請擰頭向右",
+    nod: "請點吓頭",
+  };
+  var YUE_LINES = {
+    "请正对摄像头，保持不动": "請望住鏡頭，唔好郁",
+    "请保持不动，听到提示后再做动作": "請唔好郁，聽到提示先做動作",
+    "请正对摄像头": "請望住鏡頭",
+    "请靠近一些": "請行近啲",
+    "光线太暗，请到明亮的地方": "光線太暗，請去光啲嘅地方",
+    "未检测到人脸，请正对摄像头": "見唔到你塊面，請望住鏡頭",
+    "检测到多张人脸，请确保只有本人在镜头前": "鏡頭前面有幾個人，請淨係留返本人",
+    "恭喜您，认证成功": "恭喜你，認證成功",
+    "认证失败，您的相貌能对上，但您没有跟着引导做动作": "認證唔成功，你個樣對得上，但係你冇跟住提示做動作",
+    "认证失败，您的认证照片与建模照片不匹配，请您通过其他方式进行认证": "認證唔成功，你嘅認證相同建模相對唔上，請你用其他方式認證",
+  };
+  var speech = { queue: [], current: null, heard: {}, timer: null, idle: [] };
+
+  function spoken(text, action) {
+    if (dialect !== "yue") return text;
+    if (action && YUE_ACTIONS[action]) return YUE_ACTIONS[action];
+    return YUE_LINES[text] || text;
+  }
+
+  function pickVoice(lang) {
     try {
-      if (!("speechSynthesis" in window)) return;
-      window.speechSynthesis.cancel();
-      var u = new SpeechSynthesisUtterance(text);
-      u.lang = "zh-CN";
-      u.rate = 0.9;
-      window.speechSynthesis.speak(u);
-    } catch (e) { /* no voice: the text and animation still guide */ }
+      var voices = window.speechSynthesis.getVoices() || [];
+      var want = lang.toLowerCase();
+      var found = voices.filter(function (v) {
+        var l = (v.lang || "").toLowerCase().replace("_", "-");
+        return l === want || (want === "zh-hk" && (l === "yue-hk" || l.indexOf("yue") === 0));
+      });
+      return found[0] || null;
+    } catch (e) { return null; }
+  }
+
+  function lineDone() {
+    if (speech.timer) { clearTimeout(speech.timer); speech.timer = null; }
+    speech.current = null;
+    pump();
+  }
+
+  function pump() {
+    if (speech.current) return;
+    var item = speech.queue.shift();
+    if (!item) {
+      var waiting = speech.idle;
+      speech.idle = [];
+      waiting.forEach(function (resolve) { resolve(); });
+      return;
+    }
+    var lang = dialect === "yue" ? "zh-HK" : "zh-CN";
+    var u;
+    try {
+      u = new SpeechSynthesisUtterance(item.text);
+      u.lang = lang;
+      u.rate = 0.85; // unhurried, for old ears
+    } catch (e) { speech.queue = []; return; }
+    try {
+      var v = pickVoice(lang);
+      if (v) u.voice = v; // the zh-HK voice for 粤语 where the browser has one
+    } catch (e) { /* the lang alone chooses */ }
+    speech.current = u;
+    u.onend = u.onerror = function () { if (speech.current === u) lineDone(); };
+    // A browser that never reports the end (no voice installed) must not hold
+    // the queue: move on after a generous estimate of the line's length.
+    speech.timer = setTimeout(function () { if (speech.current === u) lineDone(); },
+      2500 + item.text.length * 450);
+    try { window.speechSynthesis.speak(u); } catch (e) { lineDone(); }
+  }
+
+  function say(text, kind, action) {
+    if (!text || !voiceOn || !("speechSynthesis" in window)) return;
+    var line = spoken(text, action);
+    if (kind === "coaching") {
+      var last = speech.heard[line];
+      if (last && performance.now() - last < COACH_REPEAT_MS) return;
+      if (speech.queue.some(function (q) { return q.text === line; })) return;
+    } else {
+      // A newer prompt makes the coaching still waiting stale.
+      speech.queue = speech.queue.filter(function (q) { return q.kind !== "coaching"; });
+    }
+    speech.heard[line] = performance.now();
+    speech.queue.push({ text: line, kind: kind });
+    pump();
+  }
+
+  // Resolves once everything queued has been said (or at most ``ms`` later).
+  function spokenAll(ms) {
+    if (!speech.current && !speech.queue.length) return Promise.resolve();
+    return Promise.race([
+      new Promise(function (resolve) { speech.idle.push(resolve); }),
+      wait(ms),
+    ]);
+  }
+
+  function speak(text, action) { say(text, "prompt", action); }
+
+  function setupVoiceControls() {
+    var toggle = $("voice-toggle");
+    var choices = document.querySelectorAll("input[name=dialect]");
+    function render() {
+      toggle.setAttribute("aria-pressed", voiceOn ? "true" : "false");
+      toggle.textContent = voiceOn ? "语音：开" : "语音：关";
+      choices.forEach(function (c) { c.checked = c.value === dialect; });
+    }
+    toggle.addEventListener("click", function () {
+      voiceOn = !voiceOn;
+      store.set("lifecert.voice", voiceOn ? "on" : "off");
+      if (!voiceOn) {
+        // Switched off on purpose: silence now, the one cancel we allow.
+        speech.queue = [];
+        try { window.speechSynthesis.cancel(); } catch (e) { /* no voice */ }
+        lineDone();
+      }
+      render();
+    });
+    choices.forEach(function (c) {
+      c.addEventListener("change", function () {
+        if (!c.checked) return;
+        dialect = c.value === "yue" ? "yue" : "cmn";
+        store.set("lifecert.dialect", dialect);
+        render();
+      });
+    });
+    render();
   }
 
   function wait(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
@@ -144,7 +276,8 @@
     v.textContent = message;
     v.className = "verdict " + (ok ? "verdict-ok" : "verdict-fail");
     v.hidden = false;
-    speak(message);
+    if (message !== lastPrompt) speak(message);
+    lastPrompt = message;
   }
 
   function update(p) {
@@ -152,6 +285,7 @@
     var coaching = p.coaching;
     if (Array.isArray(coaching)) coaching = coaching.join("，");
     $("coaching").textContent = coaching || "";
+    if (coaching && coaching !== p.prompt && !p.finished) say(coaching, "coaching");
     var done = Array.isArray(p.done_actions) ? p.done_actions.length : (p.done_actions || 0);
     var current = typeof p.action_index === "number" ? p.action_index : done;
     renderSteps(done, current, p.current_action ? p.prompt : null);
@@ -161,7 +295,11 @@
     if (p.frame_interval_ms) FRAME_INTERVAL_MS = p.frame_interval_ms;
     if (p.prompt) {
       $("prompt").textContent = p.prompt;
-      speak(p.prompt);
+      // Each prompt is said once, when it changes; the verdict is said by conclude.
+      if (p.prompt !== lastPrompt && !p.finished) {
+        speak(p.prompt, p.current_action);
+        lastPrompt = p.prompt;
+      }
     }
   }
 
@@ -169,25 +307,45 @@
     running = false;
     var verdict = p.verdict || {};
     showVerdict(verdict.message || "", verdict.code === "passed");
+    if (verdict.code !== "passed" && typeof p.tries_left === "number") {
+      var left = $("tries-left");
+      left.textContent = p.tries_left > 0
+        ? "今天还可以再试 " + p.tries_left + " 次。"
+        : "今天不能再使用摄像头认证，请通过其他方式进行认证。";
+      left.hidden = false;
+    }
     $("anim").className = "anim";
     $("guide").classList.remove("ok");
     if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
-    if (p.result_url) setTimeout(function () { window.location.assign(p.result_url); }, 1500);
+    // The result page comes once the verdict has been heard to its end.
+    if (p.result_url) {
+      var url = p.result_url;
+      Promise.all([wait(1500), spokenAll(15000)]).then(function () {
+        window.location.assign(url);
+      });
+    }
   }
 
   async function finish() {
     var resp = await post(session.finish_url, "", {});
     var data = await resp.json().catch(function () { return {}; });
     if (resp.ok && data.finished) conclude(data);
-    else fail(data.message || "认证已结束，请重新进入资格认证。");
+    else fail(data.message || "认证已结束，请重新进入资格认证。", data.error);
   }
 
-  function fail(message) {
+  function fail(message, error) {
     running = false;
     showVerdict(message, false);
+    if (error === "login_required") {
+      // The login ran out: back to 资格认证登记, then here again.
+      $("relogin").hidden = false;
+      $("relogin").focus();
+      return;
+    }
     $("start").hidden = false;
     $("start").disabled = false;
     $("start").textContent = "重新开始";
+    $("start").focus();
   }
 
   // Capture and sending run apart: frames are taken at the server's pace and
@@ -278,7 +436,7 @@
         } else if (data.error === "bad_image" || data.error === "no_face") {
           $("coaching").textContent = data.message || "";
         } else {
-          fail(data.message || "认证中断，请重新开始。");
+          fail(data.message || "认证中断，请重新开始。", data.error);
           return;
         }
       } else {
@@ -292,11 +450,13 @@
     $("start").disabled = true;
     $("start").hidden = true;
     $("verdict").hidden = true;
-    lastSpoken = "";
+    $("tries-left").hidden = true;
+    lastPrompt = "";
+    $("relogin").hidden = true;
     if (!stream || !stream.active) await check();
     var resp = await post(app.dataset.startUrl, "", {});
     var data = await resp.json().catch(function () { return {}; });
-    if (!resp.ok) { fail(data.message || "暂时无法开始认证，请稍后再试。"); return; }
+    if (!resp.ok) { fail(data.message || "暂时无法开始认证，请稍后再试。", data.error); return; }
     session = data;
     labels = {};
     if (data.frame_interval_ms) FRAME_INTERVAL_MS = data.frame_interval_ms;
@@ -306,11 +466,14 @@
     t0 = performance.now();
     running = true;
     renderSteps(0, 0, null);
+    $("prompt").focus(); // the start button is gone: keyboard focus follows the prompt
     $("prompt").textContent = "请正对摄像头，保持不动";
-    speak("请正对摄像头，保持不动");
+    lastPrompt = "请正对摄像头，保持不动";
+    speak(lastPrompt);
     loop();
   }
 
+  setupVoiceControls();
   $("start").addEventListener("click", start);
   $("recheck").addEventListener("click", check);
   check();

@@ -10,47 +10,16 @@ desktop and phone widths.
 
 import random
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from lifecert.certification.enrolment import enrol_photo
 from lifecert.certification.models import Certification, FaceSession
 
+from .browser import CHALLENGE, VERDICT_TIMEOUT, Shots
+from .browser import enrol as _enrol
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-VERDICT_TIMEOUT = 90_000  # two slow cores: be generous, never sleep
-WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
-# Two actions the webcam man can do. The per-action window is the default (8 s):
-# the fake person acts when prompted, as a pensioner does.
-CHALLENGE = ["turn_right", "nod"]
-
-
-def _enrol(person, photo: bytes) -> None:
-    template = enrol_photo(
-        person=person,
-        photo=photo,
-        content_type="image/jpeg",
-        acting_user=None,
-    )
-    assert template.status == "ready", template.failure_reason
-
-
-class Shots:
-    def __init__(self, page, folder: Path | None, prefix: str) -> None:
-        self.page, self.folder, self.prefix = page, folder, prefix
-
-    def __call__(self, name: str) -> None:
-        if self.folder is None:
-            return
-        for label, (width, height) in WIDTHS.items():
-            self.page.set_viewport_size({"width": width, "height": height})
-            self.page.screenshot(
-                path=self.folder / f"{self.prefix}{name}-{label}.png", full_page=True
-            )
-        width, height = WIDTHS["desktop"]
-        self.page.set_viewport_size({"width": width, "height": height})
 
 
 def _login_and_start(page, base_url: str, shots: Shots) -> None:
@@ -204,7 +173,7 @@ def test_clip_of_another_person_ends_with_the_mismatch_message(
     )
     page.wait_for_url("**/certify/sessions/*/", timeout=30_000)
     expect(page.locator("#other-channels")).to_be_visible()
-    Shots(page, screenshot_dir, "")("08-verdict-mismatch")
+    Shots(page, screenshot_dir, "", axe=True)("08-verdict-mismatch")
     assert Certification.objects.count() == 0
 
 
@@ -229,7 +198,7 @@ def test_still_photo_as_video_ends_with_the_liveness_message(
     )
     page.wait_for_url("**/certify/sessions/*/", timeout=30_000)
     expect(page.locator("#retry")).to_be_visible()
-    Shots(page, screenshot_dir, "")("09-verdict-liveness")
+    Shots(page, screenshot_dir, "", axe=True)("09-verdict-liveness")
     assert Certification.objects.count() == 0
 
 
@@ -251,7 +220,7 @@ def test_denied_camera_gets_clear_guidance_and_skip(
     expect(denied).to_contain_text("地址栏左侧的摄像头或锁形图标")
     expect(page.locator("#live")).to_be_hidden()
     expect(page.locator("#skip")).to_have_text("跳过")
-    Shots(page, screenshot_dir, "")("10-camera-denied")
+    Shots(page, screenshot_dir, "", axe=True)("10-camera-denied")
     page.locator("#skip").click()
     expect(page.locator("h1")).to_have_text("养老退休认证信息查询")
 
@@ -271,7 +240,7 @@ def test_camera_check_shows_the_preview_before_any_session(
     expect(page.locator("#start")).to_be_enabled()
     expect(page.locator("#skip")).to_be_visible()
     expect(page.locator("#camera-denied")).to_be_hidden()
-    Shots(page, screenshot_dir, "")("03-camera-check")
+    Shots(page, screenshot_dir, "", axe=True)("03-camera-check")
     from lifecert.certification.models import FaceSession
 
     assert not FaceSession.objects.exists()

@@ -18,7 +18,7 @@ from lifecert.core import testing
 from lifecert.core.models import AuditEvent
 from lifecert.pensioner.services import NAME_SSN_MISMATCH
 
-from . import test_browser_certify as certify_e2e
+from .browser import CHALLENGE, VERDICT_TIMEOUT, Shots, enrol
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -59,12 +59,12 @@ def test_helper_adds_the_pensioner_after_the_pensioners_face_passes(
     settings,
     screenshot_dir,
 ):
-    settings.FACE_FIXED_CHALLENGE = certify_e2e.CHALLENGE
-    certify_e2e._enrol(personas.pensioner, webcam_man.enrolment)
+    settings.FACE_FIXED_CHALLENGE = CHALLENGE
+    enrol(personas.pensioner, webcam_man.enrolment)
     helper = _helper()
     page = launch_browser().new_page(viewport={"width": 1280, "height": 900})
     fake_camera(page, webcam_man)
-    shots = certify_e2e.Shots(page, screenshot_dir, "family-")
+    shots = Shots(page, screenshot_dir, "family-")
 
     # The son logs in to his own account: no pension of his own.
     _log_in(page, live_server.url, helper)
@@ -90,7 +90,7 @@ def test_helper_adds_the_pensioner_after_the_pensioners_face_passes(
     shots("02-face-check")
     page.locator("#start").click()
     expect(page.locator("#verdict")).to_have_text(
-        "恭喜您，认证成功", timeout=certify_e2e.VERDICT_TIMEOUT
+        "恭喜您，认证成功", timeout=VERDICT_TIMEOUT
     )
     page.wait_for_url("**/certify/sessions/*/", timeout=30_000)
     expect(page.locator(".result dl")).to_contain_text(PENSIONER_NAME)
@@ -180,7 +180,7 @@ def test_a_number_or_name_not_in_the_registry_adds_nobody(
     _add(page, "杨树伟", PENSIONER_SSN)
     expect(page.locator(".errorbox")).to_have_text(NAME_SSN_MISMATCH)
     expect(page.locator("#family tbody")).to_have_text("您还没有添加协助的家人。")
-    certify_e2e.Shots(page, screenshot_dir, "family-")("06-refused")
+    Shots(page, screenshot_dir, "family-")("06-refused")
 
     # The son's own number: he is not his own family member.
     _add(page, HELPER_NAME, helper.username)

@@ -1,0 +1,46 @@
+"""Error pages speak Chinese and show the way back (DEBUG off, as in production)."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_unknown_address_gets_the_chinese_404_with_the_way_back(client):
+    response = client.get("/personal/no-such-page/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "页面不存在" in page
+    assert f'href="{reverse("pensioner:cert-login")}"' in page
+    assert 'href="/"' in page
+    assert "Not Found" not in page
+
+
+def test_wrong_role_gets_the_chinese_403(client, personas):
+    client.force_login(personas.unit_user)
+    response = client.get(reverse("pensioner:family"))
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "没有权限查看此页面" in page
+    assert "12333" in page
+
+
+def test_a_stale_form_gets_the_chinese_csrf_page_back_to_the_form():
+    client = Client(enforce_csrf_checks=True)
+    login = reverse("pensioner:cert-login")
+    response = client.post(login, {"name": "杨书维", "ssn": "43060319920301203X"})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "页面已过期，请重新提交" in page
+    assert f'href="{login}" id="csrf-back"' in page
+    assert "CSRF" not in page
+
+
+def test_server_error_page_is_chinese_and_needs_no_context():
+    from django.template import loader
+
+    page = loader.get_template("500.html").render()
+    assert "系统繁忙，请稍后再试" in page
+    assert 'href="/personal/certify/login/"' in page
+    assert "12333" in page

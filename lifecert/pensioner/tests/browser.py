@@ -1,0 +1,83 @@
+"""Shared helpers of the pensioner browser tests: enrolment, and ``Shots``, which
+looks at a screen at phone and laptop size: axe-core finds no serious or
+critical violation, 开始认证 (when on the screen) is inside the first screen,
+and with ``LIFECERT_SCREENSHOTS`` set the screen is saved."""
+
+from pathlib import Path
+from typing import Any
+
+from axe_playwright_python.sync_playwright import Axe
+
+from lifecert.certification.enrolment import enrol_photo
+
+VERDICT_TIMEOUT = 90_000  # two slow cores: be generous, never sleep
+# Two actions the webcam man can do. The per-action window is the default (8 s):
+# the fake person acts when prompted, as a pensioner does.
+CHALLENGE = ["turn_right", "nod"]
+# A phone (390×844) and the most common laptop screen (1366×768).
+WIDTHS = {"desktop": (1366, 768), "phone": (390, 844)}
+BLOCKING = {"serious", "critical"}
+_AXE = Axe()
+
+
+def enrol(person: Any, photo: bytes) -> None:
+    template = enrol_photo(
+        person=person,
+        photo=photo,
+        content_type="image/jpeg",
+        acting_user=None,
+    )
+    assert template.status == "ready", template.failure_reason
+
+
+def axe_violations(page: Any) -> list[str]:
+    """The serious and critical axe-core violations of the page as it is now."""
+    results = _AXE.run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(n["target"][0] for n in v["nodes"][:3])
+        for v in results.response["violations"]
+        if v.get("impact") in BLOCKING
+    ]
+
+
+def start_in_first_screen(page: Any) -> None:
+    """开始认证, when the page shows it, lies wholly inside the viewport."""
+    start = page.locator("#start")
+    if not start.count() or not start.is_visible():
+        return
+    page.evaluate("window.scrollTo(0, 0)")
+    box = start.bounding_box()
+    view = page.viewport_size
+    assert box is not None
+    assert box["x"] >= 0, box
+    assert box["y"] >= 0, box
+    assert box["x"] + box["width"] <= view["width"], (box, view)
+    assert box["y"] + box["height"] <= view["height"], (box, view)
+
+
+class Shots:
+    """``shots(name)``: the screen at each width in ``WIDTHS``; checked with axe
+    when ``axe`` is set, saved when ``folder`` is (LIFECERT_SCREENSHOTS)."""
+
+    def __init__(
+        self, page: Any, folder: Path | None, prefix: str, *, axe: bool = False
+    ) -> None:
+        self.page, self.folder, self.prefix, self.axe = page, folder, prefix, axe
+
+    def __call__(self, name: str) -> None:
+        if self.folder is None and not self.axe:
+            return
+        for label, (width, height) in WIDTHS.items():
+            self.page.set_viewport_size({"width": width, "height": height})
+            start_in_first_screen(self.page)
+            if self.axe:
+                found = axe_violations(self.page)
+                assert not found, f"{name} at {label}: {found}"
+            if self.folder is not None:
+                self.page.screenshot(
+                    path=self.folder / f"{self.prefix}{name}-{label}.png",
+                    full_page=True,
+                )
+        width, height = WIDTHS["desktop"]
+        self.page.set_viewport_size({"width": width, "height": height})
