@@ -1,10 +1,12 @@
 """LifeCert settings: one module, every value from the environment.
 
 See ``.env.example`` for each variable. Development defaults are safe to run
-locally; with ``DEBUG=0`` start-up refuses a missing secret key or SQLite.
+locally; with ``DEBUG=0`` start-up refuses a missing secret key, SQLite or a
+missing data key (biometrics are encrypted at rest).
 """
 
 import contextlib
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -152,6 +154,13 @@ FACE_FRAME_SKEW_SECONDS = envfloat("FACE_FRAME_SKEW_SECONDS", 1.5)
 FACE_MAX_STARTS_PER_DAY = envint("FACE_MAX_STARTS_PER_DAY", 10)
 # Days the frames of a failed session are kept for the manual review.
 FACE_REVIEW_KEEP_DAYS = envint("FACE_REVIEW_KEEP_DAYS", 30)
+# Keys that encrypt biometrics at rest (Fernet keys, newest first, separated by
+# commas or newlines; rotate with ``manage.py rotate_data_key``). The published
+# development key serves only while DEBUG is on.
+_DEV_DATA_KEY = "bGlmZWNlcnQtZGV2LW9ubHktZGF0YS1rZXktMDAwMDA="
+LIFECERT_DATA_KEYS = [
+    key for key in re.split(r"[,\s]+", envstr("LIFECERT_DATA_KEYS")) if key
+] or ([_DEV_DATA_KEY] if DEBUG else [])
 COMMITMENT_LETTER_VERSION = envstr("COMMITMENT_LETTER_VERSION", "2021-01")
 
 # Where the test photos and clips live (never copied into the project).
@@ -178,4 +187,9 @@ if not DEBUG:
     if FACE_FIXED_CHALLENGE:
         raise ImproperlyConfigured(
             "FACE_FIXED_CHALLENGE is a test hook: unset it when DEBUG is off."
+        )
+    if not LIFECERT_DATA_KEYS or _DEV_DATA_KEY in LIFECERT_DATA_KEYS:
+        raise ImproperlyConfigured(
+            "LIFECERT_DATA_KEYS (or LIFECERT_DATA_KEYS_FILE) must hold the keys that"
+            " encrypt biometrics; the development key is refused."
         )
