@@ -16,6 +16,7 @@ from lifecert.certification.models import Certification, ReviewRequest
 from lifecert.certification.services import record_certification, suspend_overdue
 from lifecert.core import audit
 from lifecert.core.audit import client_ip
+from lifecert.core.audit_actions import AuditAction
 from lifecert.core.pagination import paginate
 from lifecert.registry import imports
 from lifecert.registry.access import (
@@ -357,7 +358,7 @@ def review_close(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     review.resolved_at = timezone.now()
     review.save(update_fields=["status", "resolved_by", "resolved_at"])
     audit.record(
-        "review.close",
+        AuditAction.REVIEW_CLOSE,
         acting_user=request.user,
         target=review,
         ip=client_ip(request),

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 
 from lifecert.core import audit, vault
+from lifecert.core.audit_actions import AuditAction
 from lifecert.registry.models import Person
 
 from . import face
@@ -66,7 +67,7 @@ def enrol_photo(
         )
         compute_descriptor(template)
         audit.record(
-            "face.enrol",
+            AuditAction.FACE_ENROL,
             acting_user=acting_user,
             target=person,
             ip=ip,

@@ -35,6 +35,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from lifecert.core import audit, vault
+from lifecert.core.audit_actions import AuditAction
 from lifecert.registry.models import Entitlement, Person
 
 from . import face
@@ -193,7 +194,7 @@ def _create(
         + datetime.timedelta(seconds=float(challenge["session_seconds"])),
     )
     audit.record(
-        "face_session.start",
+        AuditAction.FACE_SESSION_START,
         acting_user=acting,
         target=session,
         ip=ip,
@@ -217,7 +218,7 @@ def _end(
     ).update(status=status, verdict=verdict, finished_at=now, state=None)
     if updated:
         audit.record(
-            f"face_session.{verdict}",
+            AuditAction(f"face_session.{verdict}"),
             acting_user=acting,
             target=session,
             ip=ip,
@@ -439,7 +440,7 @@ def _conclude(
             raise FaceSessionError("finished", FINISHED_MESSAGE, 410)
         session.refresh_from_db()
         audit.record(
-            "face_session.finish",
+            AuditAction.FACE_SESSION_FINISH,
             acting_user=acting_user,
             target=session,
             ip=ip,
@@ -498,7 +499,7 @@ def _review_if_blocked(
         person=person, region_id=region_id, reason=REVIEW_REASON
     )
     audit.record(
-        "review_request.create",
+        AuditAction.REVIEW_REQUEST_CREATE,
         acting_user=acting_user,
         target=review,
         ip=ip,
@@ -529,7 +530,7 @@ def purge_biometrics(now: datetime.datetime | None = None) -> dict[str, int]:
     states = over.update(state=None)
     if evidence or states:
         audit.record(
-            "face_session.purge",
+            AuditAction.FACE_SESSION_PURGE,
             acting_user=None,
             target=None,
             after={"evidence": evidence, "states": states},
@@ -610,7 +611,7 @@ def link_family_member(
     link, created = FamilyLink.objects.get_or_create(account=account, person=person)
     if created:
         audit.record(
-            "family.link",
+            AuditAction.FAMILY_LINK,
             acting_user=account,
             target=link,
             ip=ip,
