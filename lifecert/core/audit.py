@@ -46,11 +46,15 @@ def _label(user: Any) -> str:
 
 
 def _region_id(target: Any, actor: Any) -> int | None:
-    """Whose staff read the row: the target's region, else the staff actor's."""
+    """Whose staff read the row: the target's region (or its unit's), else the
+    staff actor's."""
     for attr in ("region_id", "staff_region_id"):
         value = getattr(target, attr, None)
         if isinstance(value, int):
             return value
+    value = getattr(getattr(target, "unit", None), "region_id", None)
+    if isinstance(value, int):
+        return value
     value = getattr(actor, "staff_region_id", None)
     return value if isinstance(value, int) else None
 
