@@ -127,9 +127,9 @@ def record_many(
         marks = ", ".join(["%s"] * len(chunk))
         sql = (
             f"INSERT INTO {audit_table} (at, actor_id, actor_label, action,"  # noqa: S608
-            f" target_type, target_id, region_id, ip, before, after, prev_hash,"
-            f" hash) SELECT %s, %s, %s, %s, %s, {public_id}, {region}, %s,"
-            f" %s{json_cast}, %s{json_cast}, '', '' FROM {table} t"
+            f" target_type, target_id, region_id, ip, before, after)"
+            f" SELECT %s, %s, %s, %s, %s, {public_id}, {region}, %s,"
+            f" %s{json_cast}, %s{json_cast} FROM {table} t"
             f" WHERE t.id IN ({marks})"
         )
         params = [

@@ -32,8 +32,8 @@ class AuditEvent(models.Model):
     # The chain: position, the previous row's hash and this row's. Empty until
     # the row's transaction commits and ``audit.chain_pending`` links it.
     seq = models.BigIntegerField(null=True, blank=True, unique=True)
-    prev_hash = models.CharField(max_length=64, blank=True)
-    hash = models.CharField(max_length=64, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True, db_default="")
+    hash = models.CharField(max_length=64, blank=True, db_default="")
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -226,3 +226,22 @@ def test_the_data_migration_chains_the_rows_written_before_it():
     report = audit.verify_chain()
     assert report.ok
     assert report.checked == 3
+
+
+def test_set_based_rows_are_chained_with_their_targets_region(
+    personas, django_capture_on_commit_callbacks
+):
+    from lifecert.registry.models import Entitlement
+
+    other = testing.make_entitlement(region=personas.other_region)
+    with django_capture_on_commit_callbacks(execute=True):
+        audit.record_many(
+            AuditAction.ENTITLEMENT_SUSPEND,
+            acting_user=personas.staff,
+            model=Entitlement,
+            pks=[personas.entitlement.pk, other.pk],
+        )
+    rows = AuditEvent.objects.order_by("seq")
+    assert [r.seq for r in rows] == [1, 2]
+    assert {r.region_id for r in rows} == {personas.region.pk, personas.other_region.pk}
+    assert audit.verify_chain().ok
