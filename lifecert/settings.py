@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from lifecert.core.env import envbool, envfloat, envint, envlist, envstr
@@ -196,3 +197,11 @@ if not DEBUG:
             "LIFECERT_DATA_KEYS (or LIFECERT_DATA_KEYS_FILE) must hold the keys that"
             " encrypt biometrics; the development key is refused."
         )
+for _number, _key in enumerate(LIFECERT_DATA_KEYS, start=1):
+    try:
+        Fernet(_key.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        raise ImproperlyConfigured(
+            f"LIFECERT_DATA_KEYS: key {_number} is not a Fernet key (32 url-safe"
+            " base64-encoded bytes)."
+        ) from None

@@ -165,6 +165,14 @@ def test_production_refuses_to_start_without_a_data_key(tmp_path):
     assert run.returncode != 0
     assert "LIFECERT_DATA_KEYS" in run.stderr
 
+    env["LIFECERT_DATA_KEYS"] = f"{NEW_KEY},not-a-key"
+    run = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+    )
+    assert run.returncode != 0
+    assert "key 2 is not a Fernet key" in run.stderr
+    env.pop("LIFECERT_DATA_KEYS")
+
     keyfile = tmp_path / "keys"
     keyfile.write_text(f"{NEW_KEY}\n{OLD_KEY}\n")
     env["LIFECERT_DATA_KEYS_FILE"] = str(keyfile)
