@@ -1,13 +1,16 @@
 """LifeCert settings: one module, every value from the environment.
 
 See ``.env.example`` for each variable. Development defaults are safe to run
-locally; with ``DEBUG=0`` start-up refuses a missing secret key or SQLite.
+locally; with ``DEBUG=0`` start-up refuses a missing secret key, SQLite or a
+missing data key (biometrics are encrypted at rest).
 """
 
 import contextlib
+import re
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from lifecert.core.env import envbool, envfloat, envint, envlist, envstr
@@ -85,6 +88,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # Tests on a file, not shared-cache memory: threads of one test then wait
+    # for the write lock as workers do, instead of failing "table is locked".
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["lifecert.accounts.backends.AccountBackend"]
@@ -158,6 +164,13 @@ FACE_FRAME_SKEW_SECONDS = envfloat("FACE_FRAME_SKEW_SECONDS", 1.5)
 FACE_MAX_STARTS_PER_DAY = envint("FACE_MAX_STARTS_PER_DAY", 10)
 # Days the frames of a failed session are kept for the manual review.
 FACE_REVIEW_KEEP_DAYS = envint("FACE_REVIEW_KEEP_DAYS", 30)
+# Keys that encrypt biometrics at rest (Fernet keys, newest first, separated by
+# commas or newlines; rotate with ``manage.py rotate_data_key``). The published
+# development key serves only while DEBUG is on.
+_DEV_DATA_KEY = "bGlmZWNlcnQtZGV2LW9ubHktZGF0YS1rZXktMDAwMDA="
+LIFECERT_DATA_KEYS = [
+    key for key in re.split(r"[,\s]+", envstr("LIFECERT_DATA_KEYS")) if key
+] or ([_DEV_DATA_KEY] if DEBUG else [])
 COMMITMENT_LETTER_VERSION = envstr("COMMITMENT_LETTER_VERSION", "2021-01")
 
 # Where the test photos and clips live (never copied into the project).
@@ -185,3 +198,16 @@ if not DEBUG:
         raise ImproperlyConfigured(
             "FACE_FIXED_CHALLENGE is a test hook: unset it when DEBUG is off."
         )
+    if not LIFECERT_DATA_KEYS or _DEV_DATA_KEY in LIFECERT_DATA_KEYS:
+        raise ImproperlyConfigured(
+            "LIFECERT_DATA_KEYS (or LIFECERT_DATA_KEYS_FILE) must hold the keys that"
+            " encrypt biometrics; the development key is refused."
+        )
+for _number, _key in enumerate(LIFECERT_DATA_KEYS, start=1):
+    try:
+        Fernet(_key.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        raise ImproperlyConfigured(
+            f"LIFECERT_DATA_KEYS: key {_number} is not a Fernet key (32 url-safe"
+            " base64-encoded bytes)."
+        ) from None

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lifecert.core import audit
+from lifecert.core.audit_actions import AuditAction
 from lifecert.registry.models import Person, Unit
 
 from .models import AuthorizationCode, UnitBinding, User
@@ -63,7 +64,7 @@ def register_personal(
             phone=phone,
             person=person,
         )
-        audit.record("account.register", acting_user=user, target=user, ip=ip)
+        audit.record(AuditAction.ACCOUNT_REGISTER, acting_user=user, target=user, ip=ip)
     return user
 
 
@@ -101,7 +102,7 @@ def login_with_limits(
             )
             user.failed_logins = 0
             user.save(update_fields=["failed_logins", "locked_until"])
-            audit.record("account.lock", acting_user=None, target=user, ip=ip)
+            audit.record(AuditAction.ACCOUNT_LOCK, acting_user=None, target=user, ip=ip)
         else:
             user.save(update_fields=["failed_logins"])
     if left <= 0:
@@ -120,7 +121,7 @@ def change_password(*, user: User, old: str, new: str, ip: str | None = None) ->
     with transaction.atomic():
         user.set_password(new)
         user.save(update_fields=["password"])
-        audit.record("account.password", acting_user=user, target=user, ip=ip)
+        audit.record(AuditAction.ACCOUNT_PASSWORD, acting_user=user, target=user, ip=ip)
 
 
 # ---------------------------------------------------------------- authorization codes
@@ -158,7 +159,7 @@ def issue_authorization_code(
         else:
             AuthorizationCode.objects.create(unit=unit, **values)
         audit.record(
-            "authcode.reissue" if existing else "authcode.issue",
+            AuditAction.AUTHCODE_REISSUE if existing else AuditAction.AUTHCODE_ISSUE,
             acting_user=acting_user,
             target=unit,
             ip=ip,
@@ -223,7 +224,7 @@ def bind_with_code(
             fields.append("locked_at")
         auth.save(update_fields=fields)
         audit.record(
-            "authcode.failure",
+            AuditAction.AUTHCODE_FAILURE,
             acting_user=account,
             target=auth.unit,
             ip=ip,
@@ -270,7 +271,7 @@ def _create_binding(
             f"单位编号 {unit.number} 已绑定到本账号，无需重复绑定。", code="duplicate"
         ) from exc
     audit.record(
-        "binding.create",
+        AuditAction.BINDING_CREATE,
         acting_user=account,
         target=binding,
         ip=ip,
@@ -347,7 +348,7 @@ def update_binding_operator(
             update_fields=["operator_name", "operator_phone", "operator_id_number"]
         )
         audit.record(
-            "binding.update",
+            AuditAction.BINDING_UPDATE,
             acting_user=account,
             target=binding,
             ip=ip,
@@ -370,5 +371,5 @@ def register_unit_account(
         user = User.objects.create_user(
             username=username, password=password, kind=User.Kind.UNIT
         )
-        audit.record("account.register", acting_user=user, target=user, ip=ip)
+        audit.record(AuditAction.ACCOUNT_REGISTER, acting_user=user, target=user, ip=ip)
     return user

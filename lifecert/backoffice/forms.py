@@ -1,6 +1,9 @@
+from typing import Any
+
 from django import forms
 
 from lifecert.certification.models import Channel
+from lifecert.core.audit_actions import AuditAction
 
 
 class ImportForm(forms.Form):
@@ -25,3 +28,26 @@ class CounterCertificationForm(forms.Form):
 
 class SearchForm(forms.Form):
     q = forms.CharField(label="姓名或社会保障号码", max_length=40, required=False)
+
+
+class AuditSearchForm(forms.Form):
+    date_from = forms.DateField(
+        label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    action = forms.ChoiceField(
+        label="操作", required=False, choices=[("", "全部"), *AuditAction.choices]
+    )
+    actor = forms.CharField(label="操作人（账号）", max_length=150, required=False)
+    target = forms.CharField(
+        label="对象（社会保障号码、单位编号或编号）", max_length=64, required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError("起始日期不能晚于截止日期。")
+        return data

@@ -19,4 +19,6 @@ urlpatterns = [
     path("evidence/<slug:kind>/", views.evidence_import, name="evidence-import"),
     path("reviews/", views.review_queue, name="review-queue"),
     path("reviews/<uuid:public_id>/close/", views.review_close, name="review-close"),
+    path("audit/", views.audit_list, name="audit-list"),
+    path("audit/export/", views.audit_export, name="audit-export"),
 ]

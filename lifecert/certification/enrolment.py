@@ -4,13 +4,17 @@ The photo is stored and its descriptor computed through the face seam
 (:mod:`lifecert.certification.face`) in the same transaction. A photo the
 engine refuses is kept with the reason so staff can tell the person what to
 bring instead.
+
+Both are biometrics: they are sealed with :mod:`lifecert.core.vault` before they
+reach the database, and this module is the only one that opens them.
 """
 
 from typing import Any
 
 from django.db import transaction
 
-from lifecert.core import audit
+from lifecert.core import audit, vault
+from lifecert.core.audit_actions import AuditAction
 from lifecert.registry.models import Person
 
 from . import face
@@ -28,7 +32,7 @@ class EnrolmentRefused(Exception):
 def compute_descriptor(template: FaceTemplate) -> FaceTemplate:
     """Run the engine on the stored photo and record the descriptor or the reason."""
     try:
-        descriptor = face.enrol(bytes(template.photo))
+        descriptor = face.enrol(reference_photo(template))
     except face.EnrolRefused as exc:
         template.status = FaceTemplate.Status.FAILED
         template.failure_reason = exc.message
@@ -36,7 +40,7 @@ def compute_descriptor(template: FaceTemplate) -> FaceTemplate:
     else:
         template.status = FaceTemplate.Status.READY
         template.failure_reason = ""
-        template.descriptor = descriptor
+        template.descriptor = vault.seal_json(descriptor)
     template.save(update_fields=["status", "failure_reason", "descriptor"])
     return template
 
@@ -57,13 +61,13 @@ def enrol_photo(
     with transaction.atomic():
         template = FaceTemplate.objects.create(
             person=person,
-            photo=photo,
+            photo=vault.seal(photo).encode("ascii"),
             content_type=content_type[:40],
             created_by=acting_user,
         )
         compute_descriptor(template)
         audit.record(
-            "face.enrol",
+            AuditAction.FACE_ENROL,
             acting_user=acting_user,
             target=person,
             ip=ip,
@@ -72,12 +76,17 @@ def enrol_photo(
     return template
 
 
+def reference_photo(template: FaceTemplate) -> bytes:
+    """The enrolled photo's bytes, opened from the vault."""
+    return vault.open_bytes(template.photo)
+
+
 def reference_descriptors(person: Person) -> list[list[float]]:
-    """Every ready descriptor of the person, newest first."""
-    return [
-        t.descriptor
-        for t in person.face_templates.filter(
-            status=FaceTemplate.Status.READY
-        ).order_by("-created_at")
-        if t.descriptor
-    ]
+    """Every ready descriptor of the person, newest first, opened from the vault."""
+    sealed = (
+        person.face_templates.filter(status=FaceTemplate.Status.READY)
+        .exclude(descriptor=None)
+        .order_by("-created_at")
+        .values_list("descriptor", flat=True)
+    )
+    return [[float(x) for x in vault.open_json(s)] for s in sealed if s]

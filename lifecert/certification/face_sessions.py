@@ -23,7 +23,6 @@ lock), and only the update that moves the session out of ``open`` may write a
 certification, so a replayed frame can never certify twice.
 """
 
-import base64
 import datetime
 import itertools
 from collections.abc import Sequence
@@ -35,12 +34,13 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from lifecert.core import audit
+from lifecert.core import audit, vault
+from lifecert.core.audit_actions import AuditAction
 from lifecert.registry.models import Entitlement, Person
 
 from . import face
 from .enrolment import reference_descriptors
-from .models import Certification, Channel, FaceSession, ReviewRequest
+from .models import Certification, Channel, FaceSession, FaceTemplate, ReviewRequest
 from .services import record_certification
 
 verdict_message = face.verdict_message
@@ -194,7 +194,7 @@ def _create(
         + datetime.timedelta(seconds=float(challenge["session_seconds"])),
     )
     audit.record(
-        "face_session.start",
+        AuditAction.FACE_SESSION_START,
         acting_user=acting,
         target=session,
         ip=ip,
@@ -218,7 +218,7 @@ def _end(
     ).update(status=status, verdict=verdict, finished_at=now, state=None)
     if updated:
         audit.record(
-            f"face_session.{verdict}",
+            AuditAction(f"face_session.{verdict}"),
             acting_user=acting,
             target=session,
             ip=ip,
@@ -366,8 +366,20 @@ def finish_session(
 
 
 def _engine_state(session: FaceSession) -> dict[str, Any] | None:
-    state: dict[str, Any] | None = session.state
+    """The engine's state, opened from the vault for the next batch only."""
+    if session.state is None:
+        return None
+    state: dict[str, Any] = vault.open_json(session.state)
     return state
+
+
+def _sealed_state(state: dict[str, Any] | None) -> str | None:
+    return None if state is None else vault.seal_json(state)
+
+
+def review_frames(session: FaceSession) -> list[bytes]:
+    """The JPEG frames kept of a failed session for the manual review."""
+    return [vault.open_bytes(sealed) for sealed in session.evidence or []]
 
 
 def _apply(
@@ -376,14 +388,17 @@ def _apply(
     version = session.frames_seen
     face_seen = session.face_seen or step.progress.face_seen
     if step.verdict is None:
+        sealed_state = _sealed_state(step.state)
         updated = FaceSession.objects.filter(
             pk=session.pk, status=FaceSession.Status.OPEN, frames_seen=version
         ).update(
-            state=step.state, frames_seen=version + step.accepted, face_seen=face_seen
+            state=sealed_state,
+            frames_seen=version + step.accepted,
+            face_seen=face_seen,
         )
         if not updated:
             raise FaceSessionError("busy", "上一帧仍在处理中，请稍候。", 409)
-        session.state, session.frames_seen = step.state, version + step.accepted
+        session.state, session.frames_seen = sealed_state, version + step.accepted
         session.face_seen = face_seen
         return FrameOutcome(step.progress, session)
     return _conclude(
@@ -411,21 +426,21 @@ def _conclude(
             status=FaceSession.Status.OPEN,
             frames_seen=session.frames_seen,
         ).update(
-            state=step.state,
+            state=_sealed_state(step.state),
             frames_seen=session.frames_seen + step.accepted,
             face_seen=face_seen,
             status=FaceSession.Status.PASSED if passed else FaceSession.Status.FAILED,
             verdict=verdict.code,
             score=verdict.distance,
             finished_at=now,
-            evidence=[base64.b64encode(f).decode("ascii") for f in step.kept] or None,
+            evidence=[vault.seal(frame) for frame in step.kept] or None,
             evidence_until=keep_until if step.kept else None,
         )
         if not updated:
             raise FaceSessionError("finished", FINISHED_MESSAGE, 410)
         session.refresh_from_db()
         audit.record(
-            "face_session.finish",
+            AuditAction.FACE_SESSION_FINISH,
             acting_user=acting_user,
             target=session,
             ip=ip,
@@ -484,7 +499,7 @@ def _review_if_blocked(
         person=person, region_id=region_id, reason=REVIEW_REASON
     )
     audit.record(
-        "review_request.create",
+        AuditAction.REVIEW_REQUEST_CREATE,
         acting_user=acting_user,
         target=review,
         ip=ip,
@@ -515,12 +530,70 @@ def purge_biometrics(now: datetime.datetime | None = None) -> dict[str, int]:
     states = over.update(state=None)
     if evidence or states:
         audit.record(
-            "face_session.purge",
+            AuditAction.FACE_SESSION_PURGE,
             acting_user=None,
             target=None,
             after={"evidence": evidence, "states": states},
         )
     return {"evidence": evidence, "states": states}
+
+
+def reseal_biometrics(*, batch: int = 500) -> dict[str, int]:
+    """Re-seal every sealed biometric under the newest data key.
+
+    Rows already under the newest key are left as they are, so it can run again
+    after an interruption. A session a worker moved on meanwhile keeps the
+    worker's value (it was sealed with the newest key anyway).
+    """
+    newest = vault.current_key_id()
+    counts = {"templates": 0, "sessions": 0}
+    last = 0
+    while True:
+        with transaction.atomic():
+            templates = list(
+                FaceTemplate.objects.select_for_update()
+                .filter(pk__gt=last)
+                .order_by("pk")
+                .only("pk", "photo", "descriptor")[:batch]
+            )
+            if not templates:
+                break
+            changed = []
+            for t in templates:
+                photo, desc = vault.reseal(t.photo), None
+                if t.descriptor:
+                    desc = vault.reseal(t.descriptor)
+                if photo or desc:
+                    t.photo = photo.encode("ascii") if photo else t.photo
+                    t.descriptor = desc or t.descriptor
+                    changed.append(t)
+            FaceTemplate.objects.bulk_update(changed, ["photo", "descriptor"])
+            counts["templates"] += len(changed)
+            last = templates[-1].pk
+    last = 0
+    while True:
+        sessions = list(
+            FaceSession.objects.filter(pk__gt=last)
+            .filter(Q(state__isnull=False) | Q(evidence__isnull=False))
+            .order_by("pk")
+            .only("pk", "state", "evidence", "frames_seen", "status")[:batch]
+        )
+        if not sessions:
+            break
+        last = sessions[-1].pk
+        for fs in sessions:
+            sealed = [fs.state] if fs.state else []
+            sealed += list(fs.evidence or [])
+            if all(vault.sealed_key_id(v) == newest for v in sealed):
+                continue
+            state = (vault.reseal(fs.state) or fs.state) if fs.state else None
+            evidence = (
+                [vault.reseal(f) or f for f in fs.evidence] if fs.evidence else None
+            )
+            counts["sessions"] += FaceSession.objects.filter(
+                pk=fs.pk, frames_seen=fs.frames_seen, status=fs.status
+            ).update(state=state, evidence=evidence)
+    return counts
 
 
 # ---------------------------------------------------------------- family help
@@ -538,7 +611,7 @@ def link_family_member(
     link, created = FamilyLink.objects.get_or_create(account=account, person=person)
     if created:
         audit.record(
-            "family.link",
+            AuditAction.FAMILY_LINK,
             acting_user=account,
             target=link,
             ip=ip,

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from lifecert.core import audit
+from lifecert.core.audit_actions import AuditAction
 from lifecert.registry.ids import compact
 from lifecert.registry.imports import ImportRejected, cell_date, cell_text, read_rows
 from lifecert.registry.models import Entitlement, Region
@@ -105,7 +106,7 @@ def import_deaths(
                 )
                 changed += 1
         audit.record(
-            "import.deaths",
+            AuditAction.IMPORT_DEATHS,
             acting_user=acting_user,
             ip=ip,
             after={"rows": len(rows), "terminated": changed, "skipped": skipped},
@@ -140,7 +141,7 @@ def import_comparison(
                 )
                 changed += 1
         audit.record(
-            "import.comparison",
+            AuditAction.IMPORT_COMPARISON,
             acting_user=acting_user,
             ip=ip,
             after={"rows": len(rows), "certified": changed, "skipped": skipped},

@@ -111,9 +111,11 @@ class FaceTemplate(models.Model):
     person = models.ForeignKey(
         Person, on_delete=models.CASCADE, related_name="face_templates"
     )
-    photo = models.BinaryField("建模照片")
+    # Both sealed (lifecert.core.vault): the photo's bytes, the descriptor's JSON.
+    photo = models.BinaryField("建模照片（加密）")
     content_type = models.CharField(max_length=40, default="image/jpeg")
-    descriptor = models.JSONField(null=True, blank=True)
+    # NULL: no descriptor (a refused photo), as when this was a JSON column.
+    descriptor = models.TextField("人脸特征（加密）", null=True, blank=True)  # noqa: DJ001
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.PENDING
     )
@@ -153,6 +155,8 @@ class FaceSession(models.Model):
         related_name="+",
     )
     challenge = models.JSONField()
+    # The engine's state while the session is open, sealed (lifecert.core.vault):
+    # one sealed string, never the dict itself (it carries face crops).
     state = models.JSONField(null=True, blank=True)
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.OPEN
@@ -164,7 +168,8 @@ class FaceSession(models.Model):
     # failed attempt of the day.
     face_seen = models.BooleanField(default=False)
     # A few frames of a failed session for the manual review, kept until
-    # ``evidence_until`` (FACE_REVIEW_KEEP_DAYS), then purged.
+    # ``evidence_until`` (FACE_REVIEW_KEEP_DAYS), then purged. A list of sealed
+    # JPEGs (lifecert.core.vault), opened only by ``face_sessions.review_frames``.
     evidence = models.JSONField(null=True, blank=True)
     evidence_until = models.DateTimeField(null=True, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from lifecert.core import audit
+from lifecert.core.audit_actions import AuditAction
 from lifecert.registry.models import Entitlement
 
 from . import cycle
@@ -68,7 +69,7 @@ def _resume_if_overdue(
     entitlement.status_reason = ""
     entitlement.status_since = resumed
     audit.record(
-        "entitlement.resume",
+        AuditAction.ENTITLEMENT_RESUME,
         acting_user=acting_user,
         target=entitlement,
         ip=ip,
@@ -128,7 +129,7 @@ def record_certification(
             ]
         )
         audit.record(
-            "certification.create",
+            AuditAction.CERTIFICATION_CREATE,
             acting_user=acting_user,
             target=certification,
             ip=ip,
@@ -163,7 +164,7 @@ def suspend_overdue(
                 status_since=today,
             )
         audit.record_many(
-            "entitlement.suspend",
+            AuditAction.ENTITLEMENT_SUSPEND,
             acting_user=acting_user,
             model=Entitlement,
             pks=pks,
@@ -208,7 +209,7 @@ def record_death(
             person.death_date = death_date
             person.save(update_fields=["death_date"])
         audit.record(
-            "entitlement.terminate",
+            AuditAction.ENTITLEMENT_TERMINATE,
             acting_user=acting_user,
             target=entitlement,
             ip=ip,

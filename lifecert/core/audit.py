@@ -1,15 +1,34 @@
-"""Writing the audit log. Every service that changes state calls ``record``."""
+"""Writing the audit log. Every service that changes state calls ``record``.
 
+The log is append-only and tamper-evident. Each row gets a place in one chain
+(``seq``) and ``hash = sha256(prev_hash + "\\n" + canonical content)``, so
+editing, deleting or reordering a row breaks the chain at that row
+(``verify_chain``; the ``verify_audit_chain`` command).
+
+Rows are linked after their transaction commits (``chain_pending``, run by
+``transaction.on_commit``), under a lock on the one ``AuditChainHead`` row:
+writers never fork the chain, and a business transaction never waits on the
+chain while it holds its own row locks (no lock-order deadlock). Rows a crash
+left unlinked are linked by the next append.
+"""
+
+import dataclasses
+import datetime
+import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Model
 from django.http import HttpRequest
 from django.utils import timezone
 
-from lifecert.core.models import AuditEvent
+from lifecert.core.audit_actions import AuditAction
+from lifecert.core.models import AuditChainHead, AuditEvent
+
+GENESIS = "0" * 64
+CHAIN_BATCH = 1000
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -26,31 +45,50 @@ def _label(user: Any) -> str:
     return username
 
 
+def _region_id(target: Any, actor: Any) -> int | None:
+    """Whose staff read the row: the target's region (or its unit's), else the
+    staff actor's."""
+    for attr in ("region_id", "staff_region_id"):
+        value = getattr(target, attr, None)
+        if isinstance(value, int):
+            return value
+    value = getattr(getattr(target, "unit", None), "region_id", None)
+    if isinstance(value, int):
+        return value
+    value = getattr(actor, "staff_region_id", None)
+    return value if isinstance(value, int) else None
+
+
 def record(
-    action: str,
+    action: AuditAction | str,
     *,
     acting_user: Any,
     target: Any = None,
     ip: str | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    region_id: int | None = None,
 ) -> AuditEvent:
     """Write one audit row for ``action`` done by ``acting_user`` on ``target``."""
+    action = AuditAction(action)  # an unknown action has no label: refused
     actor = acting_user if getattr(acting_user, "is_authenticated", False) else None
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         actor=actor,
         actor_label=_label(acting_user),
-        action=action,
+        action=action.value,
         target_type=type(target).__name__ if target is not None else "",
         target_id=str(getattr(target, "public_id", getattr(target, "pk", ""))),
+        region_id=region_id or _region_id(target, actor),
         ip=ip,
         before=before or {},
         after=after or {},
     )
+    transaction.on_commit(chain_pending, robust=True)
+    return event
 
 
 def record_many(
-    action: str,
+    action: AuditAction | str,
     *,
     acting_user: Any,
     model: type[Model],
@@ -64,6 +102,7 @@ def record_many(
     auditing ten thousand bulk certifications costs one statement per chunk and
     no Python object per row. ``target_id`` is the row's public id, as in ``record``.
     """
+    action = AuditAction(action)
     actor = acting_user if getattr(acting_user, "is_authenticated", False) else None
     # Table and column names are the models' own, never input.
     table, audit_table = model._meta.db_table, AuditEvent._meta.db_table
@@ -78,6 +117,9 @@ def record_many(
             f"substr({h},17,4)||'-'||substr({h},21,12)"
         )
         json_cast = ""
+    fields = {f.attname for f in model._meta.concrete_fields}
+    region = "t.region_id" if "region_id" in fields else "%s"
+    region_param = [] if "region_id" in fields else [_region_id(None, actor)]
     at = connection.ops.adapt_datetimefield_value(timezone.now())
     written = 0
     for start in range(0, len(pks), 5000):
@@ -85,16 +127,18 @@ def record_many(
         marks = ", ".join(["%s"] * len(chunk))
         sql = (
             f"INSERT INTO {audit_table} (at, actor_id, actor_label, action,"  # noqa: S608
-            f" target_type, target_id, ip, before, after) SELECT %s, %s, %s, %s, %s,"
-            f" {public_id}, %s, %s{json_cast}, %s{json_cast} FROM {table} t"
+            f" target_type, target_id, region_id, ip, before, after)"
+            f" SELECT %s, %s, %s, %s, %s, {public_id}, {region}, %s,"
+            f" %s{json_cast}, %s{json_cast} FROM {table} t"
             f" WHERE t.id IN ({marks})"
         )
         params = [
             at,
             actor.pk if actor else None,
             _label(acting_user),
-            action,
+            action.value,
             model.__name__,
+            *region_param,
             ip,
             "{}",
             json.dumps(after or {}, ensure_ascii=False),
@@ -103,4 +147,123 @@ def record_many(
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             written += cursor.rowcount
+    transaction.on_commit(chain_pending, robust=True)
     return written
+
+
+# ---------------------------------------------------------------- the chain
+
+
+def canonical(event: AuditEvent) -> str:
+    """The row's content as hashed: every field but the chain's own hashes.
+
+    Chain format 1; the data migration that chained the first rows keeps a
+    copy of it, so change neither without a new format number.
+    """
+    at = event.at.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+    return json.dumps(
+        {
+            "v": 1,
+            "id": event.pk,
+            "seq": event.seq,
+            "at": at,
+            "actor_id": event.actor_id,
+            "actor_label": event.actor_label,
+            "action": event.action,
+            "target_type": event.target_type,
+            "target_id": event.target_id,
+            "region_id": event.region_id,
+            "ip": event.ip,
+            "before": event.before,
+            "after": event.after,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def link_hash(prev_hash: str, event: AuditEvent) -> str:
+    data = f"{prev_hash}\n{canonical(event)}".encode()
+    return hashlib.sha256(data).hexdigest()
+
+
+def chain_pending() -> int:
+    """Link every committed row not yet in the chain, oldest first; the count.
+
+    Runs after each commit that wrote audit rows. The head row's lock makes
+    appenders take turns (on SQLite the write transaction itself does).
+    """
+    linked = 0
+    while True:
+        with transaction.atomic():
+            head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+            rows = list(
+                AuditEvent.objects.filter(seq=None).order_by("id")[:CHAIN_BATCH]
+            )
+            if not rows:
+                return linked
+            seq, prev = head.seq, head.hash
+            for event in rows:
+                seq += 1
+                event.seq, event.prev_hash = seq, prev
+                event.hash = prev = link_hash(prev, event)
+            AuditEvent.objects.bulk_update(rows, ["seq", "prev_hash", "hash"])
+            head.seq, head.hash = seq, prev
+            head.save(update_fields=["seq", "hash"])
+        linked += len(rows)
+
+
+@dataclasses.dataclass
+class ChainReport:
+    checked: int
+    unlinked: int
+    broken_seq: int | None = None
+    broken_id: int | None = None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_seq is None
+
+
+def verify_chain() -> ChainReport:
+    """Re-compute the chain from the first row; stop at the first broken link."""
+    unlinked = AuditEvent.objects.filter(seq=None).count()
+    head = AuditChainHead.objects.filter(pk=1).first()
+    expected, prev, checked = 1, GENESIS, 0
+    rows = AuditEvent.objects.exclude(seq=None).order_by("seq")
+    for event in rows.iterator(chunk_size=2000):
+        if event.seq != expected:
+            return ChainReport(
+                checked,
+                unlinked,
+                expected,
+                None,
+                f"第 {expected} 条缺失（被删除），下一条是第 {event.seq} 条"
+                f"（id {event.pk}）",
+            )
+        if event.prev_hash != prev:
+            return ChainReport(
+                checked,
+                unlinked,
+                event.seq,
+                event.pk,
+                "与上一条的链接不符（前一条被删除或替换）",
+            )
+        if link_hash(prev, event) != event.hash:
+            return ChainReport(
+                checked, unlinked, event.seq, event.pk, "内容被修改（哈希不符）"
+            )
+        prev, expected, checked = event.hash, expected + 1, checked + 1
+    head_seq = head.seq if head else 0
+    head_hash = head.hash if head else GENESIS
+    if head_seq != checked or head_hash != prev:
+        return ChainReport(
+            checked,
+            unlinked,
+            checked + 1,
+            None,
+            f"链尾缺失：链头记录到第 {head_seq} 条，实际只有 {checked} 条",
+        )
+    return ChainReport(checked, unlinked)

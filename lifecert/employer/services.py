@@ -15,6 +15,7 @@ from lifecert.accounts.models import UnitBinding
 from lifecert.certification.cycle import month_start
 from lifecert.certification.models import Certification, Channel
 from lifecert.core import audit
+from lifecert.core.audit_actions import AuditAction
 from lifecert.exports.xlsx import Report, write_report_to_tempfile
 from lifecert.registry.models import Entitlement
 
@@ -69,7 +70,7 @@ def accept_commitment(
             commitment.save(update_fields=["operator_name", "ip", "accepted_at"])
         if created or before:
             audit.record(
-                "commitment.accept",
+                AuditAction.COMMITMENT_ACCEPT,
                 acting_user=acting_user,
                 target=binding.unit,
                 ip=ip,
@@ -248,7 +249,7 @@ def certify_pensioners(
             raise RuntimeError("certification insert count mismatch")
         result.saved_ids = [public_id for _, public_id in locked]
         audit.record_many(
-            "certification.unit",
+            AuditAction.CERTIFICATION_UNIT,
             acting_user=acting_user,
             model=Entitlement,
             pks=pks,
@@ -275,7 +276,7 @@ def export_report(
     """Write ``report`` to a temporary file and audit the export (who, what, rows)."""
     handle, rows = write_report_to_tempfile(report)
     audit.record(
-        f"export.{kind}",
+        AuditAction(f"export.{kind}"),
         acting_user=acting_user,
         target=binding.unit,
         ip=ip,

@@ -1,28 +1,30 @@
 from django.contrib import admin
 
+from lifecert.core.admin import AuditedModelAdmin
+
 from .models import Entitlement, Person, Region, Unit
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in the stubs, not at runtime
+class RegionAdmin(AuditedModelAdmin):
     list_display = ["code", "name"]
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in the stubs, not at runtime
+class PersonAdmin(AuditedModelAdmin):
     list_display = ["name", "masked_ssn", "birth_date", "death_date"]
     search_fields = ["=ssn", "name"]
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in the stubs, not at runtime
+class UnitAdmin(AuditedModelAdmin):
     list_display = ["number", "name", "region"]
     search_fields = ["=number", "name"]
     list_filter = ["region"]
 
 
 @admin.register(Entitlement)
-class EntitlementAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in the stubs, not at runtime
+class EntitlementAdmin(AuditedModelAdmin):
     list_display = ["person", "region", "unit", "status", "last_certified_at"]
     list_filter = ["region", "status"]
     raw_id_fields = ["person", "unit"]

@@ -14,6 +14,7 @@ from django.db import transaction
 from openpyxl import load_workbook
 
 from lifecert.core import audit
+from lifecert.core.audit_actions import AuditAction
 
 from .ids import InvalidNumber, birth_date, compact, gender, validate_ssn
 from .models import Entitlement, Person, Region, Unit
@@ -285,7 +286,7 @@ def import_registry(
                 result.entitlements_updated += 1
                 if "status" in changed:
                     audit.record(
-                        "entitlement.status",
+                        AuditAction.ENTITLEMENT_STATUS,
                         acting_user=acting_user,
                         target=current,
                         ip=ip,
@@ -293,7 +294,7 @@ def import_registry(
                         after={"status": row.status, "source": "import"},
                     )
         audit.record(
-            "registry.import",
+            AuditAction.REGISTRY_IMPORT,
             acting_user=acting_user,
             ip=ip,
             after={

@@ -197,6 +197,7 @@ def test_the_fixed_challenge_hook_is_refused_in_production():
         "DATABASE_URL": "postgres://u:p@127.0.0.1:1/none",
         "FACE_FIXED_CHALLENGE": "nod,blink",
         "DJANGO_SETTINGS_MODULE": "lifecert.settings",
+        "LIFECERT_DATA_KEYS": "Zm9yLXRlc3RzLW9ubHktbm90LWEtcmVhbC1rZXktISE=",
     }
     code = "import django; django.setup()"
     result = subprocess.run(

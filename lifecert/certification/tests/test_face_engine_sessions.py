@@ -11,7 +11,9 @@ import pytest
 from django.urls import reverse
 
 from lifecert.certification.enrolment import enrol_photo
+from lifecert.certification.face_sessions import review_frames
 from lifecert.certification.models import Certification, FaceSession
+from lifecert.core import vault
 
 from .face_driver import drive
 
@@ -40,8 +42,10 @@ def enrolled(personas, man, client, settings):
     return client
 
 
-def _biometric_values(state):
+def _biometric_values(sealed_state):
     """Every non-empty biometric entry left in a saved engine state."""
+    assert sealed_state is None or vault.is_sealed(sealed_state)
+    state = None if sealed_state is None else vault.open_json(sealed_state)
     found = []
 
     def walk(value, key=""):
@@ -125,6 +129,9 @@ def test_another_persons_face_is_a_mismatch(
     session = FaceSession.objects.get(public_id=run.start["id"])
     # A failure keeps a few frames for the manual review, for a while only.
     assert 1 <= len(session.evidence) <= 3
+    # Sealed at rest; the review opens real JPEGs.
+    assert all(vault.is_sealed(sealed) for sealed in session.evidence)
+    assert all(f.startswith(b"\xff\xd8") for f in review_frames(session))
     assert session.evidence_until is not None
     assert _biometric_values(session.state) == []
 

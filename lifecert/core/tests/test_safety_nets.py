@@ -98,7 +98,7 @@ def test_record_many_writes_one_row_per_target_with_the_public_id(personas):
 
     other = make_entitlement()
     written = record_many(
-        "test.bulk",
+        "entitlement.suspend",
         acting_user=personas.staff,
         model=Entitlement,
         pks=[personas.entitlement.pk, other.pk],
@@ -106,13 +106,13 @@ def test_record_many_writes_one_row_per_target_with_the_public_id(personas):
         after={"why": "测试"},
     )
     assert written == 2
-    rows = AuditEvent.objects.filter(action="test.bulk").order_by("target_id")
+    rows = AuditEvent.objects.filter(action="entitlement.suspend").order_by("target_id")
     assert {r.target_id for r in rows} == {
         str(personas.entitlement.public_id),
         str(other.public_id),
     }
     assert all(r.actor == personas.staff and r.after == {"why": "测试"} for r in rows)
-    single = record("test.one", acting_user=personas.staff, target=other)
+    single = record("entitlement.status", acting_user=personas.staff, target=other)
     assert single.target_id == str(other.public_id)
 
 

@@ -1,0 +1,247 @@
+"""The audit log is append-only and tamper-evident: a hash chain over its rows,
+a command that finds the first broken link, an admin that cannot write it."""
+
+import itertools
+import threading
+
+import pytest
+from django.contrib import admin
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection, transaction
+from django.urls import reverse
+
+from lifecert.core import audit, testing
+from lifecert.core.admin import AuditedModelAdmin, AuditEventAdmin
+from lifecert.core.audit_actions import AuditAction
+from lifecert.core.models import AuditChainHead, AuditEvent
+from lifecert.registry.models import Person
+
+
+@pytest.fixture
+def chained(db, personas, django_capture_on_commit_callbacks):
+    """Five audited actions, committed and linked as in production."""
+    events = []
+    for n in range(5):
+        with django_capture_on_commit_callbacks(execute=True):
+            events.append(
+                audit.record(
+                    AuditAction.ENTITLEMENT_STATUS,
+                    acting_user=personas.staff,
+                    target=personas.entitlement,
+                    after={"n": n, "score": 0.4123, "名字": "杨书维"},
+                )
+            )
+    return [AuditEvent.objects.get(pk=e.pk) for e in events]
+
+
+def _sql(statement, *params):
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def test_rows_are_linked_in_order_and_the_chain_verifies(chained):
+    assert [e.seq for e in chained] == [1, 2, 3, 4, 5]
+    assert chained[0].prev_hash == audit.GENESIS
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(chained))
+    report = audit.verify_chain()
+    assert report.ok
+    assert report.checked == 5
+    assert AuditChainHead.objects.get().hash == chained[-1].hash
+
+
+def test_an_after_edited_by_raw_sql_is_found_at_that_row(chained):
+    victim = chained[2]
+    _sql(
+        "UPDATE core_auditevent SET after = %s WHERE id = %s",
+        '{"n": 99, "score": 0.4123, "名字": "杨书维"}',
+        victim.pk,
+    )
+    report = audit.verify_chain()
+    assert not report.ok
+    assert (report.broken_seq, report.broken_id) == (3, victim.pk)
+    assert "修改" in report.reason
+
+
+def test_a_deleted_row_is_found(chained):
+    _sql("DELETE FROM core_auditevent WHERE id = %s", chained[1].pk)
+    report = audit.verify_chain()
+    assert not report.ok
+    assert report.broken_seq == 2
+    assert "缺失" in report.reason
+
+
+def test_a_deleted_last_row_is_found_by_the_head(chained):
+    _sql("DELETE FROM core_auditevent WHERE id = %s", chained[-1].pk)
+    report = audit.verify_chain()
+    assert report.broken_seq == 5
+    assert "链尾" in report.reason
+
+
+def test_a_row_replaced_with_a_recomputed_hash_breaks_the_next_link(chained):
+    victim = chained[1]
+    victim.after = {"n": 42}
+    victim.hash = audit.link_hash(victim.prev_hash, victim)
+    AuditEvent.objects.filter(pk=victim.pk).update(after=victim.after, hash=victim.hash)
+    report = audit.verify_chain()
+    assert (report.broken_seq, report.broken_id) == (3, chained[2].pk)
+
+
+def test_the_command_names_the_first_broken_link_and_fails(chained, capsys):
+    call_command("verify_audit_chain")
+    assert "5" in capsys.readouterr().out
+    _sql(
+        "UPDATE core_auditevent SET actor_label = 'someone' WHERE id = %s",
+        chained[3].pk,
+    )
+    with pytest.raises(CommandError, match=f"第 4 条.*id {chained[3].pk}"):
+        call_command("verify_audit_chain")
+
+
+def test_an_unknown_action_is_refused(personas):
+    with pytest.raises(ValueError, match="not a valid AuditAction"):
+        audit.record("made.up", acting_user=personas.staff)
+
+
+def test_rows_carry_the_targets_region(chained, personas):
+    assert {e.region_id for e in chained} == {personas.region.pk}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_keep_one_chain():
+    staff = testing.make_staff_user(username="concurrent_staff")
+    errors = []
+
+    def writer(n):
+        try:
+            for i in range(5):
+                with transaction.atomic():
+                    audit.record(
+                        AuditAction.ENTITLEMENT_STATUS,
+                        acting_user=staff,
+                        after={"writer": n, "i": i},
+                    )
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert AuditEvent.objects.filter(seq=None).count() == 0
+    seqs = sorted(AuditEvent.objects.values_list("seq", flat=True))
+    assert seqs == list(range(1, 21))
+    assert audit.verify_chain().ok
+
+
+# ---------------------------------------------------------------- the admin
+
+
+@pytest.fixture
+def superuser_client(client, db):
+    root = testing.make_staff_user(None, username="root", is_superuser=True)
+    client.force_login(root)
+    return client
+
+
+def test_the_admin_cannot_add_change_or_delete_audit_rows(superuser_client, chained):
+    event = chained[0]
+    add = reverse("admin:core_auditevent_add")
+    assert superuser_client.get(add).status_code == 403
+    forged = {"action": "certification.create", "actor_label": "province"}
+    assert superuser_client.post(add, forged).status_code == 403
+    change = reverse("admin:core_auditevent_change", args=[event.pk])
+    superuser_client.post(change, {"actor_label": "nobody"})
+    delete = reverse("admin:core_auditevent_delete", args=[event.pk])
+    assert superuser_client.post(delete, {"post": "yes"}).status_code == 403
+    action = superuser_client.post(
+        reverse("admin:core_auditevent_changelist"),
+        {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"},
+    )
+    assert action.status_code in (200, 302)
+    assert AuditEvent.objects.count() == 5
+    assert AuditEvent.objects.get(pk=event.pk).actor_label == event.actor_label
+    assert audit.verify_chain().ok
+
+
+def test_an_admin_change_is_audited_with_before_and_after(superuser_client, personas):
+    person = personas.pensioner
+    url = reverse("admin:registry_person_change", args=[person.pk])
+    form = superuser_client.get(url).context["adminform"].form
+    data = {name: form.initial.get(name) for name in form.fields}
+    data = {k: ("" if v is None else str(v)) for k, v in data.items()}
+    data["name"] = "杨改名"
+    response = superuser_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    row = AuditEvent.objects.get(action=AuditAction.ADMIN_CHANGE)
+    assert row.actor_label == "root"
+    assert row.before["name"] == "杨书维"
+    assert row.after["name"] == "杨改名"
+    assert row.target_id == str(person.public_id)
+
+
+def test_an_admin_add_and_delete_are_audited(superuser_client):
+    response = superuser_client.post(
+        reverse("admin:registry_region_add"), {"code": "440500", "name": "汕头"}
+    )
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(action=AuditAction.ADMIN_ADD).count() == 1
+    region = testing.make_region("440600", "佛山")
+    superuser_client.post(
+        reverse("admin:registry_region_changelist"),
+        {"action": "delete_selected", "_selected_action": [region.pk], "post": "yes"},
+    )
+    deleted = AuditEvent.objects.get(action=AuditAction.ADMIN_DELETE)
+    assert deleted.before["code"] == "440600"
+
+
+def test_every_registered_admin_is_audited_or_read_only():
+    for model, model_admin in admin.site._registry.items():
+        assert isinstance(model_admin, AuditedModelAdmin | AuditEventAdmin), model
+    assert Person in admin.site._registry
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_data_migration_chains_the_rows_written_before_it():
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("core", "0002_audit_chain_and_region")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    OldEvent = old.get_model("core", "AuditEvent")
+    for n in range(3):
+        OldEvent.objects.create(
+            actor_label="province", action="registry.import", after={"rows": n}
+        )
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert sorted(AuditEvent.objects.values_list("seq", flat=True)) == [1, 2, 3]
+    report = audit.verify_chain()
+    assert report.ok
+    assert report.checked == 3
+
+
+def test_set_based_rows_are_chained_with_their_targets_region(
+    personas, django_capture_on_commit_callbacks
+):
+    from lifecert.registry.models import Entitlement
+
+    other = testing.make_entitlement(region=personas.other_region)
+    with django_capture_on_commit_callbacks(execute=True):
+        audit.record_many(
+            AuditAction.ENTITLEMENT_SUSPEND,
+            acting_user=personas.staff,
+            model=Entitlement,
+            pks=[personas.entitlement.pk, other.pk],
+        )
+    rows = AuditEvent.objects.order_by("seq")
+    assert [r.seq for r in rows] == [1, 2]
+    assert {r.region_id for r in rows} == {personas.region.pk, personas.other_region.pk}
+    assert audit.verify_chain().ok
