@@ -14,9 +14,15 @@ class Region(models.Model):
     name = models.CharField("参保地", max_length=40)
     # Where a pensioner goes when the camera cannot certify them: shown on every
     # failure page with the national 12333 line.
-    office_name = models.CharField("社保经办机构", max_length=80, blank=True)
-    office_address = models.CharField("经办机构地址", max_length=200, blank=True)
-    office_phone = models.CharField("咨询电话", max_length=40, blank=True)
+    office_name = models.CharField(
+        "社保经办机构", max_length=80, blank=True, db_default=""
+    )
+    office_address = models.CharField(
+        "经办机构地址", max_length=200, blank=True, db_default=""
+    )
+    office_phone = models.CharField(
+        "咨询电话", max_length=40, blank=True, db_default=""
+    )
 
     class Meta:
         ordering = ["code"]
