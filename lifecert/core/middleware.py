@@ -114,9 +114,9 @@ class SessionLimitsMiddleware:
     The session keeps ``{kind, started, seen}`` (server time). A session of a
     new kind (a login, a certification login) starts the clock again; past
     either limit the session is flushed (logout) and the request goes on as
-    anonymous, so the page asks to log in again. The expiry Django writes to the
-    cookie and the session row follows the same limits; a certification login
-    also ends with the browser.
+    anonymous, so the page asks to log in again (with SESSION_ENDED). Django's
+    own expiry of the cookie and the session row is the absolute limit; a
+    certification login's cookie ends with the browser.
     """
 
     def __init__(self, get_response: Handler) -> None:
@@ -167,12 +167,13 @@ def start_session_clock(session: SessionBase, kind: str) -> None:
 def _set_clock(session: SessionBase, kind: str, started: float) -> None:
     now = time.time()
     session[SESSION_CLOCK] = {"kind": kind, "started": started, "seen": now}
-    idle_minutes, max_hours = settings.SESSION_LIMITS[kind]
     if kind == "cert":
         session.set_expiry(0)  # the cookie ends with the browser
     else:
-        left = max_hours * 3600 - (now - started)
-        session.set_expiry(max(1, int(min(idle_minutes * 60, left))))
+        # Cookie and session row go at the absolute limit; the idle limit is
+        # this middleware's, so it can say why the user must log in again.
+        _, max_hours = settings.SESSION_LIMITS[kind]
+        session.set_expiry(max(1, int(max_hours * 3600 - (now - started))))
 
 
 def start_clock_on_login(

@@ -72,9 +72,7 @@ def test_seed_demo_refuses_to_run_with_debug_off_unless_forced(settings):
     with pytest.raises(CommandError, match="--force-production"):
         call_command("seed_demo", "--persons", "5", stdout=StringIO())
     assert not User.objects.filter(username="province").exists()
-    call_command(
-        "seed_demo", "--persons", "5", "--force-production", stdout=StringIO()
-    )
+    call_command("seed_demo", "--persons", "5", "--force-production", stdout=StringIO())
     assert User.objects.filter(username="province").exists()
 
 
