@@ -17,6 +17,7 @@ from lifecert.certification.services import record_certification, suspend_overdu
 from lifecert.core import audit
 from lifecert.core.audit import client_ip
 from lifecert.core.pagination import paginate
+from lifecert.core.searches import keep_search, kept_search
 from lifecert.registry import imports
 from lifecert.registry.access import (
     access_person,
@@ -109,9 +110,15 @@ def import_template(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @staff_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def person_list(request: AuthenticatedRequest) -> HttpResponse:
-    form = forms.SearchForm(request.GET or None)
+    """参保人 by name or social security number: the search is POSTed and kept in
+    the session, so the number never appears in a URL."""
+    if request.method == "POST":
+        keep_search(request.session, "backoffice:persons", request.POST, ("q",))
+        return redirect("backoffice:person-list")
+    kept = kept_search(request.session, "backoffice:persons")
+    form = forms.SearchForm(kept or None)
     people = persons_for_staff(request.user).order_by("id")
     q = form.cleaned_data["q"].strip() if form.is_valid() else ""
     if q:

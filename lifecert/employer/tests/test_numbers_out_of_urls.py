@@ -1,0 +1,107 @@
+"""A full ID number never goes into a URL (access logs, proxies, history).
+
+Each search by number is POSTed with CSRF and kept in the session; the pages,
+their pagers, exports and redirects carry no number.
+"""
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from .conftest import LIST, SELECT, shown_for
+
+ROSTER = reverse("employer:roster")
+QUERY = reverse("employer:query")
+
+
+def _urls(response) -> list[str]:
+    """Every URL a page links to or submits to, and every redirect taken."""
+    html = response.content.decode()
+    found = re.findall(r'(?:href|action|src)="([^"]*)"', html)
+    return found + [url for url, _ in getattr(response, "redirect_chain", [])]
+
+
+def _without(number: str, urls: list[str]) -> list[str]:
+    return [url for url in urls if number in url.upper()]
+
+
+@pytest.mark.parametrize("page", [LIST, ROSTER, QUERY])
+def test_the_search_forms_post_with_csrf(bob, office, page):
+    html = bob.get(page).content.decode()
+    form = re.search(
+        r'<form method="(\w+)"[^>]*id="(search-form|roster-filter|query-form)"', html
+    )
+    assert form is not None
+    assert form[1] == "post"
+    assert "csrfmiddlewaretoken" in html
+
+
+def test_searches_need_the_csrf_token(office):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(office.personas.unit_user)
+    ssn = office.personas.entitlement.person.ssn
+    for page in (LIST, ROSTER, QUERY):
+        assert client.post(page, {"ssn": ssn}).status_code == 403
+
+
+def test_the_list_searched_by_number_keeps_it_out_of_every_url(bob, office):
+    ssn = office.personas.entitlement.person.ssn
+    response = bob.post(LIST, {"ssn": ssn.lower()}, follow=True)
+    assert [e.pk for e in response.context["pager"].page.object_list] == [
+        office.personas.entitlement.pk
+    ]
+    assert _without(ssn, _urls(response)) == []
+    # Paging and saving the selection come back to a list URL without it.
+    bob.post(LIST, {"ssn": ""})
+    pager_page = bob.get(LIST, {"page": 2})
+    assert _without(ssn, _urls(pager_page)) == []
+    response = bob.post(
+        SELECT,
+        {"shown": shown_for(office, []), "ssn": ssn, "action": "keep"},
+        follow=True,
+    )
+    assert _without(ssn, _urls(response)) == []
+    assert response.context["search"].ssn == ssn  # still searched, from the session
+
+
+def test_a_number_in_the_query_string_is_not_used(bob, office):
+    """An old bookmark with ?ssn= does not search (nor teach anyone to use it)."""
+    ssn = office.personas.entitlement.person.ssn
+    response = bob.get(LIST, {"ssn": ssn})
+    assert response.context["search"].ssn == ""
+
+
+def test_the_roster_and_its_export_link_carry_no_number(bob, office):
+    ssn = office.suspended.person.ssn
+    response = bob.post(ROSTER, {"ssn": ssn, "sort": "due"}, follow=True)
+    assert [e.pk for e in response.context["pager"].page.object_list] == [
+        office.suspended.pk
+    ]
+    urls = _urls(response)
+    assert _without(ssn, urls) == []
+    export = next(url for url in urls if "/roster/export" in url)
+    assert "sort=due" in export
+
+
+def test_the_query_by_number_keeps_it_out_of_every_url(bob, office):
+    ssn = office.personas.entitlement.person.ssn
+    response = bob.post(QUERY, {"ssn": ssn}, follow=True)
+    assert response.context["entitlement"] == office.personas.entitlement
+    assert response.redirect_chain == [(QUERY, 302)]
+    assert _without(ssn, _urls(response)) == []
+
+
+def test_staff_search_by_number_keeps_it_out_of_every_url(client, personas):
+    client.force_login(personas.staff)
+    url = reverse("backoffice:person-list")
+    ssn = personas.pensioner.ssn
+    response = client.post(url, {"q": ssn}, follow=True)
+    assert response.redirect_chain == [(url, 302)]
+    assert [p.pk for p in response.context["pager"].page.object_list] == [
+        personas.pensioner.pk
+    ]
+    assert _without(ssn, _urls(response)) == []
+    html = client.get(url).content.decode()
+    assert '<form method="post"' in html
