@@ -1,9 +1,12 @@
 """Staff back office: registry import, codes, enrolment, counter certification."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -115,10 +118,14 @@ def person_list(request: AuthenticatedRequest) -> HttpResponse:
     """参保人 by name or social security number: the search is POSTed and kept in
     the session, so the number never appears in a URL."""
     if request.method == "POST":
-        keep_search(request.session, "backoffice:persons", request.POST, ("q",))
-        return redirect("backoffice:person-list")
-    kept = kept_search(request.session, "backoffice:persons")
-    form = forms.SearchForm(kept or None)
+        params = keep_search(
+            request.session, "backoffice:persons", request.POST, ("q",)
+        )
+        query = urlencode(params)
+        return redirect(
+            reverse("backoffice:person-list") + (f"?{query}" if query else "")
+        )
+    form = forms.SearchForm(kept_search(request, "backoffice:persons") or None)
     people = persons_for_staff(request.user).order_by("id")
     q = form.cleaned_data["q"].strip() if form.is_valid() else ""
     if q:

@@ -2,32 +2,56 @@
 
 A full social security number in a query string ends up in access logs,
 proxies and browser history. Pages that search by it take the search by POST
-(with CSRF), keep it here, and redirect to a plain GET (POST-redirect-GET);
-the page, and its pager, read the kept search back. Only harmless criteria
-(page number, sort, filter) stay in the URL.
+(with CSRF), keep it in the session under a short random key and redirect to a
+GET whose URL carries only that key (``?search=…``, POST-redirect-GET). The
+page, its pager and its export read the search back through the key, so a
+plain link to the page still shows it unsearched, and two tabs keep their own
+searches. Harmless criteria (page number, sort, filter) stay in the URL.
 """
 
+import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpRequest
 
 SESSION_SEARCHES = "kept_searches"
+SEARCH_PARAM = "search"
+# Searches kept per page; older ones are forgotten (their URLs show no search).
+KEEP_PER_PAGE = 20
 
 
 def keep_search(
-    session: SessionBase, key: str, data: Mapping[str, Any], fields: Iterable[str]
-) -> None:
-    """Keep ``fields`` of ``data`` (as typed, trimmed) as the search of ``key``."""
-    values = {name: str(data.get(name) or "").strip()[:60] for name in fields}
+    session: SessionBase, page: str, data: Mapping[str, Any], fields: Iterable[str]
+) -> dict[str, str]:
+    """Keep ``fields`` of ``data`` (as typed, trimmed) as a search of ``page``.
+
+    Returns the query parameters that name it (none for an empty search).
+    """
+    values = {
+        name: value
+        for name in fields
+        if (value := str(data.get(name) or "").strip()[:60])
+    }
+    if not values:
+        return {}
     kept = dict(session.get(SESSION_SEARCHES, {}))
-    if any(values.values()):
-        kept[key] = {name: value for name, value in values.items() if value}
-    else:
-        kept.pop(key, None)
-    session[SESSION_SEARCHES] = kept
+    searches = dict(kept.get(page, {}))
+    key = next((k for k, v in searches.items() if v == values), None)
+    if key is None:
+        key = secrets.token_urlsafe(8)
+        searches[key] = values
+        while len(searches) > KEEP_PER_PAGE:
+            searches.pop(next(iter(searches)))
+        kept[page] = searches
+        session[SESSION_SEARCHES] = kept
+    return {SEARCH_PARAM: key}
 
 
-def kept_search(session: SessionBase, key: str) -> dict[str, str]:
-    """The search kept for ``key``; empty when there is none."""
-    return dict(session.get(SESSION_SEARCHES, {}).get(key, {}))
+def kept_search(request: HttpRequest, page: str) -> dict[str, str]:
+    """The search the URL's key names for ``page``; empty when none (or forgotten)."""
+    key = request.GET.get(SEARCH_PARAM, "")
+    if not key:
+        return {}
+    return dict(request.session.get(SESSION_SEARCHES, {}).get(page, {}).get(key, {}))

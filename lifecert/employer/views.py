@@ -118,16 +118,21 @@ def _list_url(
     page: int | None = None,
 ) -> str:
     """The list showing ``search`` (kept in the session: no ID number in the URL)."""
-    keep_search(
+    params = keep_search(
         request.session, _search_key("list", binding), vars(search), SEARCH_FIELDS
     )
-    query = urlencode({"page": str(page)}) if page and page > 1 else ""
-    return reverse("employer:certify-list") + (f"?{query}" if query else "")
+    if page and page > 1:
+        params["page"] = str(page)
+    return _with_query("employer:certify-list", params)
+
+
+def _with_query(name: str, params: dict[str, str]) -> str:
+    query = urlencode(params)
+    return reverse(name) + (f"?{query}" if query else "")
 
 
 def _list_search_form(request: HttpRequest, binding: UnitBinding) -> SearchForm:
-    kept = kept_search(request.session, _search_key("list", binding))
-    return SearchForm(kept or None)
+    return SearchForm(kept_search(request, _search_key("list", binding)) or None)
 
 
 # 选择全部符合查询条件的人员: up to MAX_SELECTED people the confirmation lists them
@@ -217,11 +222,11 @@ def certify_list(request: AuthenticatedRequest, binding: UnitBinding) -> HttpRes
     """
     if not _committed(request, binding):
         return redirect("employer:commitment")
-    if request.method == "POST":
-        keep_search(
+    if request.method == "POST":  # as typed: a partial number is explained
+        params = keep_search(
             request.session, _search_key("list", binding), request.POST, SEARCH_FIELDS
         )
-        return redirect("employer:certify-list")
+        return redirect(_with_query("employer:certify-list", params))
     form = _list_search_form(request, binding)
     search = form.search()
     pending: access.PendingList | list[access.PendingRow]
@@ -443,7 +448,7 @@ def _roster_form(request: HttpRequest, binding: UnitBinding) -> RosterForm:
             for name in ("status", "sort")
             if name in request.GET
         },
-        **kept_search(request.session, _search_key("roster", binding)),
+        **kept_search(request, _search_key("roster", binding)),
     }
     return RosterForm(data or None)
 
@@ -453,19 +458,20 @@ def _roster_form(request: HttpRequest, binding: UnitBinding) -> RosterForm:
 def roster(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
     """退休人员花名册: the unit's pensioners, searchable, filterable, sortable."""
     if request.method == "POST":
-        keep_search(
-            request.session,
-            _search_key("roster", binding),
-            request.POST,
-            SEARCH_FIELDS,
-        )
-        order = {
+        params = {
             name: request.POST[name]
             for name in ("status", "sort")
             if request.POST.get(name)
         }
-        query = urlencode(order)
-        return redirect(reverse("employer:roster") + (f"?{query}" if query else ""))
+        params.update(
+            keep_search(
+                request.session,
+                _search_key("roster", binding),
+                request.POST,
+                SEARCH_FIELDS,
+            )
+        )
+        return redirect(_with_query("employer:roster", params))
     form = _roster_form(request, binding)
     entitlements, criteria = _roster(binding, form)
     pager = paginate(
@@ -489,11 +495,7 @@ def roster(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
             form=form,
             which=criteria.get("status", ""),
             sort=criteria.get("sort", ""),
-            # The export link carries the filter and order; the name and number
-            # stay in the session.
-            criteria=urlencode(
-                {k: v for k, v in criteria.items() if k not in SEARCH_FIELDS}
-            ),
+            criteria=pager.querystring,  # filter, order and the search's key
             pager=pager,
         ),
     )
@@ -516,9 +518,9 @@ def query(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
     """
     key = _search_key("query", binding)
     if request.method == "POST":
-        keep_search(request.session, key, request.POST, ("ssn",))
-        return redirect("employer:query")
-    form = QueryForm(kept_search(request.session, key) or None)
+        params = keep_search(request.session, key, request.POST, ("ssn",))
+        return redirect(_with_query("employer:query", params))
+    form = QueryForm(kept_search(request, key) or None)
     entitlement = None
     pager = None
     if form.is_valid():
