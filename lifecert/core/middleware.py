@@ -80,8 +80,8 @@ class RequestSizeLimitMiddleware:
                 status=413,
                 content_type="text/html; charset=utf-8",
             )
-        # The unread body stays in the socket: the connection must not be reused.
-        response["Connection"] = "close"
+        # No "Connection: close" here: WSGI forbids hop-by-hop headers (runserver
+        # refuses them); the server closes or drains the unread body itself.
         return response
 
 
