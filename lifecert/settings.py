@@ -167,7 +167,7 @@ SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", True)
 # The camera page may use the camera; nothing may use the rest.
 PERMISSIONS_POLICY = (
     "camera=(self), microphone=(), geolocation=(), payment=(), usb=(),"
-    " display-capture=(), interest-cohort=()"
+    " display-capture=()"
 )
 
 # Content Security Policy (django-csp): scripts, styles, images and requests

@@ -79,3 +79,10 @@ def test_seed_demo_refuses_production_settings():
     result = _run(_production_env(), "manage.py", "seed_demo", "--persons", "5")
     assert result.returncode != 0
     assert "--force-production" in result.stderr
+
+
+def test_the_production_guards_run_after_the_local_override():
+    """A local_settings.py cannot switch the guards off by setting DEBUG back."""
+    text = (ROOT / "lifecert" / "settings.py").read_text(encoding="utf-8")
+    local = text.index("from lifecert.local_settings import *")
+    assert local < text.index("if not DEBUG:\n    if not SECRET_KEY")

@@ -115,3 +115,12 @@ def test_staff_search_by_number_keeps_it_out_of_every_url(client, personas):
     assert _without(ssn, _urls(response)) == []
     html = client.get(url).content.decode()
     assert '<form method="post"' in html
+
+
+def test_the_admin_does_not_search_by_number():
+    """Its search is a GET (?q=): it searches names; numbers go through the
+    back office's POSTed search."""
+    from django.contrib import admin
+
+    for model_admin in admin.site._registry.values():
+        assert not [f for f in model_admin.search_fields if "ssn" in f], model_admin
