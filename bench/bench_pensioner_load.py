@@ -74,11 +74,12 @@ def server_env(var_dir: Path) -> dict[str, str]:
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "lifecert.settings",
+            # SQLite and the fixed challenge are development settings.
+            "DEBUG": "1",
             "LIFECERT_VAR_DIR": str(var_dir),
             "FACE_ACTIONS": ACTIONS,
             "FACE_MAX_FAILURES_PER_DAY": "1000000",
             "FACE_MAX_STARTS_PER_DAY": "1000000",
-            "DEBUG": "1",
             "PYTHONPATH": str(ROOT),
         }
     )

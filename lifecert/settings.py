@@ -1,8 +1,9 @@
 """LifeCert settings: one module, every value from the environment.
 
-See ``.env.example`` for each variable. Development defaults are safe to run
-locally; with ``DEBUG=0`` start-up refuses a missing secret key, SQLite or a
-missing data key (biometrics are encrypted at rest).
+See ``.env.example`` for each variable. ``DEBUG`` is off unless the
+environment sets it (``scripts/serve.sh`` and the tests set ``DEBUG=1``); with
+``DEBUG`` off, start-up refuses a missing secret key, SQLite, a missing data key
+(biometrics are encrypted at rest) and test hooks.
 """
 
 import contextlib
@@ -19,7 +20,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("LIFECERT_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-DEBUG = envbool("DEBUG", True)
+DEBUG = envbool("DEBUG", False)
 _DEV_SECRET = "dev-only-insecure-secret-key-change-me"  # noqa: S105
 SECRET_KEY = envstr("SECRET_KEY", _DEV_SECRET if DEBUG else "")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
@@ -40,9 +41,12 @@ INSTALLED_APPS = [
     "lifecert.pensioner",
     "lifecert.employer",
     "lifecert.exports",
+    "csp",
 ]
 
 MIDDLEWARE = [
+    # First: refuses an oversized body before anything reads it.
+    "lifecert.core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -50,7 +54,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "lifecert.core.middleware.SessionLimitsMiddleware",
+    "lifecert.core.middleware.PrivacyHeadersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "lifecert.urls"
@@ -96,7 +103,15 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["lifecert.accounts.backends.AccountBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "lifecert.accounts.validators.MinimumLengthValidator"},
+    # Django's rules, each saying its refusal in Chinese (accounts/validators.py).
+    {
+        "NAME": "lifecert.accounts.validators.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "display_name", "phone")},
+    },
+    {
+        "NAME": "lifecert.accounts.validators.MinimumLengthValidator",
+        "OPTIONS": {"min_length": envint("PASSWORD_MIN_LENGTH", 8)},
+    },
     {"NAME": "lifecert.accounts.validators.CommonPasswordValidator"},
     {"NAME": "lifecert.accounts.validators.NumericPasswordValidator"},
 ]
@@ -116,14 +131,77 @@ STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media-not-served/"
 
-SESSION_ENGINE = "lifecert.accounts.sessions"
+# Django's own database sessions (DESIGN.md: framework machinery stays Django's).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+# Per kind of user: minutes without a request, then hours since the login,
+# after which the session ends (lifecert.core.middleware.SessionLimitsMiddleware).
+# "cert" is the certification login (name + number); its cookie also ends
+# with the browser.
+SESSION_LIMITS = {
+    "personal": (
+        envint("SESSION_IDLE_MINUTES_PERSONAL", 15),
+        envint("SESSION_MAX_HOURS_PERSONAL", 4),
+    ),
+    "unit": (
+        envint("SESSION_IDLE_MINUTES_UNIT", 30),
+        envint("SESSION_MAX_HOURS_UNIT", 10),
+    ),
+    "staff": (
+        envint("SESSION_IDLE_MINUTES_STAFF", 30),
+        envint("SESSION_MAX_HOURS_STAFF", 10),
+    ),
+    "cert": (
+        envint("SESSION_IDLE_MINUTES_CERT", 10),
+        envint("SESSION_MAX_HOURS_CERT", 1),
+    ),
+}
+# The longest of them: a session never outlives its cookie.
+SESSION_COOKIE_AGE = max(hours for _, hours in SESSION_LIMITS.values()) * 3600
+
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (see README).
+if envbool("SECURE_PROXY_SSL", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = 0 if DEBUG else envint("SECURE_HSTS_SECONDS", 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", True)
+# The camera page may use the camera; nothing may use the rest.
+PERMISSIONS_POLICY = (
+    "camera=(self), microphone=(), geolocation=(), payment=(), usb=(),"
+    " display-capture=()"
+)
+
+# Content Security Policy (django-csp): scripts, styles, images and requests
+# only from this site; canvas frames leave as blobs (no blob: URL needed).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:", "mediastream:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Bodies larger than this are refused before they are read (413), per path
+# (RequestSizeLimitMiddleware); the first matching pattern wins.
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 12 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+REQUEST_MAX_BYTES = envint("REQUEST_MAX_BYTES", 256 * 1024)
+IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 25 * 1024 * 1024)
+PHOTO_UPLOAD_MAX_BYTES = 10 * 1024 * 1024 + 64 * 1024
 
 # Login limits: a personal or unit account locks for a while after wrong passwords.
 LOGIN_MAX_FAILURES = envint("LOGIN_MAX_FAILURES", 5)
@@ -141,6 +219,15 @@ FACE_SESSION_SECONDS = envfloat("FACE_SESSION_SECONDS", 120.0)
 FACE_MAX_FRAME_BYTES = envint("FACE_MAX_FRAME_BYTES", 400 * 1024)
 # Frames a browser on a slow line may send in one request (1 s at 8 fps).
 FACE_MAX_BATCH_FRAMES = envint("FACE_MAX_BATCH_FRAMES", 8)
+REQUEST_SIZE_LIMITS = [
+    (
+        r"^/personal/certify/sessions/[0-9a-f-]+/frames/$",
+        FACE_MAX_FRAME_BYTES * FACE_MAX_BATCH_FRAMES + 64 * 1024,
+    ),
+    (r"^/backoffice/import/$", IMPORT_MAX_BYTES),
+    (r"^/backoffice/evidence/[-\w]+/$", IMPORT_MAX_BYTES),
+    (r"^/backoffice/persons/[0-9a-f-]+/photo/$", PHOTO_UPLOAD_MAX_BYTES),
+]
 # Tests may fix the challenge ("blink,turn_left"); refused when DEBUG is off.
 FACE_FIXED_CHALLENGE = envlist("FACE_FIXED_CHALLENGE", [])
 # The actions a challenge draws 2-3 of, in random order.

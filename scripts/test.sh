@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 LIFECERT_WITH_BROWSER=1 bash scripts/setup.sh
 export LIFECERT_VAR_DIR="${LIFECERT_VAR_DIR:-$PWD/var/test}"
+# mypy (django-stubs) and manage.py load the settings: development mode.
+export DEBUG="${DEBUG:-1}"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy lifecert faceverify

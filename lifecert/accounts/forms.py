@@ -5,12 +5,16 @@ from django.contrib.auth import password_validation
 
 from lifecert.registry.forms import PhoneField, SocialSecurityNumberField
 
+from .models import User
 from .services import OperatorInfo
 
 NAME_HELP = "此处应输入在社保机构登记的有效姓名，如姓名登记为英文按英文录入"
 
 
 class PasswordPairMixin(forms.Form):
+    """A new password twice, checked by AUTH_PASSWORD_VALIDATORS against the
+    account it is for (``password_user``: not too like its username or name)."""
+
     password1 = forms.CharField(label="密码", widget=forms.PasswordInput, strip=False)
     password2 = forms.CharField(
         label="确认密码", widget=forms.PasswordInput, strip=False
@@ -24,10 +28,13 @@ class PasswordPairMixin(forms.Form):
             self.add_error("password2", "两次输入的密码不一致。")
         elif first:
             try:
-                password_validation.validate_password(first)
+                password_validation.validate_password(first, self.password_user())
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
+
+    def password_user(self) -> User | None:
+        return None
 
 
 class PersonalRegisterForm(PasswordPairMixin):
@@ -35,6 +42,15 @@ class PersonalRegisterForm(PasswordPairMixin):
     ssn = SocialSecurityNumberField()
     phone = PhoneField()
     field_order = ["name", "ssn", "phone", "password1", "password2"]
+
+    def password_user(self) -> User:
+        # The account register_personal will create: its username is the number.
+        data = self.cleaned_data
+        return User(
+            username=data.get("ssn") or "",
+            display_name=data.get("name") or "",
+            phone=data.get("phone") or "",
+        )
 
 
 class LoginForm(forms.Form):
@@ -53,6 +69,9 @@ class UnitRegisterForm(PasswordPairMixin):
         error_messages={"invalid": "账号名为 4 至 30 位字母、数字或下划线。"},
     )
     field_order = ["username", "password1", "password2"]
+
+    def password_user(self) -> User:
+        return User(username=self.cleaned_data.get("username") or "")
 
 
 class OperatorForm(forms.Form):
@@ -103,3 +122,10 @@ class ChangePasswordForm(PasswordPairMixin):
         label="原密码", widget=forms.PasswordInput, strip=False
     )
     field_order = ["old_password", "password1", "password2"]
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def password_user(self) -> User:
+        return self.user

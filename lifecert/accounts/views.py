@@ -118,7 +118,7 @@ def personal_register(request: HttpRequest) -> HttpResponse:
 def change_password(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("home")
-    form = forms.ChangePasswordForm(request.POST or None)
+    form = forms.ChangePasswordForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.change_password(

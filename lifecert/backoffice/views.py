@@ -23,6 +23,7 @@ from lifecert.core.audit import client_ip
 from lifecert.core.audit_actions import AuditAction
 from lifecert.core.models import AuditEvent
 from lifecert.core.pagination import paginate
+from lifecert.core.searches import keep_search, kept_search
 from lifecert.registry import imports
 from lifecert.registry.access import (
     access_person,
@@ -118,9 +119,19 @@ def import_template(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @staff_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def person_list(request: AuthenticatedRequest) -> HttpResponse:
-    form = forms.SearchForm(request.GET or None)
+    """参保人 by name or social security number: the search is POSTed and kept in
+    the session, so the number never appears in a URL."""
+    if request.method == "POST":
+        params = keep_search(
+            request.session, "backoffice:persons", request.POST, ("q",)
+        )
+        query = urlencode(params)
+        return redirect(
+            reverse("backoffice:person-list") + (f"?{query}" if query else "")
+        )
+    form = forms.SearchForm(kept_search(request, "backoffice:persons") or None)
     people = persons_for_staff(request.user).order_by("id")
     q = form.cleaned_data["q"].strip() if form.is_valid() else ""
     if q:

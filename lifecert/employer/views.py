@@ -24,6 +24,7 @@ from lifecert.accounts.models import UnitBinding
 from lifecert.certification.cycle import due_date_of
 from lifecert.core.audit import client_ip
 from lifecert.core.pagination import paginate
+from lifecert.core.searches import keep_search, kept_search
 from lifecert.exports import reports
 from lifecert.exports.application import write_application_form
 from lifecert.exports.xlsx import Report
@@ -103,12 +104,35 @@ def _committed(request: AuthenticatedRequest, binding: UnitBinding) -> bool:
     return False
 
 
-def _list_url(search: access.Search, page: int | None = None) -> str:
-    params = search.as_params()
+SEARCH_FIELDS = ("name", "ssn")
+
+
+def _search_key(page: str, binding: UnitBinding) -> str:
+    return f"employer:{page}:{binding.public_id}"
+
+
+def _list_url(
+    request: HttpRequest,
+    binding: UnitBinding,
+    search: access.Search,
+    page: int | None = None,
+) -> str:
+    """The list showing ``search`` (kept in the session: no ID number in the URL)."""
+    params = keep_search(
+        request.session, _search_key("list", binding), vars(search), SEARCH_FIELDS
+    )
     if page and page > 1:
         params["page"] = str(page)
+    return _with_query("employer:certify-list", params)
+
+
+def _with_query(name: str, params: dict[str, str]) -> str:
     query = urlencode(params)
-    return reverse("employer:certify-list") + (f"?{query}" if query else "")
+    return reverse(name) + (f"?{query}" if query else "")
+
+
+def _list_search_form(request: HttpRequest, binding: UnitBinding) -> SearchForm:
+    return SearchForm(kept_search(request, _search_key("list", binding)) or None)
 
 
 # 选择全部符合查询条件的人员: up to MAX_SELECTED people the confirmation lists them
@@ -188,16 +212,22 @@ def commitment(request: AuthenticatedRequest, binding: UnitBinding) -> HttpRespo
 
 
 @binding_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def certify_list(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
     """养老金资格认证数据: normal pensioners not certified this month, 10 a page.
 
     Ticks shown here come from the session (已选), never from the browser's
-    remembered form state; the form names the rows it displays, signed.
+    remembered form state; the form names the rows it displays, signed. The
+    search (信息查询条件) is POSTed and kept in the session, never in the URL.
     """
     if not _committed(request, binding):
         return redirect("employer:commitment")
-    form = SearchForm(request.GET or None)
+    if request.method == "POST":  # as typed: a partial number is explained
+        params = keep_search(
+            request.session, _search_key("list", binding), request.POST, SEARCH_FIELDS
+        )
+        return redirect(_with_query("employer:certify-list", params))
+    form = _list_search_form(request, binding)
     search = form.search()
     pending: access.PendingList | list[access.PendingRow]
     if form.is_bound and "ssn" in form.errors:
@@ -243,7 +273,7 @@ def certify_select(request: AuthenticatedRequest, binding: UnitBinding) -> HttpR
     if not form.is_valid():
         for error in form.non_field_errors() or ["提交的内容有误，未做任何更改。"]:
             messages.error(request, error)  # type: ignore[arg-type]  # ErrorList iterates as messages, not ValidationError
-        return redirect(_list_url(search))
+        return redirect(_list_url(request, binding, search))
     data = form.cleaned_data
     here = data.get("page")
     shown = read_shown(binding, data["shown"])
@@ -253,11 +283,11 @@ def certify_select(request: AuthenticatedRequest, binding: UnitBinding) -> HttpR
             "勾选的人员与页面显示的名单不符（页面可能已过期），未做任何更改，"
             "请在当前列表中重新勾选。",
         )
-        return redirect(_list_url(search, here))
+        return redirect(_list_url(request, binding, search, here))
     if data.get("action") == SelectForm.ACTION_CLEAR:
         clear_selection(request.session, binding)
         messages.info(request, "已清空所选人员。")
-        return redirect(_list_url(search, here))
+        return redirect(_list_url(request, binding, search, here))
     selection, over = update_selection(
         request.session,
         binding,
@@ -274,7 +304,7 @@ def certify_select(request: AuthenticatedRequest, binding: UnitBinding) -> HttpR
     if data.get("action") == SelectForm.ACTION_SAVE:
         if not form.select_all and not selection:
             messages.error(request, "请先勾选需要做资格认证的员工。")
-            return redirect(_list_url(search, here))
+            return redirect(_list_url(request, binding, search, here))
         choose_matching(
             request.session,
             binding,
@@ -282,7 +312,7 @@ def certify_select(request: AuthenticatedRequest, binding: UnitBinding) -> HttpR
             origin=search,
         )
         return redirect("employer:certify-confirm")
-    return redirect(_list_url(search, data.get("goto") or here))
+    return redirect(_list_url(request, binding, search, data.get("goto") or here))
 
 
 @binding_required
@@ -321,7 +351,7 @@ def certify_confirm(
             binding,
             review=review,
             confirmation=confirmation,
-            back=_list_url(selection.origin),
+            back=_list_url(request, binding, selection.origin),
         ),
     )
 
@@ -356,7 +386,7 @@ def certify_save(request: AuthenticatedRequest, binding: UnitBinding) -> HttpRes
         clear_selection(request.session, binding)
         level = messages.SUCCESS if result.saved else messages.WARNING
         messages.add_message(request, level, result.message())
-    return redirect(_list_url(confirmation.origin))
+    return redirect(_list_url(request, binding, confirmation.origin))
 
 
 def _xlsx_response(
@@ -387,7 +417,7 @@ def certify_export(
     """导出 Excel of the current list (with the search applied), behind the letter."""
     if not _committed(request, binding):
         return redirect("employer:commitment")
-    search = SearchForm(request.GET or None).search()
+    search = _list_search_form(request, binding).search()
     # Never certified first, as on the page, on SQLite and PostgreSQL alike.
     pending = access.pending_entitlements(binding.unit, search).order_by(
         F("last_certified_at").asc(nulls_first=True), "id"
@@ -410,11 +440,39 @@ def _roster(
     return entitlements.order_by(*order), {k: v for k, v in criteria.items() if v}
 
 
+def _roster_form(request: HttpRequest, binding: UnitBinding) -> RosterForm:
+    """The filter and order from the URL, the name and number from the session."""
+    data = {
+        **{
+            name: request.GET[name]
+            for name in ("status", "sort")
+            if name in request.GET
+        },
+        **kept_search(request, _search_key("roster", binding)),
+    }
+    return RosterForm(data or None)
+
+
 @binding_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def roster(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
     """退休人员花名册: the unit's pensioners, searchable, filterable, sortable."""
-    form = RosterForm(request.GET or None)
+    if request.method == "POST":
+        params = {
+            name: request.POST[name]
+            for name in ("status", "sort")
+            if request.POST.get(name)
+        }
+        params.update(
+            keep_search(
+                request.session,
+                _search_key("roster", binding),
+                request.POST,
+                SEARCH_FIELDS,
+            )
+        )
+        return redirect(_with_query("employer:roster", params))
+    form = _roster_form(request, binding)
     entitlements, criteria = _roster(binding, form)
     pager = paginate(
         request,
@@ -437,7 +495,7 @@ def roster(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
             form=form,
             which=criteria.get("status", ""),
             sort=criteria.get("sort", ""),
-            criteria=urlencode(criteria),
+            criteria=pager.querystring,  # filter, order and the search's key
             pager=pager,
         ),
     )
@@ -446,16 +504,23 @@ def roster(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
 @binding_required
 @require_GET
 def roster_export(request: AuthenticatedRequest, binding: UnitBinding) -> FileResponse:
-    entitlements, criteria = _roster(binding, RosterForm(request.GET or None))
+    entitlements, criteria = _roster(binding, _roster_form(request, binding))
     report = reports.roster_report(entitlements, unit_number=binding.unit.number)
     return _xlsx_response(request, binding, report, "unit_roster", criteria)
 
 
 @binding_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def query(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
-    """养老退休认证信息查询 by ID number, among the unit's own pensioners only."""
-    form = QueryForm(request.GET or None)
+    """养老退休认证信息查询 by ID number, among the unit's own pensioners only.
+
+    The number is POSTed and kept in the session; the result's pages are GETs.
+    """
+    key = _search_key("query", binding)
+    if request.method == "POST":
+        params = keep_search(request.session, key, request.POST, ("ssn",))
+        return redirect(_with_query("employer:query", params))
+    form = QueryForm(kept_search(request, key) or None)
     entitlement = None
     pager = None
     if form.is_valid():

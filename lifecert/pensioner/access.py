@@ -20,9 +20,10 @@ from django.shortcuts import get_object_or_404, redirect
 from lifecert.accounts.access import SESSION_REGION, parse_uuid
 from lifecert.accounts.models import FamilyLink, User
 from lifecert.certification.models import Certification, FaceSession
+from lifecert.core.middleware import CERT_SESSION_KEY
 from lifecert.registry.models import Entitlement, Person, Region
 
-SESSION_PERSON = "cert_person"
+SESSION_PERSON = CERT_SESSION_KEY
 SESSION_FAMILY_PENDING = "family_pending"
 
 

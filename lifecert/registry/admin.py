@@ -13,7 +13,9 @@ class RegionAdmin(AuditedModelAdmin):
 @admin.register(Person)
 class PersonAdmin(AuditedModelAdmin):
     list_display = ["name", "masked_ssn", "birth_date", "death_date"]
-    search_fields = ["=ssn", "name"]
+    # The admin's search is a GET (?q=): by name only, so no ID number lands in
+    # a URL; by number, staff use 参保人 in the back office (a POST).
+    search_fields = ["name"]
 
 
 @admin.register(Unit)
@@ -28,4 +30,4 @@ class EntitlementAdmin(AuditedModelAdmin):
     list_display = ["person", "region", "unit", "status", "last_certified_at"]
     list_filter = ["region", "status"]
     raw_id_fields = ["person", "unit"]
-    search_fields = ["=person__ssn"]
+    search_fields = ["person__name"]  # not the number: see PersonAdmin

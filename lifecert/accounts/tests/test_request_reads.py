@@ -1,17 +1,16 @@
-"""The reads of every request: session and account with bindings, one each."""
+"""The reads of every request: session and account with bindings, one each.
 
-import datetime
+The session store is Django's own (``django.contrib.sessions.backends.db``).
+"""
+
 import uuid
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from lifecert.accounts.backends import AccountBackend
 from lifecert.accounts.models import UnitBinding
-from lifecert.accounts.sessions import SessionStore
 from lifecert.core.rows import CompiledRead
 from lifecert.core.testing import make_personal_user, make_unit, make_unit_user
 from lifecert.registry.models import Unit
@@ -75,22 +74,6 @@ def test_a_unit_page_reads_session_and_account_in_two_statements(
         response = client.get(reverse("employer:index"))
     assert response.status_code == 200
     assert user.bindings.get().unit.number in response.content.decode()
-
-
-def test_session_store_reads_live_sessions_only():
-    store = SessionStore()
-    store["answer"] = 42
-    store.create()
-    key = store.session_key
-    assert SessionStore(key).load() == {"answer": 42}
-    Session.objects.filter(session_key=key).update(
-        expire_date=timezone.now() - datetime.timedelta(seconds=1)
-    )
-    expired = SessionStore(key)
-    assert expired.load() == {}
-    assert expired.session_key is None  # a new session starts, as with Django's
-    assert SessionStore("no-such-session-key").load() == {}
-    assert SessionStore(None).load() == {}
 
 
 def test_compiled_read_runs_the_compiled_sql_with_new_values():

@@ -64,7 +64,22 @@ def test_masking():
 
 
 @pytest.mark.django_db
-def test_seed_demo_builds_the_documented_accounts():
+def test_seed_demo_refuses_to_run_with_debug_off_unless_forced(settings):
+    from django.core.management.base import CommandError
+
+    from lifecert.accounts.models import User
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--force-production"):
+        call_command("seed_demo", "--persons", "5", stdout=StringIO())
+    assert not User.objects.filter(username="province").exists()
+    call_command("seed_demo", "--persons", "5", "--force-production", stdout=StringIO())
+    assert User.objects.filter(username="province").exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_builds_the_documented_accounts(settings):
+    settings.DEBUG = True  # the development server (scripts/serve.sh)
     from lifecert.accounts.models import User
     from lifecert.registry.models import Entitlement, Person, Unit
 
@@ -117,7 +132,8 @@ def test_record_many_writes_one_row_per_target_with_the_public_id(personas):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_bulk_seed_rebuilds_every_index_and_foreign_key():
+def test_bulk_seed_rebuilds_every_index_and_foreign_key(settings):
+    settings.DEBUG = True
     from django.db import connection
 
     from lifecert.certification.models import Certification

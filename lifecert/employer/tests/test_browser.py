@@ -28,6 +28,14 @@ def test_operator_bulk_certifies_and_exports(live_server, launch_browser, person
         )
     page = launch_browser().new_page(accept_downloads=True)
     page.set_default_timeout(15000)
+    # Under the Content Security Policy nothing is refused, and no request
+    # carries an ID number in its URL (access logs).
+    refused, requested = [], []
+    page.on(
+        "console",
+        lambda m: "Content Security Policy" in m.text and refused.append(m.text),
+    )
+    page.on("request", lambda request: requested.append(request.url))
 
     page.goto(f"{live_server.url}/accounts/unit/login/")
     page.fill("input[name=username]", personas.unit_user.username)
@@ -112,6 +120,8 @@ def test_operator_bulk_certifies_and_exports(live_server, launch_browser, person
     assert len(names) == 11
     assert not set(saved_names) & set(names)
     assert "杨书维" in names
+    assert refused == []
+    assert not [url for url in requested if saved.person.ssn in url.upper()]
 
 
 def _log_in_to_the_list(page, live_server, personas):

@@ -285,15 +285,15 @@ def test_service_refuses_a_search_without_a_confirmed_set(office):
 )
 def test_an_empty_search_by_id_number_says_why(bob, office, who, reason):
     ssn = getattr(office, who).person.ssn
-    response = bob.get(LIST, {"ssn": ssn})
+    response = bob.post(LIST, {"ssn": ssn}, follow=True)
     assert response.context["pager"].total == 0
     assert reason in response.content.decode()
 
 
 def test_an_unknown_number_reads_like_another_units(bob, office):
     """No oracle: the unit cannot tell "insured elsewhere" from "unknown"."""
-    unknown = bob.get(LIST, {"ssn": testing.make_ssn(born="19400101")})
-    foreign = bob.get(LIST, {"ssn": office.foreign.person.ssn})
+    unknown = bob.post(LIST, {"ssn": testing.make_ssn(born="19400101")}, follow=True)
+    foreign = bob.post(LIST, {"ssn": office.foreign.person.ssn}, follow=True)
     assert unknown.context["reason"] == foreign.context["reason"]
     assert "不属于本单位" in unknown.context["reason"]
 
@@ -302,22 +302,23 @@ def test_an_unknown_number_reads_like_another_units(bob, office):
     "typed", ["4306**********203X", "4306031992", "43060319920301203X1"]
 )
 def test_a_masked_or_partial_number_asks_for_the_whole_number(bob, office, typed):
-    response = bob.get(LIST, {"ssn": typed})
+    response = bob.post(LIST, {"ssn": typed}, follow=True)
     assert response.context["pager"].total == 0  # not the whole list either
     assert "请输入完整的18位社会保障号码" in response.content.decode()
 
 
 def test_a_name_that_does_not_go_with_the_number_says_so(bob, office):
-    response = bob.get(
-        LIST, {"ssn": office.personas.entitlement.person.ssn, "name": "张"}
+    response = bob.post(
+        LIST, {"ssn": office.personas.entitlement.person.ssn, "name": "张"}, follow=True
     )
     assert "姓名与身份证号不符" in response.content.decode()
 
 
 def test_the_reason_costs_no_extra_statement(bob, office, django_assert_num_queries):
     bob.get(LIST)  # the commitment is remembered in the session from here on
+    searched = bob.post(LIST, {"ssn": office.suspended.person.ssn}).url
     with django_assert_num_queries(3):
-        response = bob.get(LIST, {"ssn": office.suspended.person.ssn})
+        response = bob.get(searched)
     assert "请本人到窗口或申请上门认证" in response.content.decode()
 
 

@@ -49,9 +49,18 @@ def test_enrolled_pensioner_doing_the_actions_is_certified(
     settings.FACE_FIXED_CHALLENGE = CHALLENGE
     _enrol(personas.pensioner, webcam_man.enrolment)
     page = launch_browser().new_page(viewport={"width": 1280, "height": 900})
+    # The camera page works under the Content Security Policy: nothing refused.
+    refused = []
+    page.on(
+        "console",
+        lambda m: "Content Security Policy" in m.text and refused.append(m.text),
+    )
     camera = fake_camera(page, webcam_man)
     shots = Shots(page, screenshot_dir, "")
     _login_and_start(page, live_server.url, shots)
+    certify_page = page.context.request.get(live_server.url + "/personal/certify/")
+    assert "script-src 'self'" in certify_page.headers["content-security-policy"]
+    assert "camera=(self)" in certify_page.headers["permissions-policy"]
     expect(page.locator("#steps li")).to_have_count(2, timeout=30_000)
     expect(page.locator("#prompt")).to_have_text(
         re.compile("请向右转头|请点点头"), timeout=30_000
@@ -67,6 +76,7 @@ def test_enrolled_pensioner_doing_the_actions_is_certified(
     assert camera.prompts() == CHALLENGE, camera.events
     assert all(r >= 0.79 for r in camera.reactions()), camera.events
     assert Certification.objects.filter(channel="face").count() == 1
+    assert refused == []
     page.locator("#to-history").click()
     rows = page.locator("#history tbody tr")
     expect(rows).to_have_count(1)

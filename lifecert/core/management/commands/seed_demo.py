@@ -2,6 +2,7 @@ import random
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
@@ -37,8 +38,18 @@ class Command(BaseCommand):
             action="store_true",
             help="do nothing when persons already exist",
         )
+        parser.add_argument(
+            "--force-production",
+            action="store_true",
+            help="run with DEBUG off (it creates accounts with known passwords)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["force_production"]:
+            raise CommandError(
+                "DEBUG 未开启：演示数据会创建使用公开密码的账号（含 province），"
+                "生产环境不得运行。确需运行请加 --force-production。"
+            )
         persons = options["persons"]
         if persons < 1:
             raise CommandError("--persons must be at least 1")
