@@ -307,13 +307,17 @@ def live_session(
     seen: set[str] = set()
     started = time.monotonic()
     next_capture = 0.0
+    # As camera.js: a request at most every send_interval_ms.
+    send_every = float(session.get("send_interval_ms", 0)) / 1000
+    last_sent = -send_every
     while True:
         elapsed = time.monotonic() - started
         if elapsed > cap:
             out.verdict = _finish(browser, session)
             break
-        if next_capture > elapsed:
-            time.sleep(next_capture - elapsed)
+        ready = max(next_capture, last_sent + send_every)
+        if ready > elapsed:
+            time.sleep(ready - elapsed)
             continue
         # The captures due since the last request, at the server's pace, the
         # newest ``most`` within the batch span camera.js keeps.
@@ -324,6 +328,7 @@ def live_session(
         due = [t for t in due[-most:] if due[-1] - t <= span]
         batch = [(actor.frame(t), t) for t in due]
         began = time.monotonic()
+        last_sent = began - started
         status, progress = _post_frames(browser, session["frame_url"], batch)
         out.round_trips.append(time.monotonic() - began)
         out.frames += len(batch)

@@ -236,6 +236,7 @@ def start_payload(session: FaceSession) -> dict[str, Any]:
         "expires_at": session.expires_at.isoformat(),
         "frame_interval_ms": FRAME_INTERVAL_MS["settle"],
         "max_batch_frames": settings.FACE_MAX_BATCH_FRAMES,
+        "send_interval_ms": settings.FACE_SEND_INTERVAL_MS,
         # What the browser may put in one request: the skew bound less a margin
         # for the time between capture and the request leaving.
         "max_frame_span_s": max(0.25, settings.FACE_FRAME_SKEW_SECONDS - 0.3),

@@ -6,6 +6,9 @@
   var app = document.getElementById("camera-app");
   if (!app) return;
   var FRAME_INTERVAL_MS = 125; // the server may ask for another pace
+  // Requests leave at most this often; each carries the frames captured
+  // meanwhile (fewer requests for the server, the same frames for the engine).
+  var SEND_INTERVAL_MS = 250;
   var MAX_BATCH = 8; // frames in one request at most (the server says)
   var MAX_SPAN_S = 1.2; // capture times one request may span (the server says)
   // Picture sizes, best first. A line too slow to carry every frame (frames
@@ -402,6 +405,7 @@
     return post(session.frame_url, form, {});
   }
 
+  var lastSent = 0;
   async function loop() {
     queue = [];
     dropped = 0;
@@ -416,9 +420,13 @@
       }
       await frameArrived();
       if (!running) return;
+      var rest = lastSent + SEND_INTERVAL_MS - performance.now();
+      if (rest > 0) await wait(rest);
+      if (!running) return;
       adapt();
       var resp;
       try {
+        lastSent = performance.now();
         resp = await send(take());
       } catch (e) {
         $("coaching").textContent = "网络不稳定，正在重试……";
@@ -460,6 +468,7 @@
     session = data;
     labels = {};
     if (data.frame_interval_ms) FRAME_INTERVAL_MS = data.frame_interval_ms;
+    if (data.send_interval_ms) SEND_INTERVAL_MS = data.send_interval_ms;
     if (data.max_batch_frames) MAX_BATCH = data.max_batch_frames;
     if (data.max_frame_span_s) MAX_SPAN_S = data.max_frame_span_s;
     $("check").hidden = true;
