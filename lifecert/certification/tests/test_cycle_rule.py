@@ -272,8 +272,7 @@ def test_dashboard_overdue_counts_the_never_certified_and_equals_the_run(
     context = client.get(INDEX).context
     assert context["overdue"] == 2
     assert context["due_soon"] == 2  # due on 1 and on 25 December
-    regions = [personas.region.pk]
-    assert suspend_overdue(acting_user=personas.staff, region_ids=regions) == 2
+    assert suspend_overdue(acting_user=personas.staff, region=personas.region) == 2
     assert client.get(INDEX).context["overdue"] == 0
 
 
