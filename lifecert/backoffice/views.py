@@ -37,11 +37,11 @@ from lifecert.certification.services import (
     SuspensionChanged,
     close_death_case,
     record_certification,
+    resolve_review,
     run_suspension,
     set_overpayment_status,
     suspension_preview,
 )
-from lifecert.core import audit
 from lifecert.core.access import audit_events_for_staff
 from lifecert.core.audit import client_ip
 from lifecert.core.audit_actions import AuditAction
@@ -691,31 +691,27 @@ def review_queue(request: AuthenticatedRequest) -> HttpResponse:
 @staff_required
 @require_POST
 def review_close(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
-    """Close a review once the person was certified or refused at the counter."""
+    """已认证 records a certification (人工审核) and resumes; 不予认证 only closes."""
     review = get_object_or_404(
         ReviewRequest.objects.filter(region__in=staff_regions(request.user)),
         public_id=parse_uuid(public_id),
     )
-    outcome = request.POST.get("outcome")
-    if outcome not in (ReviewRequest.Status.APPROVED, ReviewRequest.Status.REJECTED):
-        messages.error(request, "请选择处理结果。")
+    try:
+        certification, resumption = resolve_review(
+            review=review,
+            outcome=request.POST.get("outcome", ""),
+            acting_user=request.user,
+            ip=client_ip(request),
+        )
+    except ValueError as exc:
+        messages.error(request, str(exc))
         return redirect("backoffice:review-queue")
-    if review.status != ReviewRequest.Status.OPEN:
-        messages.info(request, "该审核已处理。")
-        return redirect("backoffice:review-queue")
-    review.status = outcome
-    review.resolved_by = request.user
-    review.resolved_at = timezone.now()
-    review.save(update_fields=["status", "resolved_by", "resolved_at"])
-    audit.record(
-        AuditAction.REVIEW_CLOSE,
-        acting_user=request.user,
-        target=review,
-        ip=client_ip(request),
-        before={"status": "open"},
-        after={"status": outcome},
-    )
-    messages.success(request, "审核已处理。")
+    text = "审核已处理。"
+    if certification is not None:
+        text = "已记录资格认证（人工审核）。"
+    if resumption is not None:
+        text += f"待遇已恢复，补发 {resumption.months} 个月共 {resumption.amount} 元。"
+    messages.success(request, text)
     return redirect("backoffice:review-queue")
 
 

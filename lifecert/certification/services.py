@@ -28,6 +28,7 @@ from .models import (
     DeathAfterCertificationCase,
     FaceSession,
     Overpayment,
+    ReviewRequest,
     SuspensionRun,
 )
 
@@ -430,3 +431,60 @@ def close_death_case(
             after={"status": "closed"},
         )
     return case
+
+
+def resolve_review(
+    *,
+    review: ReviewRequest,
+    outcome: str,
+    acting_user: Any,
+    note: str = "",
+    ip: str | None = None,
+) -> tuple[Certification | None, Resumption | None]:
+    """Close a 人工审核 case; "已认证" certifies (channel 人工审核) and resumes.
+
+    The certification, the resumption with its back pay, the review's status
+    and the audit rows are one transaction: a refused certification (a
+    terminated pension) leaves the review open.
+    """
+    if outcome not in (ReviewRequest.Status.APPROVED, ReviewRequest.Status.REJECTED):
+        raise ValueError("请选择处理结果。")
+    certification = resumption = None
+    with transaction.atomic():
+        review = ReviewRequest.objects.select_for_update().get(pk=review.pk)
+        if review.status != ReviewRequest.Status.OPEN:
+            raise ValueError("该审核已处理。")
+        if outcome == ReviewRequest.Status.APPROVED:
+            entitlement = Entitlement.objects.filter(
+                person_id=review.person_id, region_id=review.region_id
+            ).first()
+            if entitlement is None:
+                raise ValueError("该参保人在此参保地没有养老待遇。")
+            certification, resumption = record_certification(
+                entitlement=entitlement,
+                channel=Channel.REVIEW,
+                acting_user=acting_user,
+                operator_name=getattr(acting_user, "display_name", "")
+                or acting_user.get_username(),
+                evidence={"review": str(review.public_id), "note": note[:200]},
+                ip=ip,
+            )
+        review.status = outcome
+        review.resolved_by = acting_user
+        review.resolved_at = timezone.now()
+        review.save(update_fields=["status", "resolved_by", "resolved_at"])
+        after: dict[str, Any] = {"status": outcome}
+        if certification is not None:
+            after["certification"] = str(certification.public_id)
+        if resumption is not None:
+            after["back_pay_months"] = resumption.months
+            after["back_pay_amount"] = str(resumption.amount)
+        audit.record(
+            AuditAction.REVIEW_CLOSE,
+            acting_user=acting_user,
+            target=review,
+            ip=ip,
+            before={"status": "open"},
+            after=after,
+        )
+    return certification, resumption
