@@ -372,6 +372,38 @@ def _open_death_case(
     return case
 
 
+def open_death_cases(
+    *, certifications: QuerySet[Certification], acting_user: Any, ip: str | None = None
+) -> list[DeathAfterCertificationCase]:
+    """Cases for those of ``certifications`` dated after the person's recorded death.
+
+    For the set-based paths (单位代认证) that write certifications without
+    ``record_certification``; only the few flagged rows are read one by one.
+    """
+    flagged = certifications.filter(person__death_date__isnull=False).select_related(
+        "entitlement__person", "unit"
+    )
+    cases = []
+    for certification in flagged:
+        entitlement = certification.entitlement
+        death_date = certification.person.death_date
+        if (
+            entitlement is not None
+            and death_date is not None
+            and timezone.localdate(certification.certified_at) > death_date
+        ):
+            cases.append(
+                _open_death_case(
+                    certification,
+                    entitlement,
+                    death_date,
+                    acting_user=acting_user,
+                    ip=ip,
+                )
+            )
+    return cases
+
+
 def set_overpayment_status(
     *,
     overpayment: Overpayment,
