@@ -252,3 +252,25 @@ def test_the_pensioner_centre_says_the_pension_was_terminated(client, personas):
     client.force_login(personas.pensioner_user)
     page = client.get(reverse("pensioner:centre")).content.decode()
     assert "该养老待遇从 2026年9月 起停止发放（终止）。原因：死亡" in page
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_lists_read_a_bounded_number_of_queries(
+    client, personas, overdue, django_assert_max_num_queries
+):
+    for _ in range(5):
+        make_entitlement(region=personas.region, unit=personas.unit)
+    run = run_suspension(acting_user=personas.staff, region=personas.region)
+    _hu_guo(personas)
+    client.force_login(personas.staff)
+    pages = [
+        (PREVIEW, {}),
+        (reverse("backoffice:suspension-runs"), {}),
+        (reverse("backoffice:suspension-run", args=[run.public_id]), {}),
+        (reverse("backoffice:back-pay-list"), {"month": "2026-11"}),
+        (reverse("backoffice:overpayment-list"), {}),
+        (reverse("backoffice:death-case-list"), {}),
+    ]
+    for url, params in pages:
+        with django_assert_max_num_queries(12):
+            assert client.get(url, params).status_code == 200
