@@ -74,7 +74,10 @@ class BackPayFilterForm(forms.Form):
     run = forms.UUIDField(label="暂停批次", required=False, widget=forms.HiddenInput)
     month = MonthField(label="恢复月份", required=False)
     region = forms.ModelChoiceField(
-        label="参保地", required=False, queryset=Region.objects.none()
+        label="参保地",
+        required=False,
+        queryset=Region.objects.none(),
+        empty_label="全部",
     )
 
     def __init__(self, *args: Any, regions: Any = None, **kwargs: Any) -> None:
@@ -89,7 +92,10 @@ class OverpaymentFilterForm(forms.Form):
         choices=[("", "全部"), *Overpayment.Status.choices],
     )
     region = forms.ModelChoiceField(
-        label="参保地", required=False, queryset=Region.objects.none()
+        label="参保地",
+        required=False,
+        queryset=Region.objects.none(),
+        empty_label="全部",
     )
 
     def __init__(self, *args: Any, regions: Any = None, **kwargs: Any) -> None:

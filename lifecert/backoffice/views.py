@@ -478,13 +478,21 @@ def _back_pay_search(
 @require_GET
 def back_pay_list(request: AuthenticatedRequest) -> HttpResponse:
     """补发清单: back pay owed on resumption, for payroll, by run and month."""
-    form, back_pays, _ = _back_pay_search(request)
+    form, back_pays, criteria = _back_pay_search(request)
     totals = back_pays.aggregate(n=Count("id"), amount=Sum("amount"))
+    run = None
+    if criteria.get("run"):
+        run = (
+            suspension_runs_for_staff(request.user)
+            .filter(public_id=criteria["run"])
+            .first()
+        )
     return render(
         request,
         "backoffice/back_pay_list.html",
         {
             "form": form,
+            "run": run,
             "totals": totals,
             "pager": paginate(
                 request,
