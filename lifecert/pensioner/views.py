@@ -118,7 +118,10 @@ def _payment_context(entitlement: Entitlement | None) -> dict[str, Any]:
         return {}
     return {
         "cycle_months": cycle_months(),
-        "back_pays": list(entitlement.back_pays.order_by("-created_at")[:5]),
+        # Suspended and resumed within one month: nothing was withheld.
+        "back_pays": list(
+            entitlement.back_pays.filter(months__gt=0).order_by("-created_at")[:5]
+        ),
     }
 
 

@@ -274,3 +274,23 @@ def test_the_lists_read_a_bounded_number_of_queries(
     for url, params in pages:
         with django_assert_max_num_queries(12):
             assert client.get(url, params).status_code == 200
+
+
+def test_the_back_pay_list_of_one_run(client, personas, overdue):
+    with time_machine.travel(NOW, tick=False):
+        run = run_suspension(acting_user=personas.staff, region=personas.region)
+    with time_machine.travel(_at(2027, 1, 8, 10), tick=False):
+        record_certification(
+            entitlement=overdue, channel="counter", acting_user=personas.staff
+        )
+        client.force_login(personas.staff)
+        response = client.get(
+            reverse("backoffice:back-pay-list"), {"run": str(run.public_id)}
+        )
+        other = client.get(
+            reverse("backoffice:back-pay-list"),
+            {"run": "00000000-0000-0000-0000-000000000000"},
+        )
+    assert response.context["run"] == run
+    assert response.context["totals"]["n"] == 1
+    assert other.context["totals"]["n"] == 0
