@@ -666,6 +666,16 @@ def evidence_import(request: AuthenticatedRequest, kind: str) -> HttpResponse:
                 f"导入成功：共 {result.rows} 行，处理 {result.changed} 条养老待遇，"
                 f"跳过 {result.skipped} 条（已终止或已有更新的认证）。",
             )
+            if result.overpaid:
+                messages.warning(
+                    request,
+                    f"{result.overpaid} 条待遇在死亡后仍有发放，已登记为待追回。",
+                )
+            if result.cases:
+                messages.warning(
+                    request,
+                    f"{result.cases} 条认证记录晚于死亡日期，已转死亡后认证核查。",
+                )
     return render(
         request,
         "backoffice/evidence_import.html",

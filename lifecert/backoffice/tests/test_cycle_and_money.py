@@ -294,3 +294,38 @@ def test_the_back_pay_list_of_one_run(client, personas, overdue):
     assert response.context["run"] == run
     assert response.context["totals"]["n"] == 1
     assert other.context["totals"]["n"] == 0
+
+
+def test_the_death_import_says_what_it_found(client, personas):
+    """The issue's 胡国 again, through the death-record import."""
+    from lifecert.core.testing import xlsx_upload
+
+    hu = make_person(name="胡国")
+    ent = make_entitlement(person=hu, region=personas.region, unit=personas.unit)
+    with time_machine.travel(_at(2026, 12, 3, 10), tick=False):
+        record_certification(
+            entitlement=ent,
+            channel=Channel.UNIT,
+            acting_user=personas.unit_user,
+            operator_name="王经办",
+            unit=personas.unit,
+        )
+    with time_machine.travel(_at(2026, 12, 10, 10), tick=False):
+        client.force_login(personas.staff)
+        file = xlsx_upload(
+            ["社会保障号码", "姓名", "死亡日期"],
+            [[hu.ssn, "胡国", datetime.date(2026, 8, 15)]],
+            "deaths.xlsx",
+        )
+        response = client.post(
+            reverse("backoffice:evidence-import", args=["deaths"]),
+            {"file": file},
+            follow=True,
+        )
+    page = response.content.decode()
+    assert "1 条待遇在死亡后仍有发放，已登记为待追回" in page
+    assert "1 条认证记录晚于死亡日期，已转死亡后认证核查" in page
+    overpayment = Overpayment.objects.get(entitlement=ent)
+    assert overpayment.months == 4
+    assert overpayment.case is not None
+    assert overpayment.case.unit == personas.unit
