@@ -2,8 +2,9 @@ from typing import Any
 
 from django import forms
 
-from lifecert.certification.models import Channel
+from lifecert.certification.models import Channel, Overpayment
 from lifecert.core.audit_actions import AuditAction
+from lifecert.registry.models import Region
 
 
 class ImportForm(forms.Form):
@@ -51,3 +52,61 @@ class AuditSearchForm(forms.Form):
         if start and end and start > end:
             raise forms.ValidationError("起始日期不能晚于截止日期。")
         return data
+
+
+class MonthField(forms.DateField):
+    """A month as YYYY-MM (the browser's month input); the first day of it."""
+
+    input_formats = ["%Y-%m"]
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "month"}))
+        super().__init__(**kwargs)
+
+
+def _limit_regions(field: Any, regions: Any) -> None:
+    """Offer only the staff's regions, chosen by code (no row ids in URLs)."""
+    field.queryset = regions if regions is not None else Region.objects.none()
+    field.to_field_name = "code"
+
+
+class BackPayFilterForm(forms.Form):
+    run = forms.UUIDField(label="暂停批次", required=False, widget=forms.HiddenInput)
+    month = MonthField(label="恢复月份", required=False)
+    region = forms.ModelChoiceField(
+        label="参保地",
+        required=False,
+        queryset=Region.objects.none(),
+        empty_label="全部",
+    )
+
+    def __init__(self, *args: Any, regions: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _limit_regions(self.fields["region"], regions)
+
+
+class OverpaymentFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label="追回状态",
+        required=False,
+        choices=[("", "全部"), *Overpayment.Status.choices],
+    )
+    region = forms.ModelChoiceField(
+        label="参保地",
+        required=False,
+        queryset=Region.objects.none(),
+        empty_label="全部",
+    )
+
+    def __init__(self, *args: Any, regions: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _limit_regions(self.fields["region"], regions)
+
+
+class OverpaymentStatusForm(forms.Form):
+    status = forms.ChoiceField(label="追回状态", choices=Overpayment.Status.choices)
+    note = forms.CharField(label="说明", max_length=200, required=False)
+
+
+class SuspensionConfirmForm(forms.Form):
+    expected = forms.IntegerField(min_value=0, widget=forms.HiddenInput)

@@ -1,9 +1,10 @@
 """Staff back office: registry import, codes, enrolment, counter certification."""
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,15 +16,40 @@ from lifecert.accounts.models import AuthorizationCode
 from lifecert.accounts.services import issue_authorization_code
 from lifecert.certification import cycle, enrolment
 from lifecert.certification import imports as evidence_imports
-from lifecert.certification.models import Certification, ReviewRequest
-from lifecert.certification.services import record_certification, suspend_overdue
-from lifecert.core import audit
+from lifecert.certification.access import (
+    access_death_case,
+    access_overpayment,
+    access_suspension_run,
+    back_pays_for_staff,
+    death_cases_for_staff,
+    overpayments_for_staff,
+    run_entitlements,
+    suspension_runs_for_staff,
+)
+from lifecert.certification.models import (
+    BackPay,
+    Certification,
+    DeathAfterCertificationCase,
+    Overpayment,
+    ReviewRequest,
+)
+from lifecert.certification.services import (
+    SuspensionChanged,
+    close_death_case,
+    record_certification,
+    resolve_review,
+    run_suspension,
+    set_overpayment_status,
+    suspension_preview,
+)
 from lifecert.core.access import audit_events_for_staff
 from lifecert.core.audit import client_ip
 from lifecert.core.audit_actions import AuditAction
 from lifecert.core.models import AuditEvent
 from lifecert.core.pagination import paginate
+from lifecert.core.redirects import safe_next
 from lifecert.core.searches import keep_search, kept_search
+from lifecert.exports import money as money_reports
 from lifecert.registry import imports
 from lifecert.registry.access import (
     access_person,
@@ -32,9 +58,9 @@ from lifecert.registry.access import (
     staff_regions,
     units_for_staff,
 )
-from lifecert.registry.models import Entitlement
+from lifecert.registry.models import Entitlement, Region
 
-from . import audit_log, forms
+from . import audit_log, forms, lists
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 AUDIT_FIELDS = list(forms.AuditSearchForm.base_fields)
@@ -61,6 +87,19 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
     open_reviews = ReviewRequest.objects.filter(
         region__in=regions, status=ReviewRequest.Status.OPEN
     ).count()
+    pending = (
+        overpayments_for_staff(request.user)
+        .filter(status=Overpayment.Status.PENDING)
+        .aggregate(n=Count("id"), amount=Sum("amount"))
+    )
+    back_pay_month = lists.filter_back_pays(
+        back_pays_for_staff(request.user), {"month": today}
+    ).aggregate(n=Count("id"), amount=Sum("amount"))
+    open_cases = (
+        death_cases_for_staff(request.user)
+        .filter(status=DeathAfterCertificationCase.Status.OPEN)
+        .count()
+    )
     return render(
         request,
         "backoffice/index.html",
@@ -74,6 +113,10 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
             "overdue": overdue,
             "this_month": this_month,
             "open_reviews": open_reviews,
+            "pending_overpayments": pending,
+            "back_pay_month": back_pay_month,
+            "this_month_param": f"{today:%Y-%m}",
+            "open_cases": open_cases,
         },
     )
 
@@ -161,6 +204,16 @@ def person_detail(request: AuthenticatedRequest, public_id: str) -> HttpResponse
             .select_related("region")
             .order_by("-certified_at")[:10],
             "templates": person.face_templates.order_by("-created_at"),
+            "back_pays": back_pays_for_staff(request.user)
+            .filter(entitlement__person=person)
+            .order_by("-created_at"),
+            "overpayments": overpayments_for_staff(request.user)
+            .filter(entitlement__person=person)
+            .order_by("-created_at"),
+            "death_cases": death_cases_for_staff(request.user)
+            .filter(person=person)
+            .order_by("-created_at"),
+            "status_choices": Overpayment.Status.choices,
             "photo_form": forms.PhotoForm(),
         },
     )
@@ -275,16 +328,302 @@ def unit_code(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     )
 
 
+def _run_region(user: Any) -> Region | None:
+    """The region a staff user's suspension run covers; ``None``: all (province)."""
+    return user.staff_region if user.staff_region_id is not None else None
+
+
+def _preview(user: Any) -> QuerySet[Entitlement]:
+    region = _run_region(user)
+    return suspension_preview(None if region is None else [region.pk])
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def run_suspensions(request: AuthenticatedRequest) -> HttpResponse:
+    """暂停逾期未认证: the preview (who, by region and unit), then one confirmation."""
+    if request.method == "POST":
+        form = forms.SuspensionConfirmForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "请先查看暂停名单，再确认执行。")
+            return redirect("backoffice:run-suspensions")
+        try:
+            run = run_suspension(
+                acting_user=request.user,
+                region=_run_region(request.user),
+                expected=form.cleaned_data["expected"],
+                ip=client_ip(request),
+            )
+        except SuspensionChanged as exc:
+            messages.error(
+                request,
+                f"名单已变化（预览 {exc.expected} 人，现为 {exc.found} 人），"
+                "请核对后重新确认。",
+            )
+            return redirect("backoffice:run-suspensions")
+        if run is None:
+            messages.info(request, "没有需要暂停的养老待遇。")
+            return redirect("backoffice:suspension-runs")
+        messages.success(request, f"已暂停 {run.count} 条逾期未认证的养老待遇。")
+        return redirect("backoffice:suspension-run", public_id=run.public_id)
+    preview = _preview(request.user)
+    total = preview.count()
+    return render(
+        request,
+        "backoffice/suspension_preview.html",
+        {
+            "total": total,
+            "today": timezone.localdate(),
+            "by_region": preview.values("region__name")
+            .annotate(n=Count("id"))
+            .order_by("region__code"),
+            "by_unit": preview.values("unit__number", "unit__name")
+            .annotate(n=Count("id"))
+            .order_by("-n", "unit__number")[:50],
+            "pager": paginate(
+                request,
+                preview.select_related("person", "region", "unit").order_by(
+                    "region__code", "unit__number", "pk"
+                ),
+                count=total,
+            ),
+            "form": forms.SuspensionConfirmForm(initial={"expected": total}),
+        },
+    )
+
+
+@staff_required
+@require_GET
+def suspension_preview_export(request: AuthenticatedRequest) -> FileResponse:
+    report = money_reports.suspension_report(_preview(request.user), title="拟暂停名单")
+    handle = lists.export_list(
+        report,
+        action=AuditAction.EXPORT_SUSPENSION,
+        criteria={"preview": timezone.localdate()},
+        acting_user=request.user,
+        ip=client_ip(request),
+    )
+    return FileResponse(
+        handle, as_attachment=True, filename=report.filename, content_type=XLSX
+    )
+
+
+@staff_required
+@require_GET
+def suspension_runs(request: AuthenticatedRequest) -> HttpResponse:
+    """暂停批次: every run staff may see, newest first."""
+    return render(
+        request,
+        "backoffice/suspension_runs.html",
+        {"pager": paginate(request, suspension_runs_for_staff(request.user))},
+    )
+
+
+@staff_required
+@require_GET
+def suspension_run(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
+    run = access_suspension_run(request.user, parse_uuid(public_id))
+    entitlements = run_entitlements(request.user, run)
+    return render(
+        request,
+        "backoffice/suspension_run.html",
+        {
+            "run": run,
+            "pager": paginate(
+                request,
+                entitlements.select_related("person", "region", "unit").order_by(
+                    "region__code", "unit__number", "pk"
+                ),
+            ),
+        },
+    )
+
+
+@staff_required
+@require_GET
+def suspension_run_export(
+    request: AuthenticatedRequest, public_id: str
+) -> FileResponse:
+    run = access_suspension_run(request.user, parse_uuid(public_id))
+    report = money_reports.suspension_report(
+        run_entitlements(request.user, run),
+        title=f"暂停名单_{run.run_on:%Y%m%d}",
+    )
+    handle = lists.export_list(
+        report,
+        action=AuditAction.EXPORT_SUSPENSION,
+        criteria={"run": str(run.public_id)},
+        acting_user=request.user,
+        ip=client_ip(request),
+    )
+    return FileResponse(
+        handle, as_attachment=True, filename=report.filename, content_type=XLSX
+    )
+
+
+def _back_pay_search(
+    request: AuthenticatedRequest,
+) -> tuple[forms.BackPayFilterForm, QuerySet[BackPay], dict[str, Any]]:
+    form = forms.BackPayFilterForm(
+        request.GET or None, regions=staff_regions(request.user)
+    )
+    back_pays = back_pays_for_staff(request.user)
+    if form.is_bound and not form.is_valid():
+        return form, back_pays.none(), {}
+    criteria = form.cleaned_data if form.is_bound else {}
+    return form, lists.filter_back_pays(back_pays, criteria), criteria
+
+
+@staff_required
+@require_GET
+def back_pay_list(request: AuthenticatedRequest) -> HttpResponse:
+    """补发清单: back pay owed on resumption, for payroll, by run and month."""
+    form, back_pays, criteria = _back_pay_search(request)
+    totals = back_pays.aggregate(n=Count("id"), amount=Sum("amount"))
+    run = None
+    if criteria.get("run"):
+        run = (
+            suspension_runs_for_staff(request.user)
+            .filter(public_id=criteria["run"])
+            .first()
+        )
+    return render(
+        request,
+        "backoffice/back_pay_list.html",
+        {
+            "form": form,
+            "run": run,
+            "totals": totals,
+            "pager": paginate(
+                request,
+                back_pays.select_related("suspension_run", "certification").order_by(
+                    "-created_at", "-pk"
+                ),
+            ),
+            "export_query": request.GET.urlencode(),
+        },
+    )
+
+
+@staff_required
+@require_GET
+def back_pay_export(request: AuthenticatedRequest) -> FileResponse:
+    _, back_pays, criteria = _back_pay_search(request)
+    report = money_reports.back_pay_report(back_pays)
+    handle = lists.export_list(
+        report,
+        action=AuditAction.EXPORT_BACK_PAY,
+        criteria=criteria,
+        acting_user=request.user,
+        ip=client_ip(request),
+    )
+    return FileResponse(
+        handle, as_attachment=True, filename=report.filename, content_type=XLSX
+    )
+
+
+def _overpayment_search(
+    request: AuthenticatedRequest,
+) -> tuple[forms.OverpaymentFilterForm, QuerySet[Overpayment], dict[str, Any]]:
+    form = forms.OverpaymentFilterForm(
+        request.GET or None, regions=staff_regions(request.user)
+    )
+    overpayments = overpayments_for_staff(request.user)
+    if form.is_bound and not form.is_valid():
+        return form, overpayments.none(), {}
+    criteria = form.cleaned_data if form.is_bound else {}
+    return form, lists.filter_overpayments(overpayments, criteria), criteria
+
+
+@staff_required
+@require_GET
+def overpayment_list(request: AuthenticatedRequest) -> HttpResponse:
+    """待追回: overpayments with the responsible party and their status."""
+    form, overpayments, _ = _overpayment_search(request)
+    return render(
+        request,
+        "backoffice/overpayment_list.html",
+        {
+            "form": form,
+            "totals": overpayments.aggregate(n=Count("id"), amount=Sum("amount")),
+            "pager": paginate(request, overpayments.order_by("-created_at", "-pk")),
+            "status_choices": Overpayment.Status.choices,
+            "export_query": request.GET.urlencode(),
+        },
+    )
+
+
+@staff_required
+@require_GET
+def overpayment_export(request: AuthenticatedRequest) -> FileResponse:
+    _, overpayments, criteria = _overpayment_search(request)
+    report = money_reports.overpayment_report(overpayments)
+    handle = lists.export_list(
+        report,
+        action=AuditAction.EXPORT_OVERPAYMENTS,
+        criteria=criteria,
+        acting_user=request.user,
+        ip=client_ip(request),
+    )
+    return FileResponse(
+        handle, as_attachment=True, filename=report.filename, content_type=XLSX
+    )
+
+
 @staff_required
 @require_POST
-def run_suspensions(request: AuthenticatedRequest) -> HttpResponse:
-    """Suspend overdue entitlements in the staff's regions (12-month cycle)."""
-    count = suspend_overdue(
-        acting_user=request.user,
-        region_ids=list(staff_regions(request.user).values_list("pk", flat=True)),
+def overpayment_status(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
+    """追回状态: 待追回 → 已追回 or 核销 (or back, to correct a mistake)."""
+    overpayment = access_overpayment(request.user, parse_uuid(public_id))
+    form = forms.OverpaymentStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请选择追回状态。")
+    else:
+        try:
+            set_overpayment_status(
+                overpayment=overpayment,
+                status=form.cleaned_data["status"],
+                note=form.cleaned_data["note"],
+                acting_user=request.user,
+                ip=client_ip(request),
+            )
+        except ValueError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "追回状态已更新。")
+    return redirect(safe_next(request, reverse("backoffice:overpayment-list")))
+
+
+@staff_required
+@require_GET
+def death_case_list(request: AuthenticatedRequest) -> HttpResponse:
+    """死亡后认证核查: certifications dated after a recorded death."""
+    status = request.GET.get("status", DeathAfterCertificationCase.Status.OPEN)
+    cases = death_cases_for_staff(request.user)
+    if status in DeathAfterCertificationCase.Status.values:
+        cases = cases.filter(status=status)
+    return render(
+        request,
+        "backoffice/death_case_list.html",
+        {
+            "status": status,
+            "status_choices": DeathAfterCertificationCase.Status.choices,
+            "pager": paginate(request, cases.order_by("-created_at", "-pk")),
+        },
     )
-    messages.success(request, f"已暂停 {count} 条逾期未认证的养老待遇。")
-    return redirect("backoffice:index")
+
+
+@staff_required
+@require_POST
+def death_case_close(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
+    case = access_death_case(request.user, parse_uuid(public_id))
+    try:
+        close_death_case(case=case, acting_user=request.user, ip=client_ip(request))
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "核查已办结。")
+    return redirect("backoffice:death-case-list")
 
 
 _EVIDENCE = {
@@ -327,6 +666,16 @@ def evidence_import(request: AuthenticatedRequest, kind: str) -> HttpResponse:
                 f"导入成功：共 {result.rows} 行，处理 {result.changed} 条养老待遇，"
                 f"跳过 {result.skipped} 条（已终止或已有更新的认证）。",
             )
+            if result.overpaid:
+                messages.warning(
+                    request,
+                    f"{result.overpaid} 条待遇在死亡后仍有发放，已登记为待追回。",
+                )
+            if result.cases:
+                messages.warning(
+                    request,
+                    f"{result.cases} 条认证记录晚于死亡日期，已转死亡后认证核查。",
+                )
     return render(
         request,
         "backoffice/evidence_import.html",
@@ -360,31 +709,27 @@ def review_queue(request: AuthenticatedRequest) -> HttpResponse:
 @staff_required
 @require_POST
 def review_close(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
-    """Close a review once the person was certified or refused at the counter."""
+    """已认证 records a certification (人工审核) and resumes; 不予认证 only closes."""
     review = get_object_or_404(
         ReviewRequest.objects.filter(region__in=staff_regions(request.user)),
         public_id=parse_uuid(public_id),
     )
-    outcome = request.POST.get("outcome")
-    if outcome not in (ReviewRequest.Status.APPROVED, ReviewRequest.Status.REJECTED):
-        messages.error(request, "请选择处理结果。")
+    try:
+        certification, resumption = resolve_review(
+            review=review,
+            outcome=request.POST.get("outcome", ""),
+            acting_user=request.user,
+            ip=client_ip(request),
+        )
+    except ValueError as exc:
+        messages.error(request, str(exc))
         return redirect("backoffice:review-queue")
-    if review.status != ReviewRequest.Status.OPEN:
-        messages.info(request, "该审核已处理。")
-        return redirect("backoffice:review-queue")
-    review.status = outcome
-    review.resolved_by = request.user
-    review.resolved_at = timezone.now()
-    review.save(update_fields=["status", "resolved_by", "resolved_at"])
-    audit.record(
-        AuditAction.REVIEW_CLOSE,
-        acting_user=request.user,
-        target=review,
-        ip=client_ip(request),
-        before={"status": "open"},
-        after={"status": outcome},
-    )
-    messages.success(request, "审核已处理。")
+    text = "审核已处理。"
+    if certification is not None:
+        text = "已记录资格认证（人工审核）。"
+    if resumption is not None:
+        text += f"待遇已恢复，补发 {resumption.months} 个月共 {resumption.amount} 元。"
+    messages.success(request, text)
     return redirect("backoffice:review-queue")
 
 

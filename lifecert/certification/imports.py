@@ -18,7 +18,7 @@ from lifecert.registry.ids import compact
 from lifecert.registry.imports import ImportRejected, cell_date, cell_text, read_rows
 from lifecert.registry.models import Entitlement, Region
 
-from .models import Channel
+from .models import Channel, DeathAfterCertificationCase
 from .services import record_certification, record_death
 
 DEATH_COLUMNS = ["社会保障号码", "姓名", "死亡日期"]
@@ -30,6 +30,10 @@ class EvidenceResult:
     rows: int
     changed: int
     skipped: int
+    # Deaths only: overpayments recorded, and certifications found dated after
+    # the death (each a case for staff).
+    overpaid: int = 0
+    cases: int = 0
 
 
 _CheckedRow = tuple[int, list[Entitlement], datetime.date, dict[str, str]]
@@ -91,27 +95,36 @@ def import_deaths(
 ) -> EvidenceResult:
     """Terminate the pensions of the deceased; record overpayments to recover."""
     rows = _check(data, DEATH_COLUMNS, "死亡日期", regions)
-    changed = skipped = 0
+    changed = skipped = overpaid = 0
     with transaction.atomic():
+        cases_before = DeathAfterCertificationCase.objects.count()
         for _, found, day, _ in rows:
             for entitlement in found:
                 if entitlement.status == Entitlement.Status.TERMINATED:
                     skipped += 1
                     continue
-                record_death(
+                if record_death(
                     entitlement=entitlement,
                     death_date=day,
                     acting_user=acting_user,
                     ip=ip,
-                )
+                ):
+                    overpaid += 1
                 changed += 1
+        cases = DeathAfterCertificationCase.objects.count() - cases_before
         audit.record(
             AuditAction.IMPORT_DEATHS,
             acting_user=acting_user,
             ip=ip,
-            after={"rows": len(rows), "terminated": changed, "skipped": skipped},
+            after={
+                "rows": len(rows),
+                "terminated": changed,
+                "skipped": skipped,
+                "overpaid": overpaid,
+                "cases": cases,
+            },
         )
-    return EvidenceResult(len(rows), changed, skipped)
+    return EvidenceResult(len(rows), changed, skipped, overpaid, cases)
 
 
 def import_comparison(

@@ -12,6 +12,7 @@ class Channel(models.TextChoices):
     COUNTER = "counter", "窗口"
     HOME_VISIT = "home", "上门"
     DATA = "data", "数据比对"
+    REVIEW = "review", "人工审核"
 
 
 class Certification(models.Model):
@@ -68,6 +69,44 @@ class Certification(models.Model):
         return f"{self.person_id} {self.certified_at:%Y-%m-%d} {self.channel}"
 
 
+class SuspensionRun(models.Model):
+    """One run of the suspension (暂停逾期未认证): who, when, how many, whom."""
+
+    class Source(models.TextChoices):
+        STAFF = "staff", "经办人员确认"
+        SCHEDULE = "schedule", "定时任务"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    run_at = models.DateTimeField("执行时间")
+    run_on = models.DateField("暂停日期")
+    run_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    run_by_label = models.CharField("执行人", max_length=150)
+    source = models.CharField(
+        "方式", max_length=10, choices=Source.choices, default=Source.STAFF
+    )
+    # NULL: every region (province staff or the scheduled run).
+    region = models.ForeignKey(
+        Region, null=True, blank=True, on_delete=models.PROTECT, verbose_name="参保地"
+    )
+    count = models.PositiveIntegerField("暂停人数")
+    entitlements = models.ManyToManyField(
+        Entitlement, related_name="suspension_runs", verbose_name="暂停名单"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "暂停批次"
+        ordering = ["-run_at"]
+
+    def __str__(self) -> str:
+        return f"暂停批次 {self.run_on:%Y-%m-%d} {self.count} 人"
+
+
 class BackPay(models.Model):
     """Months to pay back when a suspended entitlement is resumed (补发)."""
 
@@ -75,6 +114,14 @@ class BackPay(models.Model):
         Entitlement, on_delete=models.PROTECT, related_name="back_pays"
     )
     certification = models.ForeignKey(Certification, on_delete=models.PROTECT)
+    # The run that stopped the pension, when one did (NULL for older data).
+    suspension_run = models.ForeignKey(
+        SuspensionRun,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="back_pays",
+    )
     suspended_since = models.DateField()
     months = models.PositiveIntegerField()
     amount = models.DecimalField(max_digits=12, decimal_places=2)
@@ -84,9 +131,85 @@ class BackPay(models.Model):
         return f"补发 {self.months} 个月"
 
 
+class DeathAfterCertificationCase(models.Model):
+    """死亡后认证: a certification dated after a recorded death, for staff to check.
+
+    It names who vouched for the person: the unit and its operator, the
+    counter or visiting staff, the face session, or the data source.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "待核查"
+        CLOSED = "closed", "已办结"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="death_cases"
+    )
+    entitlement = models.ForeignKey(
+        Entitlement, on_delete=models.PROTECT, related_name="death_cases"
+    )
+    certification = models.OneToOneField(
+        Certification, on_delete=models.PROTECT, related_name="death_case"
+    )
+    death_date = models.DateField("死亡日期")
+    certified_at = models.DateTimeField("认证时间")
+    channel = models.CharField("认证方式", max_length=8, choices=Channel.choices)
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.SET_NULL, verbose_name="单位"
+    )
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    operator_name = models.CharField("经办人", max_length=100, blank=True)
+    face_session = models.ForeignKey(
+        "FaceSession", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    status = models.CharField(
+        "状态", max_length=8, choices=Status.choices, default=Status.OPEN
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "死亡后认证核查"
+
+    def __str__(self) -> str:
+        return f"死亡后认证 {self.person_id} {self.get_channel_display()}"
+
+    @property
+    def responsible(self) -> str:
+        """Who vouched for the person, in the words staff use."""
+        parts = [self.get_channel_display()]
+        if self.unit is not None:
+            parts.append(f"单位 {self.unit.number} {self.unit.name}")
+        if self.operator_name:
+            parts.append(f"经办人 {self.operator_name}")
+        if self.face_session is not None:
+            parts.append(f"人脸认证 {self.face_session.public_id}")
+        return "，".join(parts)
+
+
 class Overpayment(models.Model):
     """Pension paid after the month of death, to recover (追回)."""
 
+    class Status(models.TextChoices):
+        PENDING = "pending", "待追回"
+        RECOVERED = "recovered", "已追回"
+        WRITTEN_OFF = "written_off", "核销"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     entitlement = models.ForeignKey(
         Entitlement, on_delete=models.PROTECT, related_name="overpayments"
     )
@@ -94,6 +217,29 @@ class Overpayment(models.Model):
     months = models.PositiveIntegerField()
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Who answers for it: the case of a certification after death, whose unit
+    # signed the 承诺书 (or whose operator or session vouched), else the
+    # person's estate as the receiver of the pension.
+    case = models.ForeignKey(
+        DeathAfterCertificationCase,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="overpayments",
+    )
+    responsible = models.CharField("责任方", max_length=200, blank=True)
+    status = models.CharField(
+        "追回状态", max_length=12, choices=Status.choices, default=Status.PENDING
+    )
+    status_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    status_at = models.DateTimeField("状态变更时间", null=True, blank=True)
+    status_note = models.CharField("说明", max_length=200, blank=True)
 
     def __str__(self) -> str:
         return f"追回 {self.months} 个月"

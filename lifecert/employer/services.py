@@ -14,6 +14,7 @@ from django.utils import timezone
 from lifecert.accounts.models import UnitBinding
 from lifecert.certification.cycle import month_start
 from lifecert.certification.models import Certification, Channel
+from lifecert.certification.services import open_death_cases
 from lifecert.core import audit
 from lifecert.core.audit_actions import AuditAction
 from lifecert.exports.xlsx import Report, write_report_to_tempfile
@@ -229,6 +230,13 @@ def certify_pensioners(
         if not locked:
             return result
         pks = [pk for pk, _ in locked]
+        # Recorded dead (in another region's records, say): the certification
+        # is kept as the evidence of a case for staff, but moves no due date.
+        dead = set(
+            Entitlement.objects.filter(
+                pk__in=pks, person__death_date__lt=timezone.localdate(now)
+            ).values_list("pk", flat=True)
+        )
         inserted = 0
         for start in range(0, len(pks), CHUNK):
             chunk = pks[start : start + CHUNK]
@@ -244,10 +252,20 @@ def certify_pensioners(
                     "commitment": settings.COMMITMENT_LETTER_VERSION,
                 },
             )
-            Entitlement.objects.filter(pk__in=chunk).update(last_certified_at=now)
+            Entitlement.objects.filter(pk__in=chunk).exclude(pk__in=dead).update(
+                last_certified_at=now
+            )
         if inserted != len(pks):  # pragma: no cover - the rows are locked
             raise RuntimeError("certification insert count mismatch")
         result.saved_ids = [public_id for _, public_id in locked]
+        if dead:
+            open_death_cases(
+                certifications=Certification.objects.filter(
+                    entitlement_id__in=dead, unit=unit, certified_at=now
+                ),
+                acting_user=acting_user,
+                ip=ip,
+            )
         audit.record_many(
             AuditAction.CERTIFICATION_UNIT,
             acting_user=acting_user,

@@ -18,6 +18,7 @@ from lifecert.accounts.access import (
 )
 from lifecert.accounts.models import FamilyLink, User
 from lifecert.certification import face_sessions, receipts
+from lifecert.certification.cycle import cycle_months
 from lifecert.certification.cycle import due_date_of as due_date
 from lifecert.certification.models import Certification, FaceSession
 from lifecert.core.audit import client_ip
@@ -105,9 +106,23 @@ def centre(request: HttpRequest) -> HttpResponse:
             "notes_environment": NOTES_ENVIRONMENT,
             "blocked": face_sessions.camera_blocked(person),
             "family": _family_rows(request.user) if _is_personal(request) else [],
+            "payment": _payment_context(context["entitlement"]),
         }
     )
     return render(request, "pensioner/centre.html", context)
+
+
+def _payment_context(entitlement: Entitlement | None) -> dict[str, Any]:
+    """待遇发放情况 in plain words: suspension, back pay, termination."""
+    if entitlement is None:
+        return {}
+    return {
+        "cycle_months": cycle_months(),
+        # Suspended and resumed within one month: nothing was withheld.
+        "back_pays": list(
+            entitlement.back_pays.filter(months__gt=0).order_by("-created_at")[:5]
+        ),
+    }
 
 
 @require_POST

@@ -1,0 +1,73 @@
+"""Region-scoped reads of the cycle's money records: the only way staff views
+fetch suspension runs, back pay, overpayments and death cases."""
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from .models import BackPay, DeathAfterCertificationCase, Overpayment, SuspensionRun
+
+
+def _region_ids(user: Any) -> list[int] | None:
+    """The staff user's region ids; ``None`` for province staff (all)."""
+    # The same scope as ``registry.access.staff_regions``, without a query.
+    if user.staff_region_id is None:
+        return None
+    return [user.staff_region_id]
+
+
+def suspension_runs_for_staff(user: Any) -> QuerySet[SuspensionRun]:
+    """Runs of the staff's region, and the runs over every region (whose list
+    each region's staff see cut to their own people)."""
+    runs = SuspensionRun.objects.select_related("region", "run_by")
+    if user.staff_region_id is None:
+        return runs
+    return runs.filter(Q(region_id=user.staff_region_id) | Q(region__isnull=True))
+
+
+def access_suspension_run(user: Any, public_id: Any) -> SuspensionRun:
+    return get_object_or_404(suspension_runs_for_staff(user), public_id=public_id)
+
+
+def run_entitlements(user: Any, run: SuspensionRun) -> QuerySet[Any]:
+    """The entitlements a run suspended that the staff user may see."""
+    entitlements = run.entitlements.all()
+    ids = _region_ids(user)
+    return entitlements if ids is None else entitlements.filter(region_id__in=ids)
+
+
+def back_pays_for_staff(user: Any) -> QuerySet[BackPay]:
+    back_pays = BackPay.objects.select_related(
+        "entitlement__person", "entitlement__region", "entitlement__unit"
+    )
+    ids = _region_ids(user)
+    return (
+        back_pays if ids is None else back_pays.filter(entitlement__region_id__in=ids)
+    )
+
+
+def overpayments_for_staff(user: Any) -> QuerySet[Overpayment]:
+    overpayments = Overpayment.objects.select_related(
+        "entitlement__person", "entitlement__region", "status_by", "case"
+    )
+    ids = _region_ids(user)
+    if ids is None:
+        return overpayments
+    return overpayments.filter(entitlement__region_id__in=ids)
+
+
+def access_overpayment(user: Any, public_id: Any) -> Overpayment:
+    return get_object_or_404(overpayments_for_staff(user), public_id=public_id)
+
+
+def death_cases_for_staff(user: Any) -> QuerySet[DeathAfterCertificationCase]:
+    cases = DeathAfterCertificationCase.objects.select_related(
+        "person", "entitlement__region", "unit", "face_session", "closed_by"
+    )
+    ids = _region_ids(user)
+    return cases if ids is None else cases.filter(entitlement__region_id__in=ids)
+
+
+def access_death_case(user: Any, public_id: Any) -> DeathAfterCertificationCase:
+    return get_object_or_404(death_cases_for_staff(user), public_id=public_id)
