@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.http import HttpRequest, HttpResponse
@@ -25,6 +24,8 @@ from .access import (
 )
 from .models import User
 
+# The backend that logs an account in (axes only watches, it never does).
+ACCOUNT_BACKEND = "lifecert.accounts.backends.AccountBackend"
 _HOME_AFTER_LOGIN: dict[str, str] = {
     User.Kind.PERSONAL: "pensioner:centre",
     User.Kind.UNIT: "accounts:unit-home",
@@ -49,7 +50,6 @@ def _login_view(request: HttpRequest, kind: str) -> HttpResponse:
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password"],
                 kind=kind,
-                ip=client_ip(request),
             )
         except services.AccountError as exc:
             form.add_error(None, exc.message)
@@ -108,7 +108,7 @@ def personal_register(request: HttpRequest) -> HttpResponse:
         except services.AccountError as exc:
             form.add_error(None, exc.message)
         else:
-            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+            login(request, user, backend=ACCOUNT_BACKEND)
             messages.success(request, "注册成功，欢迎使用社会保险网上个人服务。")
             return redirect("pensioner:centre")
     return render(request, "accounts/personal_register.html", {"form": form})
@@ -122,10 +122,10 @@ def change_password(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.change_password(
+                request,
                 user=request.user,
                 old=form.cleaned_data["old_password"],
                 new=form.cleaned_data["password1"],
-                ip=client_ip(request),
             )
         except services.AccountError as exc:
             form.add_error("old_password", exc.message)
@@ -151,7 +151,7 @@ def unit_register(request: HttpRequest) -> HttpResponse:
         except services.AccountError as exc:
             form.add_error("username", exc.message)
         else:
-            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+            login(request, user, backend=ACCOUNT_BACKEND)
             return redirect("accounts:unit-home")
     return render(request, "accounts/unit_register.html", {"form": form})
 
@@ -216,11 +216,11 @@ def unit_bind_old(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             created = services.bind_with_old_account(
+                request,
                 account=request.user,
                 old_username=form.cleaned_data["old_username"],
                 old_password=form.cleaned_data["old_password"],
                 operator=form.operator(),
-                ip=client_ip(request),
             )
         except services.AccountError as exc:
             form.add_error(None, exc.message)

@@ -9,13 +9,16 @@ from django.db import models
 
 class AuditAction(models.TextChoices):
     ACCOUNT_REGISTER = "account.register", "注册账号"
-    ACCOUNT_LOCK = "account.lock", "账号锁定"
+    ACCOUNT_LOCK = "account.lock", "登录尝试过多，暂时锁定"
     ACCOUNT_PASSWORD = "account.password", "修改密码"
     AUTHCODE_ISSUE = "authcode.issue", "发放授权码"
     AUTHCODE_REISSUE = "authcode.reissue", "重新发放授权码"
     AUTHCODE_FAILURE = "authcode.failure", "授权码输入错误"
+    AUTHCODE_USED = "authcode.used", "授权码已使用"
     BINDING_CREATE = "binding.create", "绑定单位"
     BINDING_UPDATE = "binding.update", "修改绑定信息"
+    BINDING_REVOKE = "binding.revoke", "解除绑定"
+    BINDING_OLD_ACCOUNT_FAILURE = "binding.old_account_failure", "旧账号绑定密码错误"
     COMMITMENT_ACCEPT = "commitment.accept", "签署承诺书"
     CERTIFICATION_CREATE = "certification.create", "资格认证"
     CERTIFICATION_UNIT = "certification.unit", "单位代认证"
