@@ -240,15 +240,21 @@ AXES_LOCKOUT_CALLABLE = "lifecert.accounts.lockout.lockout_response"
 AXES_SENSITIVE_PARAMETERS = ["username", "password", "old_password", "password1"]
 AXES_VERBOSE = False
 # The client address (axes, throttles and the audit log all read it through
-# lifecert.core.audit.client_ip): REMOTE_ADDR unless TRUSTED_PROXY_COUNT says
-# how many proxies of ours append to X-Forwarded-For in front of Django.
+# lifecert.core.audit.client_ip, i.e. django-ipware): REMOTE_ADDR only, unless
+# TRUSTED_PROXY_COUNT says how many proxies of ours stand in front of Django,
+# each appending the address it saw to X-Forwarded-For; the client is then the
+# entry our outermost proxy wrote, and whatever the client sent before it is
+# ignored. (ipware counts the proxies after the first, hence the - 1.)
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
-AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
-AXES_IPWARE_PROXY_ORDER = "right-most"
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT - 1 if TRUSTED_PROXY_COUNT else None
+AXES_IPWARE_PROXY_ORDER = "left-most"
 AXES_IPWARE_PROXY_TRUSTED_IPS = envlist("TRUSTED_PROXY_IPS", []) or None
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if TRUSTED_PROXY_COUNT else ("REMOTE_ADDR",)
 )
+# A header with fewer entries than proxies means a request that bypassed
+# them: fall back to REMOTE_ADDR rather than to no address.
+IPWARE_STRICT = False
 
 # Throttles in the shared cache (lifecert/core/throttle.py): tries per window.
 THROTTLE_WINDOW_MINUTES = envint("THROTTLE_WINDOW_MINUTES", 15)
