@@ -179,3 +179,28 @@ def test_wrong_kind_gets_403_and_anonymous_goes_to_login(client, personas):
     client.force_login(personas.pensioner_user)
     assert client.get(reverse("accounts:unit-home")).status_code == 403
     assert client.get(reverse("backoffice:index")).status_code == 403
+
+
+def test_registration_is_not_an_unthrottled_name_number_oracle(client, settings):
+    person = make_person(name="李秀英")
+    for n in range(settings.REGISTER_MAX_PER_ADDRESS):
+        _register(client, ssn=person.ssn, name=f"猜{n}")
+    # Now even the right pair gets no answer about the registry.
+    response = _register(client, ssn=person.ssn)
+    page = response.content.decode()
+    assert "输入错误次数过多" in page
+    assert not User.objects.exists()
+    # Another address is not blocked by this one.
+    other = Client(REMOTE_ADDR="198.51.100.20")
+    assert _register(other, ssn=person.ssn).status_code == 302
+
+
+def test_registration_tries_for_one_number_are_limited_across_addresses(
+    client, settings
+):
+    settings.REGISTER_MAX_PER_NUMBER = 3
+    person = make_person(name="李秀英")
+    for n in range(3):
+        _register(Client(REMOTE_ADDR=f"203.0.113.{n + 1}"), ssn=person.ssn, name="某")
+    response = _register(Client(REMOTE_ADDR="203.0.113.50"), ssn=person.ssn)
+    assert "输入错误次数过多" in response.content.decode()
