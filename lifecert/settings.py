@@ -239,6 +239,9 @@ AXES_HANDLER = "lifecert.accounts.lockout.LifeCertAxesHandler"
 AXES_LOCKOUT_CALLABLE = "lifecert.accounts.lockout.lockout_response"
 AXES_SENSITIVE_PARAMETERS = ["username", "password", "old_password", "password1"]
 AXES_VERBOSE = False
+# Not in /admin/: every admin change must be audited, and axes' pages are not.
+# Lift a lock with ``manage.py axes_reset_username USERNAME`` (or wait).
+AXES_ENABLE_ADMIN = False
 # The client address (axes, throttles and the audit log all read it through
 # lifecert.core.audit.client_ip, i.e. django-ipware): REMOTE_ADDR only, unless
 # TRUSTED_PROXY_COUNT says how many proxies of ours stand in front of Django,
