@@ -56,7 +56,7 @@ def register_personal(
         )
     person = Person.objects.filter(ssn=ssn).first()
     if person is None or person.name != name.strip():
-        throttle.record_failure(key for key, _ in limits)
+        throttle.record_failure(limits)
         raise AccountError(
             "未找到与该姓名和社会保障号码相符的参保登记信息，请核对，"
             "或携带身份证到参保地社保经办机构登记。",
@@ -265,7 +265,7 @@ def bind_with_code(
                 AuditAction.AUTHCODE_USED, acting_user=account, target=auth.unit, ip=ip
             )
             return binding
-    throttle.record_failure(key for key, _ in limits)
+    throttle.record_failure(limits)
     audit.record(
         AuditAction.AUTHCODE_FAILURE,
         acting_user=account,

@@ -1,11 +1,15 @@
 """Counting wrong tries in the shared cache (a database table, see settings).
 
 One rule for every throttle that is not a password (those are django-axes'):
-a key may fail ``limit`` times within ``THROTTLE_WINDOW_MINUTES`` of its first
-failure; then ``is_blocked`` is true until the window ends. Keys name what is
-counted (``("cert-login", "addr", ip)``), so one client's typos never block a
-different address or account. Successes do not reset a count: a guesser who
-also knows one right answer gains nothing from it.
+a key may fail ``limit`` times within ``THROTTLE_WINDOW_MINUTES``; then
+``is_blocked`` is true until the oldest of those failures is a window old.
+Keys name what is counted (``("cert-login", "addr", ip)``), so one client's
+typos never block a different address or account. Successes do not reset a
+count: a guesser who also knows one right answer gains nothing from it.
+
+Each failure takes the first free numbered slot of its key with ``cache.add``,
+which the database cache does as one INSERT on the key: two workers failing
+at once take two slots, where a read-then-write ``incr`` would lose one.
 """
 
 import hashlib
@@ -15,35 +19,36 @@ from django.conf import settings
 from django.core.cache import cache
 
 Key = Sequence[str | None]
+Limits = Iterable[tuple[Key, int]]
 
 
-def _cache_key(key: Key) -> str:
+def _slots(key: Key, limit: int) -> list[str]:
     # Hashed: keys hold ID numbers and addresses, and the cache is a table.
     raw = "\x1f".join(part or "-" for part in key)
-    return "throttle:" + hashlib.sha256(raw.encode()).hexdigest()
+    digest = hashlib.sha256(raw.encode()).hexdigest()
+    return [f"throttle:{digest}:{n}" for n in range(limit)]
 
 
 def _window() -> int:
-    return int(settings.THROTTLE_WINDOW_MINUTES) * 60
+    return minutes() * 60
 
 
-def is_blocked(limits: Iterable[tuple[Key, int]]) -> bool:
+def failures(key: Key, limit: int) -> int:
+    """Failures of ``key`` in the window, counted up to ``limit``."""
+    return len(cache.get_many(_slots(key, limit)))
+
+
+def is_blocked(limits: Limits) -> bool:
     """True when any ``(key, limit)`` has reached its limit in the window."""
-    pairs = list(limits)
-    counts = cache.get_many([_cache_key(key) for key, _ in pairs])
-    return any(counts.get(_cache_key(key), 0) >= limit for key, limit in pairs)
+    return any(failures(key, limit) >= limit for key, limit in limits)
 
 
-def record_failure(keys: Iterable[Key]) -> None:
-    """Count one failure against each key (the window starts at the first)."""
-    for key in keys:
-        name = _cache_key(key)
-        if cache.add(name, 1, _window()):
-            continue
-        try:
-            cache.incr(name)
-        except ValueError:  # expired between add and incr
-            cache.set(name, 1, _window())
+def record_failure(limits: Limits) -> None:
+    """Count one failure against each key (nothing more once at its limit)."""
+    for key, limit in limits:
+        for slot in _slots(key, limit):
+            if cache.add(slot, 1, _window()):
+                break
 
 
 def minutes() -> int:

@@ -45,6 +45,6 @@ def find_registered_person(*, name: str, ssn: str, ip: str | None = None) -> Per
         )
     person = Person.objects.filter(ssn=ssn).first()
     if person is None or person.name.strip().casefold() != name.strip().casefold():
-        throttle.record_failure(key for key, _ in limits)
+        throttle.record_failure(limits)
         raise CertificationError("not_registered", NAME_SSN_MISMATCH)
     return person
