@@ -7,6 +7,7 @@ import datetime
 import hashlib
 import hmac
 import secrets
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from lifecert.certification.models import FaceSession
 from lifecert.core import audit, throttle
 from lifecert.core.audit_actions import AuditAction
 from lifecert.registry.models import Person, Unit
@@ -46,6 +48,29 @@ def register_personal(
     shared cache, as the certification login is: the form must not be an
     oracle for who is insured under which number.
     """
+    person = find_person_for_registration(name=name, ssn=ssn, ip=ip)
+    with transaction.atomic():
+        if User.objects.filter(username=ssn).exists():
+            raise AccountError(
+                "该社会保障号码已注册，请直接登录；忘记密码请点击下方“忘记密码”。"
+                "如不是您本人注册的，请点击“人脸认证找回”。",
+                code="exists",
+            )
+        user = User.objects.create_user(
+            username=ssn,
+            password=password,
+            kind=User.Kind.PERSONAL,
+            display_name=person.name,
+            phone=phone,
+            person=person,
+        )
+        audit.record(AuditAction.ACCOUNT_REGISTER, acting_user=user, target=user, ip=ip)
+    return user
+
+
+def find_person_for_registration(*, name: str, ssn: str, ip: str | None) -> Person:
+    """The registered person with this name and number, throttled per address
+    and per number (registration and reclaiming share the count)."""
     limits = [
         (("register", "addr", ip), settings.REGISTER_MAX_PER_ADDRESS),
         (("register", "ssn", ssn), settings.REGISTER_MAX_PER_NUMBER),
@@ -62,21 +87,60 @@ def register_personal(
             "或携带身份证到参保地社保经办机构登记。",
             code="not_registered",
         )
+    return person
+
+
+def reclaim_personal_number(
+    *,
+    person: Person,
+    face_session: FaceSession,
+    phone: str,
+    password: str,
+    ip: str | None = None,
+) -> User:
+    """找回: the person, having just passed face certification, takes back a
+    number someone else registered. The other account is retired (inactive,
+    renamed, unlinked; its sessions end) and a new one made; both audited."""
+    if (
+        face_session.person_id != person.pk
+        or face_session.status != FaceSession.Status.PASSED
+    ):
+        raise AccountError("请先通过人脸认证。", code="not_certified")
     with transaction.atomic():
-        if User.objects.filter(username=ssn).exists():
-            raise AccountError(
-                "该社会保障号码已注册，请直接登录；忘记密码请点击下方“忘记密码”。",
-                code="exists",
+        old = (
+            User.objects.select_for_update()
+            .filter(username=person.ssn, kind=User.Kind.PERSONAL)
+            .first()
+        )
+        if old is not None:
+            before = {"username": old.username, "phone": old.phone}
+            old.username = f"{person.ssn}.retired.{uuid.uuid4().hex[:8]}"
+            old.is_active = False
+            old.person = None
+            old.save(update_fields=["username", "is_active", "person"])
+            audit.record(
+                AuditAction.ACCOUNT_RETIRE,
+                acting_user=None,
+                target=old,
+                ip=ip,
+                before=before,
+                after={"face_session": str(face_session.public_id)},
             )
         user = User.objects.create_user(
-            username=ssn,
+            username=person.ssn,
             password=password,
             kind=User.Kind.PERSONAL,
             display_name=person.name,
             phone=phone,
             person=person,
         )
-        audit.record(AuditAction.ACCOUNT_REGISTER, acting_user=user, target=user, ip=ip)
+        audit.record(
+            AuditAction.ACCOUNT_RECLAIM,
+            acting_user=user,
+            target=user,
+            ip=ip,
+            after={"face_session": str(face_session.public_id)},
+        )
     return user
 
 

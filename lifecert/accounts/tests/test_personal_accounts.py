@@ -204,3 +204,73 @@ def test_registration_tries_for_one_number_are_limited_across_addresses(
         _register(Client(REMOTE_ADDR=f"203.0.113.{n + 1}"), ssn=person.ssn, name="某")
     response = _register(Client(REMOTE_ADDR="203.0.113.50"), ssn=person.ssn)
     assert "输入错误次数过多" in response.content.decode()
+
+
+def _passed_face_session(person):
+    import datetime
+
+    from django.utils import timezone
+
+    from lifecert.certification.models import FaceSession
+
+    entitlement = person.entitlements.first()
+    return FaceSession.objects.create(
+        person=person,
+        region=entitlement.region,
+        challenge=["blink"],
+        status=FaceSession.Status.PASSED,
+        verdict="passed",
+        expires_at=timezone.now() + datetime.timedelta(minutes=2),
+    )
+
+
+RECLAIM = reverse("accounts:personal-reclaim")
+RECLAIM_FINISH = reverse("accounts:personal-reclaim-finish")
+NEW_PASSWORD = {
+    "phone": "13800138009",
+    "password1": "Ab-cdef-77777",
+    "password2": "Ab-cdef-77777",
+}
+
+
+def test_a_number_registered_by_someone_else_is_reclaimed_by_face(client, personas):
+    squatter = personas.pensioner_user  # registered the number first
+    page = _register(client, ssn=personas.pensioner.ssn, name="杨书维").content
+    assert "人脸认证找回" in page.decode()
+    response = client.post(RECLAIM, {"name": "杨书维", "ssn": personas.pensioner.ssn})
+    assert response["Location"] == reverse("pensioner:certify")
+    # Before a face certification passes, no password can be set.
+    assert client.get(RECLAIM_FINISH)["Location"] == reverse("pensioner:certify")
+    face = _passed_face_session(personas.pensioner)
+    assert client.post(RECLAIM_FINISH, NEW_PASSWORD).status_code == 302
+    new = User.objects.get(username=personas.pensioner.ssn)
+    assert new.pk != squatter.pk
+    assert new.person == personas.pensioner
+    assert new.check_password("Ab-cdef-77777")
+    squatter.refresh_from_db()
+    assert not squatter.is_active
+    assert squatter.person is None
+    retire = AuditEvent.objects.get(action="account.retire")
+    assert retire.target_id == str(squatter.public_id)
+    assert retire.after == {"face_session": str(face.public_id)}
+    assert AuditEvent.objects.filter(action="account.reclaim", actor=new).exists()
+    # The squatter's password no longer opens anything.
+    other = Client(REMOTE_ADDR="198.51.100.40")
+    response = other.post(
+        LOGIN, {"username": personas.pensioner.ssn, "password": TEST_PASSWORD}
+    )
+    assert response.status_code == 200
+
+
+def test_a_face_session_from_before_the_reclaim_does_not_count(client, personas):
+    _passed_face_session(personas.pensioner)
+    client.post(RECLAIM, {"name": "杨书维", "ssn": personas.pensioner.ssn})
+    response = client.post(RECLAIM_FINISH, NEW_PASSWORD)
+    assert response["Location"] == reverse("pensioner:certify")
+    assert User.objects.get(username=personas.pensioner.ssn).is_active
+
+
+def test_reclaiming_needs_the_registered_name(client, personas):
+    response = client.post(RECLAIM, {"name": "某某", "ssn": personas.pensioner.ssn})
+    assert "未找到" in response.content.decode()
+    assert client.get(RECLAIM_FINISH)["Location"] == RECLAIM
