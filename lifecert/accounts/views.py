@@ -14,7 +14,7 @@ from django.views.decorators.http import (
 
 from lifecert.certification.models import FaceSession
 from lifecert.core.audit import client_ip
-from lifecert.core.middleware import CERT_SESSION_KEY
+from lifecert.core.middleware import CERT_SESSION_KEY, FACE_SESSIONS_KEY
 from lifecert.core.redirects import safe_next
 from lifecert.registry.models import Person, Region
 
@@ -178,6 +178,7 @@ def personal_reclaim_finish(request: HttpRequest) -> HttpResponse:
     person = get_object_or_404(Person, public_id=parse_uuid(state["person"]))
     passed = (
         FaceSession.objects.filter(
+            public_id__in=request.session.get(FACE_SESSIONS_KEY, []),
             person=person,
             status=FaceSession.Status.PASSED,
             created_at__gte=datetime.datetime.fromisoformat(state["since"]),

@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -206,7 +208,7 @@ def test_registration_tries_for_one_number_are_limited_across_addresses(
     assert "输入错误次数过多" in response.content.decode()
 
 
-def _passed_face_session(person):
+def _passed_face_session(person, client=None):
     import datetime
 
     from django.utils import timezone
@@ -214,7 +216,7 @@ def _passed_face_session(person):
     from lifecert.certification.models import FaceSession
 
     entitlement = person.entitlements.first()
-    return FaceSession.objects.create(
+    face = FaceSession.objects.create(
         person=person,
         region=entitlement.region,
         challenge=["blink"],
@@ -222,6 +224,11 @@ def _passed_face_session(person):
         verdict="passed",
         expires_at=timezone.now() + datetime.timedelta(minutes=2),
     )
+    if client is not None:  # as pensioner:session-start records it
+        session = client.session
+        session["face_sessions_started"] = [str(face.public_id)]
+        session.save()
+    return face
 
 
 RECLAIM = reverse("accounts:personal-reclaim")
@@ -241,7 +248,7 @@ def test_a_number_registered_by_someone_else_is_reclaimed_by_face(client, person
     assert response["Location"] == reverse("pensioner:certify")
     # Before a face certification passes, no password can be set.
     assert client.get(RECLAIM_FINISH)["Location"] == reverse("pensioner:certify")
-    face = _passed_face_session(personas.pensioner)
+    face = _passed_face_session(personas.pensioner, client)
     assert client.post(RECLAIM_FINISH, NEW_PASSWORD).status_code == 302
     new = User.objects.get(username=personas.pensioner.ssn)
     assert new.pk != squatter.pk
@@ -263,8 +270,21 @@ def test_a_number_registered_by_someone_else_is_reclaimed_by_face(client, person
 
 
 def test_a_face_session_from_before_the_reclaim_does_not_count(client, personas):
-    _passed_face_session(personas.pensioner)
     client.post(RECLAIM, {"name": "杨书维", "ssn": personas.pensioner.ssn})
+    face = _passed_face_session(personas.pensioner, client)
+    type(face).objects.filter(pk=face.pk).update(
+        created_at=face.created_at - datetime.timedelta(hours=1)
+    )
+    response = client.post(RECLAIM_FINISH, NEW_PASSWORD)
+    assert response["Location"] == reverse("pensioner:certify")
+    assert User.objects.get(username=personas.pensioner.ssn).is_active
+
+
+def test_someone_elses_face_session_does_not_count(client, personas):
+    """The squatter starts a reclaim and waits for the real person's routine
+    certification elsewhere: it is not one of this browser's sessions."""
+    client.post(RECLAIM, {"name": "杨书维", "ssn": personas.pensioner.ssn})
+    _passed_face_session(personas.pensioner)  # started by another browser
     response = client.post(RECLAIM_FINISH, NEW_PASSWORD)
     assert response["Location"] == reverse("pensioner:certify")
     assert User.objects.get(username=personas.pensioner.ssn).is_active
