@@ -237,7 +237,20 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_HANDLER = "lifecert.accounts.lockout.LifeCertAxesHandler"
 AXES_LOCKOUT_CALLABLE = "lifecert.accounts.lockout.lockout_response"
-AXES_SENSITIVE_PARAMETERS = ["username", "password", "old_password", "password1"]
+# Axes keeps the POST of each failure (AccessAttempt.post_data): mask every
+# field of our password forms that is a secret or personal data.
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "old_username",
+    "old_password",
+    "password1",
+    "password2",
+    "operator_name",
+    "operator_phone",
+    "operator_id_number",
+    "csrfmiddlewaretoken",
+]
 AXES_VERBOSE = False
 # Not in /admin/: every admin change must be audited, and axes' pages are not.
 # Lift a lock with ``manage.py axes_reset_username USERNAME`` (or wait).

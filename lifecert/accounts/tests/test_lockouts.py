@@ -164,3 +164,33 @@ def test_behind_a_trusted_proxy_clients_are_told_apart(personas, settings):
     event = AuditEvent.objects.filter(action="account.lock").first()
     assert event is not None
     assert event.ip == "203.0.113.50"
+
+
+def test_axes_keeps_no_password_or_id_number_of_a_failure(personas):
+    from axes.models import AccessAttempt
+
+    client = _from("203.0.113.60")
+    client.force_login(personas.unit_user)
+    id_number = make_ssn(born="19800101")
+    client.post(
+        BIND_OLD,
+        {
+            "old_username": "dave_unit",
+            "old_password": "secret-guess-1",
+            "operator_name": "陈经办",
+            "operator_phone": "13712345678",
+            "operator_id_number": id_number,
+        },
+    )
+    client.post(
+        reverse("accounts:password"),
+        {
+            "old_password": "secret-guess-2",
+            "password1": "New-secret-3",
+            "password2": "New-secret-3",
+        },
+    )
+    stored = " ".join(a.post_data + a.get_data for a in AccessAttempt.objects.all())
+    assert AccessAttempt.objects.count() == 2
+    for secret in ("secret-guess", "New-secret", id_number, "13712345678", "陈经办"):
+        assert secret not in stored
