@@ -133,6 +133,38 @@ def test_a_code_is_used_up_by_the_binding_it_makes(client, personas, fresh_accou
     assert AuditEvent.objects.filter(action="authcode.used").count() == 2
 
 
+def test_a_reissued_code_voids_the_old_one(client, personas, fresh_account):
+    old = _code_for(personas.unit, personas.staff)
+    new = _code_for(personas.unit, personas.staff)
+    client.force_login(fresh_account)
+    assert (
+        services.CODE_WRONG in _bind(client, personas.unit.number, old).content.decode()
+    )
+    assert _bind(client, personas.unit.number, new).status_code == 302
+
+
+def test_the_service_binds_one_account_per_code(personas):
+    """Straight through the service too (the code row is locked while it is
+    used, so a concurrent second account waits and then finds it used)."""
+    code = _code_for(personas.unit, personas.staff)
+    operator = services.OperatorInfo("陈经办", "13712345678", make_ssn(born="19800101"))
+    first = make_user(User.Kind.UNIT, username="first_unit")
+    second = make_user(User.Kind.UNIT, username="second_unit")
+    services.bind_with_code(
+        account=first, unit_number=personas.unit.number, code=code, operator=operator
+    )
+    with pytest.raises(services.AccountError) as refused:
+        services.bind_with_code(
+            account=second,
+            unit_number=personas.unit.number,
+            code=code,
+            operator=operator,
+        )
+    assert refused.value.code == "used"
+    assert not UnitBinding.objects.filter(account=second).exists()
+    assert UnitBinding.objects.filter(account=first, unit=personas.unit).exists()
+
+
 def test_answers_do_not_tell_which_units_have_a_code(client, personas, fresh_account):
     _code_for(personas.unit, personas.staff)
     other_code = _code_for(personas.other_unit, personas.outsider_staff)
