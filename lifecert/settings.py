@@ -7,6 +7,7 @@ environment sets it (``scripts/serve.sh`` and the tests set ``DEBUG=1``); with
 """
 
 import contextlib
+import datetime
 import re
 from pathlib import Path
 
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "lifecert.employer",
     "lifecert.exports",
     "csp",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -58,6 +60,8 @@ MIDDLEWARE = [
     "lifecert.core.middleware.PrivacyHeadersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last: turns a lockout django-axes flagged during the view into our page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "lifecert.urls"
@@ -100,7 +104,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["lifecert.accounts.backends.AccountBackend"]
+# django-axes first: it refuses a locked-out username + address before any
+# password is checked, for every ``authenticate`` call (our login pages, the
+# old-account binding, password change, ``/admin/``).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "lifecert.accounts.backends.AccountBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     # Django's rules, each saying its refusal in Chinese (accounts/validators.py).
@@ -203,12 +213,76 @@ REQUEST_MAX_BYTES = envint("REQUEST_MAX_BYTES", 256 * 1024)
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 25 * 1024 * 1024)
 PHOTO_UPLOAD_MAX_BYTES = 10 * 1024 * 1024 + 64 * 1024
 
-# Login limits: a personal or unit account locks for a while after wrong passwords.
+# Every throttle (django-axes aside) counts in this cache, a database table
+# shared by all workers that survives restarts (made by core migration 0004).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "lifecert_cache",
+    }
+}
+
+# Password guessing (django-axes; lifecert/accounts/lockout.py). A username
+# locks from one address after LOGIN_MAX_FAILURES wrong passwords; from all
+# addresses together only after LOGIN_MAX_FAILURES_PER_ACCOUNT, so a stranger
+# alone cannot lock a real user out. Unknown usernames count the same way.
 LOGIN_MAX_FAILURES = envint("LOGIN_MAX_FAILURES", 5)
+LOGIN_MAX_FAILURES_PER_ACCOUNT = envint("LOGIN_MAX_FAILURES_PER_ACCOUNT", 30)
 LOGIN_LOCK_MINUTES = envint("LOGIN_LOCK_MINUTES", 15)
-# Authorization codes (授权码): validity and wrong tries before the code locks.
+AXES_FAILURE_LIMIT = LOGIN_MAX_FAILURES
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=LOGIN_LOCK_MINUTES)
+AXES_RESET_ON_SUCCESS = True
+# A try while locked does not push the end of the lock further out.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HANDLER = "lifecert.accounts.lockout.LifeCertAxesHandler"
+AXES_LOCKOUT_CALLABLE = "lifecert.accounts.lockout.lockout_response"
+# Axes keeps the POST of each failure (AccessAttempt.post_data): mask every
+# field of our password forms that is a secret or personal data.
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "old_username",
+    "old_password",
+    "password1",
+    "password2",
+    "operator_name",
+    "operator_phone",
+    "operator_id_number",
+    "csrfmiddlewaretoken",
+]
+AXES_VERBOSE = False
+# Not in /admin/: every admin change must be audited, and axes' pages are not.
+# Lift a lock with ``manage.py axes_reset_username USERNAME`` (or wait).
+AXES_ENABLE_ADMIN = False
+# The client address (axes, throttles and the audit log all read it through
+# lifecert.core.audit.client_ip, i.e. django-ipware): REMOTE_ADDR only, unless
+# TRUSTED_PROXY_COUNT says how many proxies of ours stand in front of Django,
+# each appending the address it saw to X-Forwarded-For; the client is then the
+# entry our outermost proxy wrote, and whatever the client sent before it is
+# ignored. (ipware counts the proxies after the first, hence the - 1.)
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT - 1 if TRUSTED_PROXY_COUNT else None
+AXES_IPWARE_PROXY_ORDER = "left-most"
+AXES_IPWARE_PROXY_TRUSTED_IPS = envlist("TRUSTED_PROXY_IPS", []) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if TRUSTED_PROXY_COUNT else ("REMOTE_ADDR",)
+)
+# A header with fewer entries than proxies means a request that bypassed
+# them: fall back to REMOTE_ADDR rather than to no address.
+IPWARE_STRICT = False
+
+# Throttles in the shared cache (lifecert/core/throttle.py): tries per window.
+THROTTLE_WINDOW_MINUTES = envint("THROTTLE_WINDOW_MINUTES", 15)
+CERT_LOGIN_MAX_PER_ADDRESS = envint("CERT_LOGIN_MAX_PER_ADDRESS", 10)
+CERT_LOGIN_MAX_PER_NUMBER = envint("CERT_LOGIN_MAX_PER_NUMBER", 30)
+REGISTER_MAX_PER_ADDRESS = envint("REGISTER_MAX_PER_ADDRESS", 10)
+REGISTER_MAX_PER_NUMBER = envint("REGISTER_MAX_PER_NUMBER", 30)
+# Authorization codes (授权码): validity, and wrong tries per account and per
+# address (never per unit: a stranger must not be able to lock a unit's code).
 AUTH_CODE_VALID_DAYS = envint("AUTH_CODE_VALID_DAYS", 30)
-AUTH_CODE_MAX_FAILURES = 5
+AUTH_CODE_MAX_PER_ACCOUNT = envint("AUTH_CODE_MAX_PER_ACCOUNT", 5)
+AUTH_CODE_MAX_PER_ADDRESS = envint("AUTH_CODE_MAX_PER_ADDRESS", 10)
 
 # Certification cycle and face certification.
 CERT_CYCLE_MONTHS = envint("CERT_CYCLE_MONTHS", 12)
@@ -273,6 +347,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "WARNING")},
+    # Axes logs every wrong password as a warning; lockouts are in the audit log.
+    "loggers": {"axes": {"level": envstr("AXES_LOG_LEVEL", "ERROR")}},
 }
 
 # An optional, git-ignored override, read before the production guards below.

@@ -49,6 +49,23 @@ class AccountBackend(ModelBackend):
     afresh on every request: an unbound unit is gone from the next page on.
     """
 
+    def authenticate(
+        self,
+        request: Any,
+        username: str | None = None,
+        password: str | None = None,
+        kind: str | None = None,
+        **kwargs: Any,
+    ) -> User | None:
+        """Django's password check; with ``kind``, only an account of that kind
+        (a unit login page never logs a staff account in). A refusal is a failed
+        login to django-axes, counted like a wrong password."""
+        user = super().authenticate(request, username, password, **kwargs)
+        if user is None or (kind is not None and user.kind != kind):
+            return None
+        assert isinstance(user, User)  # noqa: S101 AUTH_USER_MODEL
+        return user
+
     def get_user(self, user_id: Any) -> User | None:
         try:
             pk = User._meta.pk.to_python(user_id)

@@ -129,3 +129,23 @@ class ChangePasswordForm(PasswordPairMixin):
 
     def password_user(self) -> User:
         return self.user
+
+
+class ReclaimStartForm(forms.Form):
+    """人脸认证找回: who the number belongs to, as at registration."""
+
+    name = forms.CharField(label="姓名", max_length=60, help_text=NAME_HELP)
+    ssn = SocialSecurityNumberField()
+
+
+class ReclaimFinishForm(PasswordPairMixin):
+    phone = PhoneField()
+    field_order = ["phone", "password1", "password2"]
+
+    def __init__(self, *args: Any, person_user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.person_user = person_user
+
+    def password_user(self) -> User:
+        self.person_user.phone = self.cleaned_data.get("phone") or ""
+        return self.person_user

@@ -3,7 +3,6 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.utils import timezone
 
 from lifecert.registry.models import Person, Region, Unit
 
@@ -27,17 +26,12 @@ class User(AbstractUser):
     staff_region = models.ForeignKey(
         Region, null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
     )
-    failed_logins = models.PositiveIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
 
     # The unit bindings read with the account by AccountBackend (not a field).
     loaded_bindings: "list[UnitBinding] | None" = None
 
     class Meta:
         verbose_name = verbose_name_plural = "账号"
-
-    def is_locked(self) -> bool:
-        return self.locked_until is not None and self.locked_until > timezone.now()
 
 
 class AuthorizationCode(models.Model):
@@ -52,8 +46,15 @@ class AuthorizationCode(models.Model):
     )
     issued_at = models.DateTimeField()
     expires_at = models.DateTimeField()
-    failed_attempts = models.PositiveIntegerField(default=0)
-    locked_at = models.DateTimeField(null=True, blank=True)
+    # A code is used up by the binding it makes (a second account needs a new one).
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "授权码"

@@ -7,24 +7,24 @@ import datetime
 import hashlib
 import hmac
 import secrets
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
-from lifecert.core import audit
+from lifecert.certification.models import FaceSession
+from lifecert.core import audit, throttle
 from lifecert.core.audit_actions import AuditAction
 from lifecert.registry.models import Person, Unit
 
 from .models import AuthorizationCode, UnitBinding, User
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-# A dummy hash so that an unknown login costs as much as a known one.
-_DUMMY_PASSWORD_HASH = make_password("lifecert-dummy-password")
 
 
 class AccountError(Exception):
@@ -42,18 +42,18 @@ class AccountError(Exception):
 def register_personal(
     *, name: str, ssn: str, phone: str, password: str, ip: str | None = None
 ) -> User:
-    """Create a personal account for a registered person (name must match)."""
-    person = Person.objects.filter(ssn=ssn).first()
-    if person is None or person.name != name.strip():
-        raise AccountError(
-            "未找到与该姓名和社会保障号码相符的参保登记信息，请核对，"
-            "或携带身份证到参保地社保经办机构登记。",
-            code="not_registered",
-        )
+    """Create a personal account for a registered person (name must match).
+
+    Wrong name + number pairs are throttled per address and per number in the
+    shared cache, as the certification login is: the form must not be an
+    oracle for who is insured under which number.
+    """
+    person = find_person_for_registration(name=name, ssn=ssn, ip=ip)
     with transaction.atomic():
         if User.objects.filter(username=ssn).exists():
             raise AccountError(
-                "该社会保障号码已注册，请直接登录；忘记密码请点击下方“忘记密码”。",
+                "该社会保障号码已注册，请直接登录；忘记密码请点击下方“忘记密码”。"
+                "如不是您本人注册的，请点击“人脸认证找回”。",
                 code="exists",
             )
         user = User.objects.create_user(
@@ -68,60 +68,113 @@ def register_personal(
     return user
 
 
-def login_with_limits(
-    request: Any, *, username: str, password: str, kind: str, ip: str | None = None
+def find_person_for_registration(*, name: str, ssn: str, ip: str | None) -> Person:
+    """The registered person with this name and number, throttled per address
+    and per number (registration and reclaiming share the count)."""
+    limits = [
+        (("register", "addr", ip), settings.REGISTER_MAX_PER_ADDRESS),
+        (("register", "ssn", ssn), settings.REGISTER_MAX_PER_NUMBER),
+    ]
+    if throttle.is_blocked(limits):
+        raise AccountError(
+            f"输入错误次数过多，请 {throttle.minutes()} 分钟后再试。", code="throttled"
+        )
+    person = Person.objects.filter(ssn=ssn).first()
+    if person is None or person.name != name.strip():
+        throttle.record_failure(limits)
+        raise AccountError(
+            "未找到与该姓名和社会保障号码相符的参保登记信息，请核对，"
+            "或携带身份证到参保地社保经办机构登记。",
+            code="not_registered",
+        )
+    return person
+
+
+def reclaim_personal_number(
+    *,
+    person: Person,
+    face_session: FaceSession,
+    phone: str,
+    password: str,
+    ip: str | None = None,
 ) -> User:
-    """Check the password, counting failures and locking the account for a while."""
-    user = User.objects.filter(username=username, kind=kind).first()
-    if user is None:
-        # Same work as a real check so that timing does not tell whether it exists.
-        hmac.compare_digest(_DUMMY_PASSWORD_HASH, make_password(password))
-        raise AccountError("账号或密码错误。", code="bad_credentials")
-    if user.locked_until is not None and user.is_locked():
-        minutes = max(
-            1, int((user.locked_until - timezone.now()).total_seconds() // 60) + 1
-        )
-        raise AccountError(
-            f"密码错误次数过多，账号已锁定，请 {minutes} 分钟后再试。", code="locked"
-        )
-    authenticated = authenticate(request, username=username, password=password)
-    if authenticated is not None:
-        if user.failed_logins or user.locked_until:
-            user.failed_logins = 0
-            user.locked_until = None
-            user.save(update_fields=["failed_logins", "locked_until"])
-        return authenticated
-    # A wrong password: the count is committed before the refusal is raised.
+    """找回: the person, having just passed face certification, takes back a
+    number someone else registered. The other account is retired (inactive,
+    renamed, unlinked; its sessions end) and a new one made; both audited."""
+    if (
+        face_session.person_id != person.pk
+        or face_session.status != FaceSession.Status.PASSED
+    ):
+        raise AccountError("请先通过人脸认证。", code="not_certified")
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user.pk)
-        user.failed_logins += 1
-        left = settings.LOGIN_MAX_FAILURES - user.failed_logins
-        if left <= 0:
-            user.locked_until = timezone.now() + datetime.timedelta(
-                minutes=settings.LOGIN_LOCK_MINUTES
-            )
-            user.failed_logins = 0
-            user.save(update_fields=["failed_logins", "locked_until"])
-            audit.record(AuditAction.ACCOUNT_LOCK, acting_user=None, target=user, ip=ip)
-        else:
-            user.save(update_fields=["failed_logins"])
-    if left <= 0:
-        raise AccountError(
-            f"密码错误次数过多，账号已锁定 {settings.LOGIN_LOCK_MINUTES} 分钟。",
-            code="locked",
+        old = (
+            User.objects.select_for_update()
+            .filter(username=person.ssn, kind=User.Kind.PERSONAL)
+            .first()
         )
-    raise AccountError(
-        f"账号或密码错误，再错 {left} 次账号将被锁定。", code="bad_credentials"
+        if old is not None:
+            before = {"username": old.username, "phone": old.phone}
+            old.username = f"{person.ssn}.retired.{uuid.uuid4().hex[:8]}"
+            old.is_active = False
+            old.person = None
+            old.save(update_fields=["username", "is_active", "person"])
+            audit.record(
+                AuditAction.ACCOUNT_RETIRE,
+                acting_user=None,
+                target=old,
+                ip=ip,
+                before=before,
+                after={"face_session": str(face_session.public_id)},
+            )
+        user = User.objects.create_user(
+            username=person.ssn,
+            password=password,
+            kind=User.Kind.PERSONAL,
+            display_name=person.name,
+            phone=phone,
+            person=person,
+        )
+        audit.record(
+            AuditAction.ACCOUNT_RECLAIM,
+            acting_user=user,
+            target=user,
+            ip=ip,
+            after={"face_session": str(face_session.public_id)},
+        )
+    return user
+
+
+def login_with_limits(
+    request: HttpRequest, *, username: str, password: str, kind: str
+) -> User:
+    """Check the password of an account of ``kind``.
+
+    django-axes (first in AUTHENTICATION_BACKENDS) counts wrong passwords and
+    refuses a locked username + address; its middleware then shows the lockout
+    page. Unknown accounts, wrong kinds and wrong passwords get one message.
+    """
+    user = authenticate(request, username=username, password=password, kind=kind)
+    if not isinstance(user, User):
+        raise AccountError("账号或密码错误。", code="bad_credentials")
+    return user
+
+
+def change_password(request: HttpRequest, *, user: User, old: str, new: str) -> None:
+    """修改密码: the old password is checked through django-axes like a login."""
+    checked = authenticate(
+        request, username=user.get_username(), password=old, kind=user.kind
     )
-
-
-def change_password(*, user: User, old: str, new: str, ip: str | None = None) -> None:
-    if not user.check_password(old):
+    if checked is None or checked.pk != user.pk:
         raise AccountError("原密码不正确。", code="bad_password")
     with transaction.atomic():
         user.set_password(new)
         user.save(update_fields=["password"])
-        audit.record(AuditAction.ACCOUNT_PASSWORD, acting_user=user, target=user, ip=ip)
+        audit.record(
+            AuditAction.ACCOUNT_PASSWORD,
+            acting_user=user,
+            target=user,
+            ip=audit.client_ip(request),
+        )
 
 
 # ---------------------------------------------------------------- authorization codes
@@ -134,9 +187,18 @@ def _code_hash(code: str) -> str:
 
 
 def issue_authorization_code(
-    *, unit: Unit, acting_user: Any, ip: str | None = None
+    *,
+    unit: Unit,
+    acting_user: Any,
+    unbind_existing: bool = False,
+    ip: str | None = None,
 ) -> str:
-    """Issue (or reissue) the unit's one code. The plain code is returned once only."""
+    """Issue (or reissue) the unit's one code. The plain code is returned once only.
+
+    A reissue voids the old code; with ``unbind_existing`` the accounts already
+    bound to the unit are unbound too (each one audited), for a unit whose
+    operator left or whose code went astray.
+    """
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(16))
     code = "-".join(raw[i : i + 4] for i in range(0, 16, 4))
     now = timezone.now()
@@ -149,8 +211,8 @@ def issue_authorization_code(
             "issued_by": acting_user,
             "issued_at": now,
             "expires_at": now + datetime.timedelta(days=settings.AUTH_CODE_VALID_DAYS),
-            "failed_attempts": 0,
-            "locked_at": None,
+            "used_at": None,
+            "used_by": None,
         }
         if existing:
             for field, value in values.items():
@@ -158,14 +220,40 @@ def issue_authorization_code(
             existing.save(update_fields=list(values))
         else:
             AuthorizationCode.objects.create(unit=unit, **values)
+        unbound = 0
+        if unbind_existing:
+            for binding in unit.bindings.select_related("unit", "account"):
+                revoke_binding(acting_user=acting_user, binding=binding, ip=ip)
+                unbound += 1
         audit.record(
             AuditAction.AUTHCODE_REISSUE if existing else AuditAction.AUTHCODE_ISSUE,
             acting_user=acting_user,
             target=unit,
             ip=ip,
-            after={"expires_at": values["expires_at"].isoformat()},
+            after={
+                "expires_at": values["expires_at"].isoformat(),
+                "unbound": unbound,
+            },
         )
     return code
+
+
+def revoke_binding(*, acting_user: Any, binding: UnitBinding, ip: str | None) -> None:
+    """解除绑定 (staff): the account loses the unit from its next page on."""
+    with transaction.atomic():
+        audit.record(
+            AuditAction.BINDING_REVOKE,
+            acting_user=acting_user,
+            target=binding,
+            ip=ip,
+            before={
+                "account": binding.account.get_username(),
+                "unit": binding.unit.number,
+                "operator": binding.operator_name,
+                "via": binding.via,
+            },
+        )
+        binding.delete()
 
 
 @dataclass
@@ -173,6 +261,12 @@ class OperatorInfo:
     name: str
     phone: str
     id_number: str
+
+
+CODE_WRONG = (
+    "单位编号或授权码不正确，请核对后重新输入。授权码需单位经办人前往参保地社保局"
+    "办理“单位获取授权码”业务获取（一个单位编号对应一个授权码）。"
+)
 
 
 def bind_with_code(
@@ -183,70 +277,67 @@ def bind_with_code(
     operator: OperatorInfo,
     ip: str | None = None,
 ) -> UnitBinding:
-    """Real-name a unit account by code (授权码实名认证 / 使用授权码添加绑定)."""
+    """Real-name a unit account by code (授权码实名认证 / 使用授权码添加绑定).
+
+    The code is used up by the binding it makes. Wrong tries count per account
+    and per address (never per unit, which a stranger could lock), and every
+    wrong pair gets the same answer, whether or not the unit has a code.
+    """
     if account.kind != User.Kind.UNIT:
         raise AccountError("只有单位账号可以绑定单位编号。", code="not_unit")
     unit_number = unit_number.strip()
+    limits = [
+        (("authcode", "account", str(account.pk)), settings.AUTH_CODE_MAX_PER_ACCOUNT),
+        (("authcode", "addr", ip), settings.AUTH_CODE_MAX_PER_ADDRESS),
+    ]
+    if throttle.is_blocked(limits):
+        raise AccountError(
+            f"授权码输入错误次数过多，请 {throttle.minutes()} 分钟后再试。",
+            code="throttled",
+        )
+    now = timezone.now()
     with transaction.atomic():
         auth = (
             AuthorizationCode.objects.select_for_update()
             .select_related("unit")
-            .filter(unit__number=unit_number)
+            .filter(unit__number=unit_number, code_hash=_code_hash(code))
             .first()
         )
-        if auth is None:
+        if auth is not None and auth.used_at is not None:
+            # Only the holder of the right code learns this.
             raise AccountError(
-                "该单位编号尚未获取授权码，请单位经办人前往参保地社保局办理“单位获取授权码”业务。",
-                code="no_code",
+                "该授权码已使用（一个授权码只能绑定一个账号），"
+                "请到参保地社保局重新获取授权码。",
+                code="used",
             )
-        if auth.locked_at is not None:
-            raise AccountError(
-                "授权码输错已达 5 次，已被锁定，请到参保地社保局重新获取授权码。",
-                code="code_locked",
-            )
-        if auth.expires_at <= timezone.now():
+        if auth is not None and auth.expires_at <= now:
             raise AccountError(
                 "授权码已过期，请到参保地社保局重新获取授权码。", code="expired"
             )
-        if hmac.compare_digest(auth.code_hash, _code_hash(code)):
-            return _create_binding(
+        if auth is not None:
+            auth.used_at = now
+            auth.used_by = account
+            auth.save(update_fields=["used_at", "used_by"])
+            binding = _create_binding(
                 account=account,
                 unit=auth.unit,
                 operator=operator,
                 via=UnitBinding.Via.CODE,
                 ip=ip,
             )
-        # A wrong code: the failure is counted and committed before the refusal.
-        auth.failed_attempts += 1
-        fields = ["failed_attempts"]
-        if auth.failed_attempts >= settings.AUTH_CODE_MAX_FAILURES:
-            auth.locked_at = timezone.now()
-            fields.append("locked_at")
-        auth.save(update_fields=fields)
-        audit.record(
-            AuditAction.AUTHCODE_FAILURE,
-            acting_user=account,
-            target=auth.unit,
-            ip=ip,
-            after={"failed_attempts": auth.failed_attempts},
-        )
-        belongs_elsewhere = AuthorizationCode.objects.filter(
-            code_hash=_code_hash(code)
-        ).exists()
-        left = settings.AUTH_CODE_MAX_FAILURES - auth.failed_attempts
-    if belongs_elsewhere:
-        hint, error_code = (
-            "该授权码不属于此单位编号（一个单位编号对应一个授权码）。",
-            "other_unit",
-        )
-    else:
-        hint, error_code = "授权码不正确。", "bad_code"
-    if left <= 0:
-        raise AccountError(
-            hint + "授权码输错已达 5 次，已被锁定，请到参保地社保局重新获取授权码。",
-            code="code_locked",
-        )
-    raise AccountError(hint + f"还可尝试 {left} 次。", code=error_code)
+            audit.record(
+                AuditAction.AUTHCODE_USED, acting_user=account, target=auth.unit, ip=ip
+            )
+            return binding
+    throttle.record_failure(limits)
+    audit.record(
+        AuditAction.AUTHCODE_FAILURE,
+        acting_user=account,
+        target=Unit.objects.filter(number=unit_number).first(),
+        ip=ip,
+        after={"unit_number": unit_number},
+    )
+    raise AccountError(CODE_WRONG, code="bad_code")
 
 
 def _create_binding(
@@ -281,20 +372,36 @@ def _create_binding(
 
 
 def bind_with_old_account(
+    request: HttpRequest,
     *,
     account: User,
     old_username: str,
     old_password: str,
     operator: OperatorInfo,
-    ip: str | None = None,
 ) -> list[UnitBinding]:
-    """使用旧账号添加绑定: bind every unit the old account holds to this one."""
+    """使用旧账号添加绑定: bind every unit the old account holds to this one.
+
+    The old account's password is checked through ``authenticate``, so
+    django-axes counts and locks wrong tries as on the login pages; each
+    wrong try is also audited against the account that made it.
+    """
     if account.kind != User.Kind.UNIT:
         raise AccountError("只有单位账号可以绑定单位编号。", code="not_unit")
-    old = User.objects.filter(
-        username=old_username.strip(), kind=User.Kind.UNIT
-    ).first()
-    if old is None or not old.check_password(old_password) or old.is_locked():
+    ip = audit.client_ip(request)
+    old = authenticate(
+        request,
+        username=old_username.strip(),
+        password=old_password,
+        kind=User.Kind.UNIT,
+    )
+    if not isinstance(old, User):
+        audit.record(
+            AuditAction.BINDING_OLD_ACCOUNT_FAILURE,
+            acting_user=account,
+            target=account,
+            ip=ip,
+            after={"old_username": old_username.strip()},
+        )
         raise AccountError("旧账号或密码不正确。", code="bad_credentials")
     if old.pk == account.pk:
         raise AccountError("不能用当前账号绑定自己。", code="same_account")

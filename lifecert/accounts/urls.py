@@ -6,6 +6,12 @@ app_name = "accounts"
 urlpatterns = [
     path("personal/login/", views.personal_login, name="personal-login"),
     path("personal/register/", views.personal_register, name="personal-register"),
+    path("personal/reclaim/", views.personal_reclaim, name="personal-reclaim"),
+    path(
+        "personal/reclaim/finish/",
+        views.personal_reclaim_finish,
+        name="personal-reclaim-finish",
+    ),
     path("unit/login/", views.unit_login, name="unit-login"),
     path("unit/register/", views.unit_register, name="unit-register"),
     path("unit/", views.unit_home, name="unit-home"),

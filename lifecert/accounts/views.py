@@ -1,18 +1,22 @@
-from django.conf import settings
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import (
     require_GET,
     require_http_methods,
     require_POST,
 )
 
+from lifecert.certification.models import FaceSession
 from lifecert.core.audit import client_ip
+from lifecert.core.middleware import CERT_SESSION_KEY, FACE_SESSIONS_KEY
 from lifecert.core.redirects import safe_next
-from lifecert.registry.models import Region
+from lifecert.registry.models import Person, Region
 
 from . import forms, services
 from .access import (
@@ -21,10 +25,13 @@ from .access import (
     access_binding,
     bindings_of,
     current_binding,
+    parse_uuid,
     unit_required,
 )
 from .models import User
 
+# The backend that logs an account in (axes only watches, it never does).
+ACCOUNT_BACKEND = "lifecert.accounts.backends.AccountBackend"
 _HOME_AFTER_LOGIN: dict[str, str] = {
     User.Kind.PERSONAL: "pensioner:centre",
     User.Kind.UNIT: "accounts:unit-home",
@@ -49,7 +56,6 @@ def _login_view(request: HttpRequest, kind: str) -> HttpResponse:
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password"],
                 kind=kind,
-                ip=client_ip(request),
             )
         except services.AccountError as exc:
             form.add_error(None, exc.message)
@@ -108,10 +114,102 @@ def personal_register(request: HttpRequest) -> HttpResponse:
         except services.AccountError as exc:
             form.add_error(None, exc.message)
         else:
-            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+            login(request, user, backend=ACCOUNT_BACKEND)
             messages.success(request, "注册成功，欢迎使用社会保险网上个人服务。")
             return redirect("pensioner:centre")
     return render(request, "accounts/personal_register.html", {"form": form})
+
+
+_SESSION_RECLAIM = "accounts:reclaim"
+
+
+@require_http_methods(["GET", "POST"])
+def personal_reclaim(request: HttpRequest) -> HttpResponse:
+    """人脸认证找回 step 1: name + number (throttled as registration is), then
+    face certification in the ordinary way."""
+    form = forms.ReclaimStartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.find_person_for_registration(
+                name=form.cleaned_data["name"],
+                ssn=form.cleaned_data["ssn"],
+                ip=client_ip(request),
+            )
+        except services.AccountError as exc:
+            form.add_error(None, exc.message)
+        else:
+            if request.user.is_authenticated:
+                logout(request)
+            request.session.cycle_key()
+            request.session[CERT_SESSION_KEY] = str(person.public_id)
+            request.session[_SESSION_RECLAIM] = {
+                "person": str(person.public_id),
+                "since": timezone.now().isoformat(),
+            }
+            messages.info(
+                request,
+                "请完成人脸认证。认证成功后，回到“人脸认证找回”页面设置新密码。",
+            )
+            return redirect("pensioner:certify")
+    return render(
+        request,
+        "accounts/form_page.html",
+        {
+            "form": form,
+            "title": "人脸认证找回社会保障号码",
+            "alternatives": [
+                (
+                    "reclaim-finish",
+                    reverse("accounts:personal-reclaim-finish"),
+                    "已完成人脸认证，设置新密码",
+                )
+            ],
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def personal_reclaim_finish(request: HttpRequest) -> HttpResponse:
+    """人脸认证找回 step 2: after a face certification passed since step 1,
+    the new password; the account someone else made is retired."""
+    state = request.session.get(_SESSION_RECLAIM)
+    if not state:
+        return redirect("accounts:personal-reclaim")
+    person = get_object_or_404(Person, public_id=parse_uuid(state["person"]))
+    passed = (
+        FaceSession.objects.filter(
+            public_id__in=request.session.get(FACE_SESSIONS_KEY, []),
+            person=person,
+            status=FaceSession.Status.PASSED,
+            created_at__gte=datetime.datetime.fromisoformat(state["since"]),
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if passed is None:
+        messages.warning(request, "尚未通过人脸认证，请先完成人脸认证。")
+        return redirect("pensioner:certify")
+    form = forms.ReclaimFinishForm(
+        request.POST or None,
+        person_user=User(username=person.ssn, display_name=person.name),
+    )
+    if request.method == "POST" and form.is_valid():
+        user = services.reclaim_personal_number(
+            person=person,
+            face_session=passed,
+            phone=form.cleaned_data["phone"],
+            password=form.cleaned_data["password1"],
+            ip=client_ip(request),
+        )
+        del request.session[_SESSION_RECLAIM]
+        login(request, user, backend=ACCOUNT_BACKEND)
+        messages.success(request, "已找回，此前他人注册的账号已停用。")
+        return redirect("pensioner:centre")
+    return render(
+        request,
+        "accounts/form_page.html",
+        {"form": form, "title": f"人脸认证找回：为 {person.name} 设置新密码"},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -122,10 +220,10 @@ def change_password(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.change_password(
+                request,
                 user=request.user,
                 old=form.cleaned_data["old_password"],
                 new=form.cleaned_data["password1"],
-                ip=client_ip(request),
             )
         except services.AccountError as exc:
             form.add_error("old_password", exc.message)
@@ -151,7 +249,7 @@ def unit_register(request: HttpRequest) -> HttpResponse:
         except services.AccountError as exc:
             form.add_error("username", exc.message)
         else:
-            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+            login(request, user, backend=ACCOUNT_BACKEND)
             return redirect("accounts:unit-home")
     return render(request, "accounts/unit_register.html", {"form": form})
 
@@ -216,11 +314,11 @@ def unit_bind_old(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             created = services.bind_with_old_account(
+                request,
                 account=request.user,
                 old_username=form.cleaned_data["old_username"],
                 old_password=form.cleaned_data["old_password"],
                 operator=form.operator(),
-                ip=client_ip(request),
             )
         except services.AccountError as exc:
             form.add_error(None, exc.message)

@@ -110,3 +110,26 @@ class OverpaymentStatusForm(forms.Form):
 
 class SuspensionConfirmForm(forms.Form):
     expected = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+
+class IssueCodeForm(forms.Form):
+    """单位获取授权码. With accounts bound to the unit, staff must say whether
+    the new code also unbinds them (a reissue after an operator left should)."""
+
+    unbind = forms.TypedChoiceField(
+        label="该单位已绑定的账号",
+        choices=[
+            ("keep", "保留现有绑定（只作废原授权码）"),
+            ("unbind", "同时解除现有绑定（原经办人不能再办理该单位业务）"),
+        ],
+        coerce=lambda value: value == "unbind",
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: Any, bindings: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not bindings:
+            del self.fields["unbind"]
+
+    def unbind_existing(self) -> bool:
+        return bool(self.cleaned_data.get("unbind", False))

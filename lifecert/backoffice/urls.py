@@ -15,6 +15,16 @@ urlpatterns = [
     ),
     path("units/", views.unit_list, name="unit-list"),
     path("units/<uuid:public_id>/code/", views.unit_code, name="unit-code"),
+    path(
+        "units/<uuid:public_id>/code/slip/",
+        views.unit_code_slip,
+        name="unit-code-slip",
+    ),
+    path(
+        "units/<uuid:public_id>/bindings/<uuid:binding_id>/revoke/",
+        views.unit_binding_revoke,
+        name="unit-binding-revoke",
+    ),
     path("cycle/suspend/", views.run_suspensions, name="run-suspensions"),
     path(
         "cycle/suspend/export/",

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lifecert.accounts.access import AuthenticatedRequest, parse_uuid, staff_required
-from lifecert.accounts.models import AuthorizationCode
-from lifecert.accounts.services import issue_authorization_code
+from lifecert.accounts.models import AuthorizationCode, UnitBinding
+from lifecert.accounts.services import issue_authorization_code, revoke_binding
 from lifecert.certification import cycle, enrolment
 from lifecert.certification import imports as evidence_imports
 from lifecert.certification.access import (
@@ -307,25 +307,77 @@ def unit_list(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
+_SESSION_SLIP = "backoffice:code-slip"
+
+
 @staff_required
 @require_http_methods(["GET", "POST"])
 def unit_code(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
-    """单位获取授权码: issue or reissue; the code is shown once, on a printable slip."""
+    """单位获取授权码 and the unit's bindings: issue or reissue (asking whether
+    to unbind), see who is bound, revoke a binding."""
     unit = access_unit(request.user, parse_uuid(public_id))
     existing = AuthorizationCode.objects.filter(unit=unit).first()
-    if request.method == "POST":
-        code = issue_authorization_code(
-            unit=unit, acting_user=request.user, ip=client_ip(request)
-        )
-        unit.refresh_from_db()
-        return render(
-            request,
-            "backoffice/code_slip.html",
-            {"unit": unit, "code": code, "auth": unit.auth_code, "now": timezone.now()},
-        )
-    return render(
-        request, "backoffice/unit_code.html", {"unit": unit, "existing": existing}
+    bindings = list(
+        UnitBinding.objects.filter(unit=unit).select_related("account").order_by("id")
     )
+    form = forms.IssueCodeForm(request.POST or None, bindings=len(bindings))
+    if request.method == "POST" and form.is_valid():
+        code = issue_authorization_code(
+            unit=unit,
+            acting_user=request.user,
+            unbind_existing=form.unbind_existing(),
+            ip=client_ip(request),
+        )
+        # Shown once, on the next GET (POST-redirect-GET): a reload of the
+        # slip shows no code and never issues a new one.
+        request.session[_SESSION_SLIP] = {"unit": str(unit.public_id), "code": code}
+        return redirect("backoffice:unit-code-slip", public_id=unit.public_id)
+    return render(
+        request,
+        "backoffice/unit_code.html",
+        {"unit": unit, "existing": existing, "bindings": bindings, "form": form},
+    )
+
+
+@staff_required
+@require_GET
+def unit_code_slip(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
+    """授权码回执: the new code once; afterwards only the advice to reissue."""
+    unit = access_unit(request.user, parse_uuid(public_id))
+    slip = request.session.get(_SESSION_SLIP) or {}
+    code = None
+    if slip.get("unit") == str(unit.public_id):
+        code = slip["code"]
+        del request.session[_SESSION_SLIP]
+    return render(
+        request,
+        "backoffice/code_slip.html",
+        {
+            "unit": unit,
+            "code": code,
+            "auth": AuthorizationCode.objects.filter(unit=unit).first(),
+            "now": timezone.now(),
+        },
+    )
+
+
+@staff_required
+@require_POST
+def unit_binding_revoke(
+    request: AuthenticatedRequest, public_id: str, binding_id: str
+) -> HttpResponse:
+    """解除绑定 of one account from a unit the staff member may see."""
+    unit = access_unit(request.user, parse_uuid(public_id))
+    binding = get_object_or_404(
+        UnitBinding.objects.select_related("unit", "account"),
+        unit=unit,
+        public_id=parse_uuid(binding_id),
+    )
+    revoke_binding(acting_user=request.user, binding=binding, ip=client_ip(request))
+    messages.success(
+        request, f"已解除账号 {binding.account.get_username()} 与本单位的绑定。"
+    )
+    return redirect("backoffice:unit-code", public_id=unit.public_id)
 
 
 def _run_region(user: Any) -> Region | None:

@@ -19,6 +19,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from axes.helpers import get_client_ip_address
 from django.db import connection, transaction
 from django.db.models import Model
 from django.http import HttpRequest
@@ -32,10 +33,14 @@ CHAIN_BATCH = 1000
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The caller's address as the server saw it (proxies set REMOTE_ADDR)."""
+    """The caller's address, as django-axes reads it: REMOTE_ADDR, or with
+    ``TRUSTED_PROXY_COUNT`` set the address our own proxies put in
+    X-Forwarded-For (a client cannot choose it). One reading for the audit
+    log, every throttle and the password lockouts."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    address: str | None = get_client_ip_address(request)
+    return address or None
 
 
 def _label(user: Any) -> str:

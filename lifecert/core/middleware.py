@@ -22,6 +22,10 @@ Handler = Callable[[HttpRequest], HttpResponseBase]
 # The certification login (name + social security number) keeps the person's
 # public id under this session key (lifecert.pensioner.access.SESSION_PERSON).
 CERT_SESSION_KEY = "cert_person"
+# The face sessions this browser session started (last few public ids), so a
+# step that needs "you passed face certification" (人脸认证找回) can ask for
+# one of its own, not anybody's that happened meanwhile.
+FACE_SESSIONS_KEY = "face_sessions_started"
 
 SESSION_ENDED = "由于长时间未操作或登录时间过长，您已退出登录，请重新登录。"
 TOO_LARGE = "提交的内容过大，请压缩或分批后重新提交。"

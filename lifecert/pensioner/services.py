@@ -3,8 +3,9 @@
 Face certification itself lives in :mod:`lifecert.certification.face_sessions`.
 """
 
-from django.core.cache import cache
+from django.conf import settings
 
+from lifecert.core import throttle
 from lifecert.registry.models import Person
 
 NAME_SSN_MISMATCH = (
@@ -25,29 +26,25 @@ class CertificationError(Exception):
 # ---------------------------------------------------------------- login
 
 
-LOGIN_FAILURES_ALLOWED = 10
-LOGIN_LOCK_SECONDS = 15 * 60
-
-
-def _login_key(ip: str | None) -> str:
-    return f"pensioner:cert-login-failures:{ip or 'unknown'}"
-
-
 def find_registered_person(*, name: str, ssn: str, ip: str | None = None) -> Person:
     """The person registered under ``ssn`` whose name matches, else an error.
 
-    Wrong pairs are counted per address, so that names cannot be tried against
-    numbers without end (the answer never says which of the two was wrong).
+    Wrong pairs are counted in the shared cache (every worker, across
+    restarts) per client address and, with a higher limit, per number, so
+    names cannot be tried against numbers without end; the answer never says
+    which of the two was wrong.
     """
-    key = _login_key(ip)
-    if cache.get(key, 0) >= LOGIN_FAILURES_ALLOWED:
-        raise CertificationError("locked", "输入错误次数过多，请 15 分钟后再试。", 429)
-    person = Person.objects.filter(ssn=ssn.strip().upper()).first()
+    ssn = ssn.strip().upper()
+    limits = [
+        (("cert-login", "addr", ip), settings.CERT_LOGIN_MAX_PER_ADDRESS),
+        (("cert-login", "ssn", ssn), settings.CERT_LOGIN_MAX_PER_NUMBER),
+    ]
+    if throttle.is_blocked(limits):
+        raise CertificationError(
+            "locked", f"输入错误次数过多，请 {throttle.minutes()} 分钟后再试。", 429
+        )
+    person = Person.objects.filter(ssn=ssn).first()
     if person is None or person.name.strip().casefold() != name.strip().casefold():
-        cache.add(key, 0, LOGIN_LOCK_SECONDS)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, LOGIN_LOCK_SECONDS)
+        throttle.record_failure(limits)
         raise CertificationError("not_registered", NAME_SSN_MISMATCH)
     return person

@@ -22,6 +22,7 @@ from lifecert.certification.cycle import cycle_months
 from lifecert.certification.cycle import due_date_of as due_date
 from lifecert.certification.models import Certification, FaceSession
 from lifecert.core.audit import client_ip
+from lifecert.core.middleware import FACE_SESSIONS_KEY
 from lifecert.core.pagination import paginate
 from lifecert.core.redirects import safe_next
 from lifecert.registry.models import Entitlement, Person
@@ -212,6 +213,8 @@ def session_start(request: HttpRequest) -> JsonResponse:
         )
     except face_sessions.FaceSessionError as exc:
         return _json_error(exc)
+    started = request.session.get(FACE_SESSIONS_KEY, [])[-4:]
+    request.session[FACE_SESSIONS_KEY] = [*started, str(session.public_id)]
     payload = face_sessions.start_payload(session)
     payload["frame_url"] = reverse("pensioner:session-frame", args=[session.public_id])
     payload["finish_url"] = reverse(

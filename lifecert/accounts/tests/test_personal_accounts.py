@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -79,30 +81,40 @@ def test_login_and_logout(client, personas):
     assert client.get(reverse("pensioner:centre")).status_code == 302
 
 
-def test_five_wrong_passwords_lock_the_account(client, personas):
-    for attempt in range(4):
+def test_five_wrong_passwords_lock_the_account_from_that_address(client, personas):
+    for _ in range(4):
         response = client.post(
             LOGIN, {"username": personas.pensioner.ssn, "password": "x"}
         )
-        assert f"再错 {4 - attempt} 次" in response.content.decode()
+        page = response.content.decode()
+        assert "账号或密码错误" in page
+        assert "再错" not in page  # no count that tells a real account
     response = client.post(LOGIN, {"username": personas.pensioner.ssn, "password": "x"})
-    assert "已锁定" in response.content.decode()
+    assert response.status_code == 429
+    assert "登录尝试次数过多" in response.content.decode()
     # Even the right password is refused while locked.
     response = client.post(
         LOGIN, {"username": personas.pensioner.ssn, "password": TEST_PASSWORD}
     )
-    assert response.status_code == 200
-    assert "已锁定" in response.content.decode()
-    assert AuditEvent.objects.filter(action="account.lock").count() == 1
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(action="account.lock").exists()
 
 
 def test_lock_expires(client, personas, settings):
-    settings.LOGIN_LOCK_MINUTES = 0
+    import datetime
+
+    import time_machine
+
     for _ in range(5):
         client.post(LOGIN, {"username": personas.pensioner.ssn, "password": "x"})
-    response = client.post(
-        LOGIN, {"username": personas.pensioner.ssn, "password": TEST_PASSWORD}
+    later = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(
+        minutes=settings.LOGIN_LOCK_MINUTES + 1
     )
+    with time_machine.travel(later):
+        response = client.post(
+            LOGIN, {"username": personas.pensioner.ssn, "password": TEST_PASSWORD}
+        )
     assert response.status_code == 302
 
 
@@ -169,3 +181,116 @@ def test_wrong_kind_gets_403_and_anonymous_goes_to_login(client, personas):
     client.force_login(personas.pensioner_user)
     assert client.get(reverse("accounts:unit-home")).status_code == 403
     assert client.get(reverse("backoffice:index")).status_code == 403
+
+
+def test_registration_is_not_an_unthrottled_name_number_oracle(client, settings):
+    person = make_person(name="李秀英")
+    for n in range(settings.REGISTER_MAX_PER_ADDRESS):
+        _register(client, ssn=person.ssn, name=f"猜{n}")
+    # Now even the right pair gets no answer about the registry.
+    response = _register(client, ssn=person.ssn)
+    page = response.content.decode()
+    assert "输入错误次数过多" in page
+    assert not User.objects.exists()
+    # Another address is not blocked by this one.
+    other = Client(REMOTE_ADDR="198.51.100.20")
+    assert _register(other, ssn=person.ssn).status_code == 302
+
+
+def test_registration_tries_for_one_number_are_limited_across_addresses(
+    client, settings
+):
+    settings.REGISTER_MAX_PER_NUMBER = 3
+    person = make_person(name="李秀英")
+    for n in range(3):
+        _register(Client(REMOTE_ADDR=f"203.0.113.{n + 1}"), ssn=person.ssn, name="某")
+    response = _register(Client(REMOTE_ADDR="203.0.113.50"), ssn=person.ssn)
+    assert "输入错误次数过多" in response.content.decode()
+
+
+def _passed_face_session(person, client=None):
+    import datetime
+
+    from django.utils import timezone
+
+    from lifecert.certification.models import FaceSession
+
+    entitlement = person.entitlements.first()
+    face = FaceSession.objects.create(
+        person=person,
+        region=entitlement.region,
+        challenge=["blink"],
+        status=FaceSession.Status.PASSED,
+        verdict="passed",
+        expires_at=timezone.now() + datetime.timedelta(minutes=2),
+    )
+    if client is not None:  # as pensioner:session-start records it
+        session = client.session
+        session["face_sessions_started"] = [str(face.public_id)]
+        session.save()
+    return face
+
+
+RECLAIM = reverse("accounts:personal-reclaim")
+RECLAIM_FINISH = reverse("accounts:personal-reclaim-finish")
+NEW_PASSWORD = {
+    "phone": "13800138009",
+    "password1": "Ab-cdef-77777",
+    "password2": "Ab-cdef-77777",
+}
+
+
+def test_a_number_registered_by_someone_else_is_reclaimed_by_face(client, personas):
+    squatter = personas.pensioner_user  # registered the number first
+    page = _register(client, ssn=personas.pensioner.ssn, name="杨书维").content
+    assert "人脸认证找回" in page.decode()
+    response = client.post(RECLAIM, {"name": "杨书维", "ssn": personas.pensioner.ssn})
+    assert response["Location"] == reverse("pensioner:certify")
+    # Before a face certification passes, no password can be set.
+    assert client.get(RECLAIM_FINISH)["Location"] == reverse("pensioner:certify")
+    face = _passed_face_session(personas.pensioner, client)
+    assert client.post(RECLAIM_FINISH, NEW_PASSWORD).status_code == 302
+    new = User.objects.get(username=personas.pensioner.ssn)
+    assert new.pk != squatter.pk
+    assert new.person == personas.pensioner
+    assert new.check_password("Ab-cdef-77777")
+    squatter.refresh_from_db()
+    assert not squatter.is_active
+    assert squatter.person is None
+    retire = AuditEvent.objects.get(action="account.retire")
+    assert retire.target_id == str(squatter.public_id)
+    assert retire.after == {"face_session": str(face.public_id)}
+    assert AuditEvent.objects.filter(action="account.reclaim", actor=new).exists()
+    # The squatter's password no longer opens anything.
+    other = Client(REMOTE_ADDR="198.51.100.40")
+    response = other.post(
+        LOGIN, {"username": personas.pensioner.ssn, "password": TEST_PASSWORD}
+    )
+    assert response.status_code == 200
+
+
+def test_a_face_session_from_before_the_reclaim_does_not_count(client, personas):
+    client.post(RECLAIM, {"name": "杨书维", "ssn": personas.pensioner.ssn})
+    face = _passed_face_session(personas.pensioner, client)
+    type(face).objects.filter(pk=face.pk).update(
+        created_at=face.created_at - datetime.timedelta(hours=1)
+    )
+    response = client.post(RECLAIM_FINISH, NEW_PASSWORD)
+    assert response["Location"] == reverse("pensioner:certify")
+    assert User.objects.get(username=personas.pensioner.ssn).is_active
+
+
+def test_someone_elses_face_session_does_not_count(client, personas):
+    """The squatter starts a reclaim and waits for the real person's routine
+    certification elsewhere: it is not one of this browser's sessions."""
+    client.post(RECLAIM, {"name": "杨书维", "ssn": personas.pensioner.ssn})
+    _passed_face_session(personas.pensioner)  # started by another browser
+    response = client.post(RECLAIM_FINISH, NEW_PASSWORD)
+    assert response["Location"] == reverse("pensioner:certify")
+    assert User.objects.get(username=personas.pensioner.ssn).is_active
+
+
+def test_reclaiming_needs_the_registered_name(client, personas):
+    response = client.post(RECLAIM, {"name": "某某", "ssn": personas.pensioner.ssn})
+    assert "未找到" in response.content.decode()
+    assert client.get(RECLAIM_FINISH)["Location"] == RECLAIM

@@ -80,39 +80,102 @@ def test_bind_with_code_then_a_second_unit_and_switch(client, personas, fresh_ac
     assert 'id="current-unit">第二单位' in page
 
 
-def test_wrong_code_counts_and_locks_after_five(client, personas, fresh_account):
-    _code_for(personas.unit, personas.staff)
-    client.force_login(fresh_account)
-    for left in (4, 3, 2, 1):
-        response = _bind(client, personas.unit.number, "AAAA-BBBB-CCCC-DDDD")
-        assert f"还可尝试 {left} 次" in response.content.decode()
-    response = _bind(client, personas.unit.number, "AAAA-BBBB-CCCC-DDDD")
-    assert "已被锁定" in response.content.decode()
-    auth = AuthorizationCode.objects.get(unit=personas.unit)
-    assert auth.failed_attempts == 5
-    assert auth.locked_at is not None
-    assert not UnitBinding.objects.filter(account=fresh_account).exists()
-
-
-def test_locked_code_refuses_even_the_right_code_until_reissued(
+def test_wrong_codes_are_limited_per_account_not_per_unit(
     client, personas, fresh_account
 ):
     code = _code_for(personas.unit, personas.staff)
     client.force_login(fresh_account)
     for _ in range(5):
-        _bind(client, personas.unit.number, "WRONG")
+        response = _bind(client, personas.unit.number, "AAAA-BBBB-CCCC-DDDD")
+        assert services.CODE_WRONG in response.content.decode()
+    # The guessing account is stopped, even with the right code...
     response = _bind(client, personas.unit.number, code)
-    assert "已被锁定" in response.content.decode()
+    assert "授权码输入错误次数过多" in response.content.decode()
+    assert not UnitBinding.objects.filter(account=fresh_account).exists()
+    assert AuditEvent.objects.filter(action="authcode.failure").count() == 5
+    # ...but the unit's code is not locked: its real operator, on another
+    # account and address, still binds with it.
+    operator = make_user(User.Kind.UNIT, username="real_operator")
+    other = Client(REMOTE_ADDR="10.0.0.9")
+    other.force_login(operator)
+    assert _bind(other, personas.unit.number, code).status_code == 302
+
+
+def test_wrong_codes_are_limited_per_address_across_accounts(
+    client, personas, settings
+):
+    code = _code_for(personas.unit, personas.staff)
+    for n in range(settings.AUTH_CODE_MAX_PER_ADDRESS):
+        if n % settings.AUTH_CODE_MAX_PER_ACCOUNT == 0:
+            client.force_login(make_user(User.Kind.UNIT, username=f"guess{n}"))
+        _bind(client, personas.unit.number, f"WRONG{n}")
+    client.force_login(make_user(User.Kind.UNIT, username="one_more"))
+    response = _bind(client, personas.unit.number, code)
+    assert "授权码输入错误次数过多" in response.content.decode()
+
+
+def test_a_code_is_used_up_by_the_binding_it_makes(client, personas, fresh_account):
+    code = _code_for(personas.unit, personas.staff)
+    client.force_login(fresh_account)
+    assert _bind(client, personas.unit.number, code).status_code == 302
+    auth = AuthorizationCode.objects.get(unit=personas.unit)
+    assert auth.used_at is not None
+    assert auth.used_by == fresh_account
+    # A second, unrelated account cannot reuse it.
+    stranger = make_user(User.Kind.UNIT, username="stranger_unit")
+    client.force_login(stranger)
+    response = _bind(client, personas.unit.number, code)
+    assert "授权码已使用" in response.content.decode()
+    assert not UnitBinding.objects.filter(account=stranger).exists()
+    # A new code from the bureau binds it.
     new_code = _code_for(personas.unit, personas.staff)
     assert _bind(client, personas.unit.number, new_code).status_code == 302
+    assert AuditEvent.objects.filter(action="authcode.used").count() == 2
 
 
-def test_code_of_another_unit_number_is_refused(client, personas, fresh_account):
+def test_a_reissued_code_voids_the_old_one(client, personas, fresh_account):
+    old = _code_for(personas.unit, personas.staff)
+    new = _code_for(personas.unit, personas.staff)
+    client.force_login(fresh_account)
+    assert (
+        services.CODE_WRONG in _bind(client, personas.unit.number, old).content.decode()
+    )
+    assert _bind(client, personas.unit.number, new).status_code == 302
+
+
+def test_the_service_binds_one_account_per_code(personas):
+    """Straight through the service too (the code row is locked while it is
+    used, so a concurrent second account waits and then finds it used)."""
+    code = _code_for(personas.unit, personas.staff)
+    operator = services.OperatorInfo("陈经办", "13712345678", make_ssn(born="19800101"))
+    first = make_user(User.Kind.UNIT, username="first_unit")
+    second = make_user(User.Kind.UNIT, username="second_unit")
+    services.bind_with_code(
+        account=first, unit_number=personas.unit.number, code=code, operator=operator
+    )
+    with pytest.raises(services.AccountError) as refused:
+        services.bind_with_code(
+            account=second,
+            unit_number=personas.unit.number,
+            code=code,
+            operator=operator,
+        )
+    assert refused.value.code == "used"
+    assert not UnitBinding.objects.filter(account=second).exists()
+    assert UnitBinding.objects.filter(account=first, unit=personas.unit).exists()
+
+
+def test_answers_do_not_tell_which_units_have_a_code(client, personas, fresh_account):
     _code_for(personas.unit, personas.staff)
     other_code = _code_for(personas.other_unit, personas.outsider_staff)
     client.force_login(fresh_account)
-    response = _bind(client, personas.unit.number, other_code)
-    assert "该授权码不属于此单位编号" in response.content.decode()
+    with_code = _bind(client, personas.unit.number, "AAAA").content.decode()
+    without_code = _bind(client, "4401009999", "AAAA").content.decode()
+    other_units_code = _bind(client, personas.unit.number, other_code)
+    for page in (with_code, without_code, other_units_code.content.decode()):
+        assert services.CODE_WRONG in page
+        assert "不属于此单位" not in page
+        assert "尚未获取授权码" not in page
     assert not UnitBinding.objects.filter(account=fresh_account).exists()
 
 
@@ -129,12 +192,6 @@ def test_expired_code_is_refused(client, personas, fresh_account, settings):
     code = _code_for(personas.unit, personas.staff)
     client.force_login(fresh_account)
     assert "已过期" in _bind(client, personas.unit.number, code).content.decode()
-
-
-def test_unit_without_code_is_told_to_visit_the_bureau(client, personas, fresh_account):
-    client.force_login(fresh_account)
-    response = _bind(client, personas.unit.number, "AAAA")
-    assert "单位获取授权码" in response.content.decode()
 
 
 def test_codes_are_stored_hashed(personas):

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from lifecert.accounts.models import AuthorizationCode
+from lifecert.accounts.models import AuthorizationCode, UnitBinding
 from lifecert.certification import enrolment
 from lifecert.certification.models import Certification, FaceTemplate
 from lifecert.core.models import AuditEvent
@@ -11,21 +11,85 @@ pytestmark = pytest.mark.django_db
 
 def test_staff_issues_a_code_shown_once_on_a_slip(client, personas):
     url = reverse("backoffice:unit-code", args=[personas.unit.public_id])
+    slip_url = reverse("backoffice:unit-code-slip", args=[personas.unit.public_id])
     client.force_login(personas.staff)
     assert "尚未获取授权码" in client.get(url).content.decode()
-    response = client.post(url)
-    page = response.content.decode()
+    response = client.post(url, {"unbind": "keep"})
+    assert response.status_code == 302
+    assert response["Location"] == slip_url  # POST-redirect-GET
+    page = client.get(slip_url).content.decode()
     assert "单位获取授权码回执" in page
     auth = AuthorizationCode.objects.get(unit=personas.unit)
     code = page.split('id="auth-code">')[1].split("<")[0]
     assert len(code.replace("-", "")) == 16
     assert code not in client.get(url).content.decode()
     assert AuditEvent.objects.filter(action="authcode.issue").exists()
+    # Reloading the slip shows no code and issues none: the printed one holds.
+    reload = client.get(slip_url).content.decode()
+    assert "只显示一次" in reload
+    assert 'id="auth-code"' not in reload
+    assert AuthorizationCode.objects.get(unit=personas.unit).code_hash == auth.code_hash
+    assert AuditEvent.objects.filter(action__startswith="authcode.").count() == 1
     # Reissue invalidates the old code.
-    client.post(url)
+    client.post(url, {"unbind": "keep"})
     auth2 = AuthorizationCode.objects.get(unit=personas.unit)
     assert auth2.code_hash != auth.code_hash
     assert AuditEvent.objects.filter(action="authcode.reissue").exists()
+    assert UnitBinding.objects.filter(unit=personas.unit).exists()
+
+
+def test_reissuing_asks_whether_to_unbind_and_can_unbind(client, personas):
+    url = reverse("backoffice:unit-code", args=[personas.unit.public_id])
+    client.force_login(personas.staff)
+    page = client.get(url).content.decode()
+    assert "同时解除现有绑定" in page
+    assert "bob_unit" in page  # staff see who is bound
+    # No answer, no code.
+    assert client.post(url).status_code == 200
+    assert not AuthorizationCode.objects.exists()
+    client.post(url, {"unbind": "unbind"})
+    assert not UnitBinding.objects.filter(unit=personas.unit).exists()
+    event = AuditEvent.objects.get(action="binding.revoke")
+    assert event.actor == personas.staff
+    assert event.before["account"] == "bob_unit"
+    # The unbound account loses the unit on its next page.
+    client.force_login(personas.unit_user)
+    assert client.get(reverse("employer:index")).status_code in (302, 403)
+
+
+def test_staff_revoke_one_binding(client, personas):
+    binding = UnitBinding.objects.get(unit=personas.unit)
+    client.force_login(personas.staff)
+    url = reverse(
+        "backoffice:unit-binding-revoke",
+        args=[personas.unit.public_id, binding.public_id],
+    )
+    assert client.get(url).status_code == 405
+    response = client.post(url)
+    assert response.status_code == 302
+    assert not UnitBinding.objects.filter(pk=binding.pk).exists()
+    assert AuditEvent.objects.filter(
+        action="binding.revoke", target_id=str(binding.public_id)
+    ).exists()
+
+
+def test_staff_of_another_region_cannot_see_or_revoke_bindings(client, personas):
+    binding = UnitBinding.objects.get(unit=personas.unit)
+    client.force_login(personas.outsider_staff)
+    url = reverse(
+        "backoffice:unit-binding-revoke",
+        args=[personas.unit.public_id, binding.public_id],
+    )
+    assert client.post(url).status_code == 404
+    # Nor through a unit of their own region.
+    other = reverse(
+        "backoffice:unit-binding-revoke",
+        args=[personas.other_unit.public_id, binding.public_id],
+    )
+    assert client.post(other).status_code == 404
+    client.force_login(personas.unit_user)
+    assert client.post(url).status_code == 403
+    assert UnitBinding.objects.filter(pk=binding.pk).exists()
 
 
 def test_staff_of_another_region_cannot_see_the_unit_or_person(client, personas):

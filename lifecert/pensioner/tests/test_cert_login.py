@@ -83,12 +83,47 @@ def test_login_page_refuses_other_methods(client):
 
 
 def test_many_wrong_pairs_from_one_address_lock_the_login(client, personas):
-    from django.core.cache import cache
-
-    cache.clear()
     for _ in range(10):
         client.post(LOGIN, {"name": "某某", "ssn": "43060319920301203X"})
     response = client.post(LOGIN, {"name": "杨书维", "ssn": "43060319920301203X"})
     assert "输入错误次数过多" in response.content.decode()
     assert SESSION_PERSON not in client.session
-    cache.clear()
+
+
+def test_one_clients_typos_do_not_lock_another_address(personas):
+    from django.test import Client
+
+    typist = Client(REMOTE_ADDR="203.0.113.7")
+    for n in range(10):
+        typist.post(LOGIN, {"name": f"某{n}", "ssn": "44010619550515001X"})
+    helper = Client(REMOTE_ADDR="198.51.100.3")
+    helper.post(LOGIN, {"name": "杨书维", "ssn": "43060319920301203X"})
+    assert helper.session[SESSION_PERSON]
+
+
+def test_wrong_pairs_for_one_number_are_limited_across_addresses(personas, settings):
+    from django.test import Client
+
+    settings.CERT_LOGIN_MAX_PER_NUMBER = 4
+    for n in range(4):
+        Client(REMOTE_ADDR=f"203.0.113.{n + 1}").post(
+            LOGIN, {"name": f"猜{n}", "ssn": "43060319920301203X"}
+        )
+    late = Client(REMOTE_ADDR="203.0.113.99")
+    response = late.post(LOGIN, {"name": "杨书维", "ssn": "43060319920301203X"})
+    assert "输入错误次数过多" in response.content.decode()
+
+
+def test_the_count_is_in_the_shared_database_cache(client, personas, settings):
+    """Another worker (a new cache object on the same table) or a restart sees
+    the count: nothing lives in one process's memory."""
+    from django.core.cache.backends.db import DatabaseCache
+
+    from lifecert.core import throttle
+
+    assert settings.CACHES["default"]["BACKEND"].endswith("DatabaseCache")
+    for _ in range(10):
+        client.post(LOGIN, {"name": "某某", "ssn": "43060319920301203X"})
+    other_worker = DatabaseCache(settings.CACHES["default"]["LOCATION"], {})
+    slots = throttle._slots(("cert-login", "addr", "127.0.0.1"), 10)
+    assert len(other_worker.get_many(slots)) == 10

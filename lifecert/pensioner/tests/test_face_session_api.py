@@ -67,6 +67,13 @@ def test_start_tells_how_many_steps_but_not_which(pensioner_client, personas):
     assert session.expires_at > timezone.now()
 
 
+def test_the_browser_session_remembers_the_face_sessions_it_started(
+    pensioner_client,
+):
+    ids = [_start(pensioner_client)["id"] for _ in range(2)]
+    assert pensioner_client.session["face_sessions_started"][-2:] == ids
+
+
 def test_fixed_challenge_setting_is_used(pensioner_client, settings):
     settings.FACE_FIXED_CHALLENGE = ["nod", "open_mouth"]
     data = _start(pensioner_client)
