@@ -294,8 +294,8 @@ FACE_MAX_FRAME_BYTES = envint("FACE_MAX_FRAME_BYTES", 400 * 1024)
 # Frames a browser on a slow line may send in one request (1 s at 8 fps).
 FACE_MAX_BATCH_FRAMES = envint("FACE_MAX_BATCH_FRAMES", 8)
 # The browser sends a request at most this often, with the frames captured
-# meanwhile: a quarter of a second keeps prompts prompt and halves the requests.
-FACE_SEND_INTERVAL_MS = envint("FACE_SEND_INTERVAL_MS", 250)
+# meanwhile: half a second keeps prompts prompt and quarters the requests.
+FACE_SEND_INTERVAL_MS = envint("FACE_SEND_INTERVAL_MS", 500)
 REQUEST_SIZE_LIMITS = [
     (
         r"^/personal/certify/sessions/[0-9a-f-]+/frames/$",

@@ -8,7 +8,7 @@
   var FRAME_INTERVAL_MS = 125; // the server may ask for another pace
   // Requests leave at most this often; each carries the frames captured
   // meanwhile (fewer requests for the server, the same frames for the engine).
-  var SEND_INTERVAL_MS = 250;
+  var SEND_INTERVAL_MS = 500;
   var MAX_BATCH = 8; // frames in one request at most (the server says)
   var MAX_SPAN_S = 1.2; // capture times one request may span (the server says)
   // Picture sizes, best first. A line too slow to carry every frame (frames
