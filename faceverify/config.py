@@ -128,7 +128,7 @@ class EngineConfig:
     onset_to_peak_max: float = 2.0
     # Head movements other than the asked one (turning when asked to nod, the
     # other way): this many end the session (a recording does what it shows).
-    max_wrong_moves: int = 2
+    max_wrong_moves: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict of the configuration."""

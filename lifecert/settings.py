@@ -318,7 +318,7 @@ FACE_ACTIONS = envlist(
 # start; the movements themselves take 0.1-0.25 s to their peak on the clips
 # (bench/bench_reaction.py). The wider the holds against that window, the less
 # often a replay timed to an earlier session's prompts lands inside it.
-FACE_HOLD_MIN_SECONDS = envfloat("FACE_HOLD_MIN_SECONDS", 1.0)
+FACE_HOLD_MIN_SECONDS = envfloat("FACE_HOLD_MIN_SECONDS", 2.0)
 FACE_HOLD_MAX_SECONDS = envfloat("FACE_HOLD_MAX_SECONDS", 8.0)
 FACE_REACTION_SECONDS = envfloat("FACE_REACTION_SECONDS", 3.5)
 # A batch's claimed capture times may span at most this (8 frames at 8 fps is

@@ -19,6 +19,7 @@ class Run:
     body: dict[str, Any]
     prompts: list[tuple[float, str]] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
+    ended: datetime.datetime = START  # the server's clock when the run ended
 
     @property
     def code(self) -> str | None:
@@ -69,6 +70,7 @@ def drive(
             if response.status_code != 200:
                 if run.body.get("error") in ("no_face", "bad_image"):
                     continue
+                run.ended = at + datetime.timedelta(seconds=t)
                 return run
             action = run.body.get("current_action")
             actor.prompted(action, t)
@@ -76,7 +78,9 @@ def drive(
                 run.prompts.append((round(t, 3), action))
             last = action
             if run.body["finished"]:
+                run.ended = at + datetime.timedelta(seconds=t)
                 return run
         finish = reverse("pensioner:session-finish", args=[run.start["id"]])
         run.body = client.post(finish).json()
+    run.ended = at + datetime.timedelta(seconds=t)
     return run

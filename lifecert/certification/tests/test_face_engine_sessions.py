@@ -7,7 +7,10 @@ clip of the asked action a human reaction after each prompt. The pensioner is
 enrolled from a frame of another recording of the same man.
 """
 
+import datetime
+
 import pytest
+import time_machine
 from django.urls import reverse
 
 from lifecert.certification.enrolment import enrol_photo
@@ -78,9 +81,12 @@ def test_the_enrolled_man_answering_each_prompt_is_certified(
     # Nothing biometric is left once the verdict is given.
     assert _biometric_values(session.state) == []
     assert session.evidence is None
-    # Replaying a frame afterwards changes nothing.
+    # Replaying a frame afterwards (a second later) changes nothing.
     url = reverse("pensioner:session-frame", args=[run.start["id"]])
-    replay = enrolled.post(url, data=man.neutral.frames[0], content_type="image/jpeg")
+    with time_machine.travel(run.ended + datetime.timedelta(seconds=1), tick=False):
+        replay = enrolled.post(
+            url, data=man.neutral.frames[0], content_type="image/jpeg"
+        )
     assert replay.status_code == 410
     assert Certification.objects.count() == 1
 

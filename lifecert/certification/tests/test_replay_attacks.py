@@ -5,8 +5,9 @@ them: starts sessions again and again, back-dates frame times, replays the
 recording in real time (with the challenge it shows, and a random one), replays
 action clips at the prompt times an earlier session showed, and plays family
 videos (the talking heads, each enrolled from one of its own frames). None of
-it may pass. The holds are pinned to the ends and the middle of their range so
-each replay is deterministic; ``bench/bench_replay.py`` draws them at random.
+it may pass. The holds are pinned to points of their range (2-8 s) and the
+challenges to the ones the recordings show, so each replay is deterministic;
+``bench/bench_replay.py`` draws both at random.
 """
 
 import datetime
@@ -91,7 +92,7 @@ def test_back_dated_frame_times_are_refused(attacker, man):
     assert session.status == "open"
 
 
-@pytest.mark.parametrize("hold", [1.0, 2.5, 4.0])
+@pytest.mark.parametrize("hold", [2.0, 4.0, 8.0])
 def test_a_real_time_replay_of_the_shown_actions_does_not_pass(
     actors, attacker, man, settings, hold
 ):
@@ -107,7 +108,7 @@ def test_a_real_time_replay_of_the_shown_actions_does_not_pass(
     assert Certification.objects.count() == 0
 
 
-@pytest.mark.parametrize("hold", [1.0, 4.0])
+@pytest.mark.parametrize("hold", [2.0, 4.0])
 @pytest.mark.parametrize(
     ("clip", "first", "last"),
     [
@@ -119,14 +120,13 @@ def test_a_real_time_replay_of_the_shown_actions_does_not_pass(
 def test_a_real_time_replay_of_a_real_recording_does_not_pass(
     actors, attacker, shared_dir, settings, hold, clip, first, last
 ):
+    # The challenges the recordings come closest to: the ones they show.
     _hold(settings, hold)
-    settings.FACE_ACTIONS = ["turn_left", "turn_right", "nod"]
     footage = actors.clip_footage(shared_dir / "media", clip, first, last)
-    run = drive(attacker, actors.Recording(footage, loop=True), seconds=60)
-    assert run.code != "passed", run.prompts
-    settings.FACE_FIXED_CHALLENGE = ["turn_right", "nod"]
-    run = drive(attacker, actors.Recording(footage, loop=True), seconds=60)
-    assert run.code != "passed", run.prompts
+    for challenge in (["turn_right", "nod"], ["turn_left", "turn_right"]):
+        settings.FACE_FIXED_CHALLENGE = challenge
+        run = drive(attacker, actors.Recording(footage, loop=True), seconds=60)
+        assert run.code != "passed", (challenge, run.prompts)
     assert Certification.objects.count() == 0
 
 
@@ -134,12 +134,12 @@ def test_a_replay_timed_to_the_last_sessions_prompts_does_not_pass(
     actors, attacker, man, settings
 ):
     settings.FACE_FIXED_CHALLENGE = ["turn_right", "nod"]
-    _hold(settings, 1.0)
+    _hold(settings, 2.0)
     genuine = drive(attacker, actors.Responder(man))
     assert genuine.code == "passed"
     Certification.objects.all().delete()
     FaceSession.objects.all().update(certification=None)
-    _hold(settings, 3.0)
+    _hold(settings, 4.0)
     replay = actors.RetimedRecording(man, genuine.prompts)
     run = drive(attacker, replay, seconds=40)
     assert run.code != "passed", (genuine.prompts, run.prompts)
