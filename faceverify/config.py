@@ -69,6 +69,17 @@ class EngineConfig:
     low_light_max_gain: float = 6.0
     too_dark_mean: float = 15.0
     dim_hint_mean: float = 25.0
+    # Fair verdicts: a descriptor of a face darker (mean grey of the face box
+    # before the lift), blurrier or smaller than these is not reliable: a
+    # session whose descriptors are such and that does not match ends in
+    # ``poor_capture`` (coached, not counted), never ``mismatch``. Measured with
+    # bench/bench_light.py (docs/benchmarks.md).
+    reliable_face_light: float = 40.0
+    # Such a session passes only this close (genuine and impostor distances
+    # come closer in the dark); further, up to any distance, it is poor_capture.
+    poor_match_threshold: float = 0.5
+    reliable_sharpness: float = 6.0
+    reliable_face_frac: float = 0.12
     # Actions.
     blink_close_ratio: float = 0.68
     blink_open_ratio: float = 0.85

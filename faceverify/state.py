@@ -92,7 +92,11 @@ class Identity:
     """Who is in front of the camera through the session."""
 
     descs: list[list[float]] = field(default_factory=list)
+    # Per descriptor (same order): "" for a reliable capture, else why not
+    # ("dark", "blur", "far"; identity.capture_quality).
+    poor: list[str] = field(default_factory=list)
     anchor: str | None = None  # base64 JPEG face chip of the first good frame
+    anchor_poor: str = ""
     anchor_since: float | None = None
     need_desc: str | None = None
     need_since: float | None = None
