@@ -113,6 +113,12 @@ def measure(engine, frame: np.ndarray):
     return engine.descriptor(colour, fa.box), quality
 
 
+def triples(descs: list, refs: list) -> list[float]:
+    """Mean distances to the nearest of ``refs`` over 3 consecutive descriptors."""
+    per = [min(descriptor_distance(d, r) for r in refs) for d in descs]
+    return [sum(per[i : i + 3]) / 3 for i in range(max(0, len(per) - 2))]
+
+
 def med(values: list[float], digits: int) -> float | None:
     return round(statistics.median(values), digits) if values else None
 
@@ -134,8 +140,8 @@ def main() -> None:
             ).descriptor
         except EnrolError:
             continue
-    genuine = [f for rel in GENUINE for f in sample(rel)]
-    others = [f for rel in OTHERS for f in sample(rel)]
+    genuine = [(k, f) for k, rel in enumerate(GENUINE) for f in sample(rel)]
+    others = [(k, f) for k, rel in enumerate(OTHERS) for f in sample(rel)]
 
     rows = []
     header = (
@@ -150,21 +156,35 @@ def main() -> None:
         g, q_light, q_sharp, q_size, photo_imp, other_imp = [], [], [], [], [], []
         found = 0
         g_quality = []
-        for f in genuine:
+        g_descs: dict[int, list] = {}
+        o_descs: dict[int, list] = {}
+        for k, f in genuine:
             d, q = measure(engine, degrade(f, factor, rng))
             if d is None:
                 continue
             found += 1
+            g_descs.setdefault(k, []).append(d)
             g.append(descriptor_distance(d, webcam))
             g_quality.append(q)
             q_light.append(q["light"])
             q_sharp.append(q["sharpness"])
             q_size.append(q["size"])
             photo_imp.append(min(descriptor_distance(d, r) for r in photos.values()))
-        for f in others:
+        for k, f in others:
             d, _q = measure(engine, degrade(f, factor, rng))
             if d is not None:
+                o_descs.setdefault(k, []).append(d)
                 other_imp.append(descriptor_distance(d, webcam))
+        # Session-like figures: a session's distance is the mean over its few
+        # (2-3) descriptors; here over every 3 consecutive sampled frames.
+        g_sess = [m for ds in g_descs.values() for m in triples(ds, [webcam])]
+        p_sess = [
+            m
+            for ds in g_descs.values()
+            for r in photos.values()
+            for m in triples(ds, [r])
+        ]
+        o_sess = [m for ds in o_descs.values() for m in triples(ds, [webcam])]
         over = sum(x > engine.config.match_threshold for x in g)
         poor = sum(q["poor"] for q in g_quality)
         row = {
@@ -184,6 +204,9 @@ def main() -> None:
                 round(statistics.median(other_imp), 3) if other_imp else None
             ),
             "other_impostor_found": len(other_imp),
+            "session_genuine_max": round(max(g_sess), 3) if g_sess else None,
+            "session_photo_impostor_min": round(min(p_sess), 3) if p_sess else None,
+            "session_other_impostor_min": round(min(o_sess), 3) if o_sess else None,
         }
         rows.append(row)
         print(
@@ -192,7 +215,10 @@ def main() -> None:
             f"{row['genuine_median']!s:>11} {row['genuine_max']!s:>5} {over:>5} | "
             f"{row['photo_impostor_min']!s:>13} | "
             f"{row['other_impostor_min']!s:>13} {row['other_impostor_median']!s:>5} | "
-            f"{found:>3}/{len(genuine)} poor {poor}"
+            f"{found:>3}/{len(genuine)} poor {poor} | session genuine max "
+            f"{row['session_genuine_max']}, impostor min "
+            f"{row['session_photo_impostor_min']} (photos) "
+            f"{row['session_other_impostor_min']} (others)"
         )
     result = {
         "photos_enrolled": len(photos),

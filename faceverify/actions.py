@@ -106,6 +106,8 @@ def step(
     early = timed and t - revealed < cfg.min_reaction_seconds
     if action == "blink":
         return _blink(cfg, b, d, row, early)
+    if action == "nod":
+        return _nod(cfg, s, row, crop, planar, early)
     score, away = measure(cfg, b, action, row)
     ret = cfg.return_fraction
     neutral = away <= ret
@@ -134,6 +136,56 @@ def step(
                 d.peak, d.t_peak = True, t
         return False
     return neutral
+
+
+def _nod(
+    cfg: EngineConfig,
+    s: SessionState,
+    row: Row,
+    crop: Callable[[], np.ndarray] | None,
+    planar: Callable[[str, np.ndarray], None],
+    early: bool,
+) -> bool:
+    """A nod: the pitch leaves where the head rested when asked by
+    ``nod_degrees`` (down or up) and comes back part of the way.
+
+    The rest pitch is the baseline's unless the first frame after the prompt is
+    already outside the neutral band: a head that settled up or down since the
+    baseline nods from where it is. The nod is done once the pitch has come
+    back ``(1 - return_fraction) x nod_degrees`` from its extreme towards the
+    rest: a head that started tilted returns to its own neutral, not to the
+    tilted pose, and must still be able to finish.
+    """
+    b, d = s.baseline, s.det
+    assert b is not None  # noqa: S101 step() checked it
+    t, pitch = row[0], row[4]
+    band = cfg.return_fraction * cfg.nod_degrees
+    if d.ref_pitch is None:
+        d.ref_pitch = b.pitch if abs(pitch - b.pitch) <= band else pitch
+    away = abs(pitch - d.ref_pitch) / cfg.nod_degrees
+    if not d.peak:
+        if away <= cfg.return_fraction:
+            d.neutral = True
+            d.t_neutral = t
+            if crop is not None and (away <= 0.5 * cfg.return_fraction or not d.ncrop):
+                d.ncrop = b64(crop())
+        elif away >= 1.0 and d.neutral:
+            if early:
+                d.neutral = False
+                return False
+            # As for the other head movements: the peak must be proven live.
+            if crop is None or s.replay.ref_crop is None:
+                s.replay.planar_peaks += 1
+            else:
+                planar(d.ncrop or s.replay.ref_crop, crop())
+                d.peak, d.t_peak, d.extreme = True, t, pitch
+        return False
+    extreme = pitch if d.extreme is None else d.extreme
+    side = 1.0 if extreme >= d.ref_pitch else -1.0
+    if side * (pitch - d.ref_pitch) > side * (extreme - d.ref_pitch):
+        d.extreme = extreme = pitch
+    back = side * (extreme - pitch)
+    return back >= (1.0 - cfg.return_fraction) * cfg.nod_degrees
 
 
 def _blink(cfg: EngineConfig, b: Baseline, d: Detector, row: Row, early: bool) -> bool:

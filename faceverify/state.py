@@ -50,6 +50,10 @@ class Detector:
     prev_mar: float | None = None
     wrong: bool = False  # a head movement other than the asked one is under way
     t_neutral: float | None = None  # the last neutral frame: the movement's onset
+    # A nod: the pitch the head rested at when asked (the baseline's, or where
+    # the head has settled since), and the furthest pitch from it so far.
+    ref_pitch: float | None = None
+    extreme: float | None = None
 
 
 @dataclass

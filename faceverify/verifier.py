@@ -220,7 +220,11 @@ class Verifier:
         aligned = replay.crop(s, grey, fa)
         identity.continuity(cfg, s, aligned, fa)
         row = sample(t, fa)
-        if s.baseline is None:
+        if s.baseline is None and fa.brightness < cfg.min_brightness:
+            # Too dark to measure a neutral face even after the lift: coached
+            # (光线太暗), no prompt and no action clock until there is light.
+            s.pending = []
+        elif s.baseline is None:
             if baseline_step(cfg, s, row):
                 s.prompt.armed_at = s.prompt.first_armed = t
                 if not self.challenge.holds:

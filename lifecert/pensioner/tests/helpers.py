@@ -2,9 +2,9 @@
 
 The stand-in reads the frame's bytes after the JPEG magic: ``PASS``,
 ``MISMATCH``, ``LIVENESS`` or ``POOR`` end the session with that verdict, ``BAD``
-is a frame the engine refuses, ``NOFACE`` a frame without a face, anything else is one more
-frame with the face in view. Every verdict path is also run with the real engine
-(``lifecert/certification/tests`` and the browser tests).
+is a frame the engine refuses, ``NOFACE`` a frame without a face, anything else
+is one more frame with the face in view. Every verdict path is also run with the
+real engine (``lifecert/certification/tests`` and the browser tests).
 """
 
 from collections.abc import Sequence
