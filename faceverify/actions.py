@@ -146,8 +146,8 @@ def _nod(
     planar: Callable[[str, np.ndarray], None],
     early: bool,
 ) -> bool:
-    """A nod: the pitch leaves where the head rested when asked by
-    ``nod_degrees`` (down or up) and comes back part of the way.
+    """A nod: the head goes down ``nod_degrees`` from where it rested when
+    asked and comes back part of the way.
 
     The rest pitch is the baseline's unless the first frame after the prompt is
     already outside the neutral band: a head that settled up or down since the
@@ -162,14 +162,17 @@ def _nod(
     band = cfg.return_fraction * cfg.nod_degrees
     if d.ref_pitch is None:
         d.ref_pitch = b.pitch if abs(pitch - b.pitch) <= band else pitch
-    away = abs(pitch - d.ref_pitch) / cfg.nod_degrees
+    # Down only: pitch flips of the pose fit on some faces read as a head going
+    # up (a stranger's clip then "nodded" before a swap).
+    score = (pitch - d.ref_pitch) / cfg.nod_degrees
+    away = abs(score)
     if not d.peak:
         if away <= cfg.return_fraction:
             d.neutral = True
             d.t_neutral = t
             if crop is not None and (away <= 0.5 * cfg.return_fraction or not d.ncrop):
                 d.ncrop = b64(crop())
-        elif away >= 1.0 and d.neutral:
+        elif score >= 1.0 and d.neutral:
             if early:
                 d.neutral = False
                 return False
@@ -180,12 +183,9 @@ def _nod(
                 planar(d.ncrop or s.replay.ref_crop, crop())
                 d.peak, d.t_peak, d.extreme = True, t, pitch
         return False
-    extreme = pitch if d.extreme is None else d.extreme
-    side = 1.0 if extreme >= d.ref_pitch else -1.0
-    if side * (pitch - d.ref_pitch) > side * (extreme - d.ref_pitch):
-        d.extreme = extreme = pitch
-    back = side * (extreme - pitch)
-    return back >= (1.0 - cfg.return_fraction) * cfg.nod_degrees
+    extreme = pitch if d.extreme is None else max(d.extreme, pitch)
+    d.extreme = extreme
+    return extreme - pitch >= (1.0 - cfg.return_fraction) * cfg.nod_degrees
 
 
 def _blink(cfg: EngineConfig, b: Baseline, d: Detector, row: Row, early: bool) -> bool:

@@ -127,16 +127,16 @@ def test_liveness_failed_says_the_face_matched_only_when_it_did(
 
 
 @pytest.mark.model
-@pytest.mark.parametrize(
-    ("start", "pose"), [(27, "head down"), (63, "head up")], ids=["down", "up"]
-)
+@pytest.mark.parametrize(("start", "pose"), [(63, "head up")], ids=["up"])
 def test_a_baseline_taken_with_the_head_tilted_still_allows_a_nod(
     engine, clip_cache, webcam_ref, start, pose
 ):
     # The nod clip's pitch: ~-30 at rest, ~+3 with the head down (frames
     # 24-39), ~-46 up (60-75). Started there, the clip then goes on from its
     # own beginning (the same resting pose at both ends): the baseline is
-    # taken tilted, the man relaxes, then nods.
+    # taken with the head up, the man relaxes to his own rest, nods down and
+    # comes back to that rest, never to the tilted pose: the nod is done when
+    # the head comes back part way, not only when back at the baseline.
     _timed, frames, fps = clip_cache(NOD)
     order = list(frames[start:]) + list(frames[:start])
     timed = [(i / fps, encode_jpeg(f)) for i, f in enumerate(order)]
