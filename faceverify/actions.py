@@ -22,6 +22,9 @@ _BLINK_RECENT_S = 0.6
 # frame before (jitter on a still picture moves the mouth with the eyes).
 _BLINK_MOUTH_STEADY = 0.06
 _BLINK_PITCH_DEGREES = 12.0
+# A nod's rest: the pitch steady within this over the baseline's window (a
+# slow nod moves more than this in that time).
+_NOD_REST_SPREAD = 3.0
 # Movements of the head, which a person asked to keep still does not make by
 # accident (blinks and a moving mouth are natural).
 HEAD_MOVES = ("turn_left", "turn_right", "nod")
@@ -147,14 +150,12 @@ def _nod(
     early: bool,
 ) -> bool:
     """A nod: the head goes down ``nod_degrees`` from where it rested when
-    asked and comes back part of the way.
+    asked and comes back.
 
     The rest pitch is the baseline's unless the first frame after the prompt is
-    already outside the neutral band: a head that settled up or down since the
-    baseline nods from where it is. The nod is done once the pitch has come
-    back ``(1 - return_fraction) x nod_degrees`` from its extreme towards the
-    rest: a head that started tilted returns to its own neutral, not to the
-    tilted pose, and must still be able to finish.
+    already outside the neutral band: a baseline taken with the head held up
+    (or down) and a head that relaxed since would otherwise never be neutral,
+    and the nod could not begin.
     """
     b, d = s.baseline, s.det
     assert b is not None  # noqa: S101 step() checked it
@@ -162,6 +163,18 @@ def _nod(
     band = cfg.return_fraction * cfg.nod_degrees
     if d.ref_pitch is None:
         d.ref_pitch = b.pitch if abs(pitch - b.pitch) <= band else pitch
+    if not d.peak:
+        # Where the head comes to rest (a steady pitch over the baseline's
+        # window) before nodding is the rest the nod is measured from.
+        d.recent = [p for p in d.recent if t - p[0] < cfg.baseline_seconds - 1e-6]
+        d.recent.append([t, pitch])
+        held = [p[1] for p in d.recent]
+        if (
+            len(held) >= 3
+            and t - d.recent[0][0] >= 0.5 * cfg.baseline_seconds
+            and max(held) - min(held) <= _NOD_REST_SPREAD
+        ):
+            d.ref_pitch = sorted(held)[len(held) // 2]
     # Down only: pitch flips of the pose fit on some faces read as a head going
     # up (a stranger's clip then "nodded" before a swap).
     score = (pitch - d.ref_pitch) / cfg.nod_degrees
@@ -183,9 +196,10 @@ def _nod(
                 planar(d.ncrop or s.replay.ref_crop, crop())
                 d.peak, d.t_peak, d.extreme = True, t, pitch
         return False
-    extreme = pitch if d.extreme is None else max(d.extreme, pitch)
-    d.extreme = extreme
-    return extreme - pitch >= (1.0 - cfg.return_fraction) * cfg.nod_degrees
+    d.extreme = pitch if d.extreme is None else max(d.extreme, pitch)
+    # Back to the rest pitch (a face that jumps to another pose and jitters
+    # there has not come back: a swap after a jump must not finish a nod).
+    return away <= cfg.return_fraction
 
 
 def _blink(cfg: EngineConfig, b: Baseline, d: Detector, row: Row, early: bool) -> bool:

@@ -262,6 +262,12 @@ class Verifier:
         action = self.challenge.actions[s.index]
         t = row[0]
         if s.prompt.revealed_at is None:
+            if self._resettle_pitch(row):
+                # The head came to rest at another pitch (held up or down when
+                # the baseline was taken, relaxed since): the nod is measured
+                # from there, and the hold starts again from the new rest.
+                s.prompt.armed_at = t
+                return
             if actions.moving(
                 cfg,
                 baseline,
@@ -309,6 +315,40 @@ class Verifier:
                 # The face after the last action is checked against the first
                 # one and matched; in between, the continuity signals stand guard.
                 s.identity.need_desc = s.identity.need_desc or "final"
+
+    def _resettle_pitch(self, row: list[float]) -> bool:
+        """While held back: a face that keeps still (as for the baseline) at a
+        pitch more than the nod's neutral band from the baseline's, other cues
+        unchanged, moves the baseline pitch there. True when it did."""
+        s, cfg = self.s, self.cfg
+        b = s.baseline
+        assert b is not None  # noqa: S101 only called after the baseline
+        rows = s.pending
+        rows.append(row)
+        t = row[0]
+        while len(rows) > 1 and t - rows[1][0] >= cfg.baseline_seconds - 1e-6:
+            rows.pop(0)
+        if len(rows) < 3 or t - rows[0][0] < cfg.baseline_seconds - 1e-6:
+            return False
+        pitch = [r[4] for r in rows]
+        yaw = [r[3] for r in rows]
+        off = [r[5] for r in rows]
+        still = (
+            max(pitch) - min(pitch) <= cfg.baseline_pitch_spread
+            and max(yaw) - min(yaw) <= cfg.baseline_yaw_spread
+            and max(off) - min(off) <= cfg.baseline_offset_spread
+        )
+        rest = float(np.median(pitch))
+        if (
+            not still
+            or abs(rest - b.pitch) <= cfg.return_fraction * cfg.nod_degrees
+            or abs(float(np.median(yaw)) - b.yaw) > cfg.baseline_yaw_spread
+            or abs(float(np.median(off)) - b.off) > cfg.baseline_offset_spread
+        ):
+            return False
+        b.pitch = round(rest, 3)
+        s.pending = []
+        return True
 
     def _began_by(self, revealed_at: float) -> float:
         """When the asked movement must have begun, on the server's clock."""
