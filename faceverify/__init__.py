@@ -15,6 +15,7 @@ from .engine import (
 from .errors import EnrolError, FaceError, FrameError
 from .results import (
     COACHING,
+    NOT_COUNTED,
     VERDICT_CODES,
     VERDICT_MESSAGES,
     Progress,
@@ -28,6 +29,7 @@ __all__ = [
     "ACTIONS",
     "ACTION_LABELS",
     "COACHING",
+    "NOT_COUNTED",
     "STATE_VERSION",
     "VERDICT_CODES",
     "VERDICT_MESSAGES",

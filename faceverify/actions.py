@@ -22,6 +22,9 @@ _BLINK_RECENT_S = 0.6
 # frame before (jitter on a still picture moves the mouth with the eyes).
 _BLINK_MOUTH_STEADY = 0.06
 _BLINK_PITCH_DEGREES = 12.0
+# A nod's rest: the pitch steady within this over the baseline's window (a
+# slow nod moves more than this in that time).
+_NOD_REST_SPREAD = 3.0
 # Movements of the head, which a person asked to keep still does not make by
 # accident (blinks and a moving mouth are natural).
 HEAD_MOVES = ("turn_left", "turn_right", "nod")
@@ -106,6 +109,8 @@ def step(
     early = timed and t - revealed < cfg.min_reaction_seconds
     if action == "blink":
         return _blink(cfg, b, d, row, early)
+    if action == "nod":
+        return _nod(cfg, s, row, crop, planar, early)
     score, away = measure(cfg, b, action, row)
     ret = cfg.return_fraction
     neutral = away <= ret
@@ -134,6 +139,67 @@ def step(
                 d.peak, d.t_peak = True, t
         return False
     return neutral
+
+
+def _nod(
+    cfg: EngineConfig,
+    s: SessionState,
+    row: Row,
+    crop: Callable[[], np.ndarray] | None,
+    planar: Callable[[str, np.ndarray], None],
+    early: bool,
+) -> bool:
+    """A nod: the head goes down ``nod_degrees`` from where it rested when
+    asked and comes back.
+
+    The rest pitch is the baseline's unless the first frame after the prompt is
+    already outside the neutral band: a baseline taken with the head held up
+    (or down) and a head that relaxed since would otherwise never be neutral,
+    and the nod could not begin.
+    """
+    b, d = s.baseline, s.det
+    assert b is not None  # noqa: S101 step() checked it
+    t, pitch = row[0], row[4]
+    band = cfg.return_fraction * cfg.nod_degrees
+    if d.ref_pitch is None:
+        d.ref_pitch = b.pitch if abs(pitch - b.pitch) <= band else pitch
+    if not d.peak:
+        # Where the head comes to rest (a steady pitch over the baseline's
+        # window) before nodding is the rest the nod is measured from.
+        d.recent = [p for p in d.recent if t - p[0] < cfg.baseline_seconds - 1e-6]
+        d.recent.append([t, pitch])
+        held = [p[1] for p in d.recent]
+        if (
+            len(held) >= 3
+            and t - d.recent[0][0] >= 0.5 * cfg.baseline_seconds
+            and max(held) - min(held) <= _NOD_REST_SPREAD
+        ):
+            d.ref_pitch = sorted(held)[len(held) // 2]
+    # Down only: pitch flips of the pose fit on some faces read as a head going
+    # up (a stranger's clip then "nodded" before a swap).
+    score = (pitch - d.ref_pitch) / cfg.nod_degrees
+    away = abs(score)
+    if not d.peak:
+        if away <= cfg.return_fraction:
+            d.neutral = True
+            d.t_neutral = t
+            if crop is not None and (away <= 0.5 * cfg.return_fraction or not d.ncrop):
+                d.ncrop = b64(crop())
+        elif score >= 1.0 and d.neutral:
+            if early:
+                d.neutral = False
+                return False
+            # As for the other head movements: the peak must be proven live.
+            if crop is None or s.replay.ref_crop is None:
+                s.replay.planar_peaks += 1
+            else:
+                planar(d.ncrop or s.replay.ref_crop, crop())
+                d.peak, d.t_peak, d.extreme = True, t, pitch
+        return False
+    d.extreme = pitch if d.extreme is None else max(d.extreme, pitch)
+    # Back to the rest pitch (a face that jumps to another pose and jitters
+    # there has not come back: a swap after a jump must not finish a nod).
+    return away <= cfg.return_fraction
 
 
 def _blink(cfg: EngineConfig, b: Baseline, d: Detector, row: Row, early: bool) -> bool:

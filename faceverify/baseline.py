@@ -64,6 +64,10 @@ def baseline_step(cfg: EngineConfig, s: SessionState, row: Row) -> bool:
         and max(pitch) - min(pitch) <= cfg.baseline_pitch_spread
         and max(off) - min(off) <= cfg.baseline_offset_spread
         and min(ear) >= cfg.baseline_min_ear_ratio * max(ear)
+        # Eyes fully open: as open as they were over the last second, not
+        # still reopening after a blink (the window alone can be steady then).
+        and quantile(ear, 0.5)
+        >= cfg.baseline_open_eye_ratio * quantile([r[1] for r in hist], 0.9)
     )
     frontal = (
         quantile(mar, 0.2) <= cfg.baseline_max_mouth

@@ -35,6 +35,9 @@ class EngineConfig:
     baseline_pitch_spread: float = 5.0
     baseline_offset_spread: float = 0.06
     baseline_min_ear_ratio: float = 0.75
+    # ... and the window's eyes at least this open relative to the last second's
+    # open level (upper quantile): not while reopening from a blink.
+    baseline_open_eye_ratio: float = 0.9
     baseline_max_mouth: float = 0.2  # mouth ratio (lower quantile): not mid-action
     baseline_frontal_yaw: float = 12.0
     baseline_frontal_offset: float = 0.18
@@ -69,6 +72,25 @@ class EngineConfig:
     low_light_max_gain: float = 6.0
     too_dark_mean: float = 15.0
     dim_hint_mean: float = 25.0
+    # Fair verdicts: a descriptor of a face darker (mean grey of the face box
+    # before the lift), blurrier or smaller than these is not reliable: a
+    # session whose descriptors are such and that does not match ends in
+    # ``poor_capture`` (coached, not counted), never ``mismatch``. Measured with
+    # bench/bench_light.py (docs/benchmarks.md).
+    reliable_face_light: float = 40.0
+    # Such a session passes only this close (genuine and impostor distances
+    # come closer in the dark: at x0.22 light, genuine sessions measured up to
+    # 0.54, impostor sessions from 0.65, single impostor frames from 0.56);
+    # further, at any distance, it is poor_capture.
+    poor_match_threshold: float = 0.52
+    # Sharpness (Laplacian variance of the 64 px face) is the enrolment's
+    # minimum: bench_light's blurred frames (sigma 4, genuine up to 0.65) still
+    # read 23 with sensor noise, and plain webcam frames of the clips 21-23, so
+    # this measure cannot tell blur from noise: only a face blurred past what
+    # enrolment accepts counts as poor. Faces 0.18 of the frame wide matched as
+    # near ones; at 0.11 none was found.
+    reliable_sharpness: float = 12.0
+    reliable_face_frac: float = 0.12
     # Actions.
     blink_close_ratio: float = 0.68
     blink_open_ratio: float = 0.85

@@ -66,6 +66,40 @@ def continuity(
     )
 
 
+def capture_quality(
+    cfg: EngineConfig, raw: np.ndarray, fa: FrameAnalysis
+) -> dict[str, Any]:
+    """How reliable a descriptor of this frame is: the figures and the judgement.
+
+    ``light`` is the mean grey level of the face box *before* the low-light lift
+    (the lift helps the landmarks, not the descriptor: the noise of a dark
+    picture is what moves it), ``sharpness`` the Laplacian variance of the face,
+    ``size`` the face width as a fraction of the frame width. ``poor`` when any
+    is under its reliable level (see ``bench/bench_light.py``).
+    """
+    if fa.box is None:
+        raise ValueError("no face on this frame")
+    x0, y0, x1, y1 = (int(v) for v in fa.box)
+    h, w = raw.shape[:2]
+    region = raw[max(0, y0) : min(h, y1), max(0, x0) : min(w, x1)]
+    light = float(region.mean()) if region.size else 0.0
+    size = (x1 - x0) / max(fa.width, 1)
+    reason = ""
+    if light < cfg.reliable_face_light:
+        reason = "dark"
+    elif fa.sharpness < cfg.reliable_sharpness:
+        reason = "blur"
+    elif size < cfg.reliable_face_frac:
+        reason = "far"
+    return {
+        "light": round(light, 1),
+        "sharpness": round(float(fa.sharpness), 1),
+        "size": round(size, 3),
+        "poor": bool(reason),
+        "reason": reason,
+    }
+
+
 def good_for_descriptor(
     cfg: EngineConfig, s: SessionState, fa: FrameAnalysis, t: float, since: float
 ) -> bool:
@@ -99,9 +133,15 @@ def _chip(engine: Engine, fa: FrameAnalysis, image: Any) -> np.ndarray:
 
 
 def keep_anchor(
-    engine: Engine, s: SessionState, fa: FrameAnalysis, t: float, image: Any
+    engine: Engine,
+    s: SessionState,
+    fa: FrameAnalysis,
+    t: float,
+    image: Any,
+    poor: str = "",
 ) -> bool:
-    """Keep the chip of the session's first good frame (JPEG, ~8 KB of state)."""
+    """Keep the chip of the session's first good frame (JPEG, ~8 KB of state);
+    ``poor`` is its capture judgement (:func:`capture_quality`)."""
     chip = _chip(engine, fa, image)
     ok, jpg = cv2.imencode(
         ".jpg", np.ascontiguousarray(chip[:, :, ::-1]), [cv2.IMWRITE_JPEG_QUALITY, 95]
@@ -109,6 +149,7 @@ def keep_anchor(
     if not ok:
         return False
     s.identity.anchor = base64.b64encode(jpg.tobytes()).decode("ascii")
+    s.identity.anchor_poor = poor
     s.identity.last_desc_t = t
     return True
 
@@ -123,13 +164,28 @@ def anchor_descriptor(engine: Engine, s: SessionState) -> None:
     assert decoded is not None  # noqa: S101 our own imencode output (keep_anchor)
     desc = engine.chip_descriptor(decoded[:, :, ::-1])
     ident.descs.append([round(x, 6) for x in desc])
+    _align_poor(ident.descs, ident.poor)
+    ident.poor[-1] = ident.anchor_poor
     ident.anchor = None
 
 
+def _align_poor(descs: list[list[float]], poor: list[str]) -> None:
+    """One capture judgement per descriptor (a state saved without them: good)."""
+    del poor[len(descs) :]
+    poor.extend([""] * (len(descs) - len(poor)))
+
+
 def take_descriptor(
-    engine: Engine, s: SessionState, fa: FrameAnalysis, t: float, image: Any
+    engine: Engine,
+    s: SessionState,
+    fa: FrameAnalysis,
+    t: float,
+    image: Any,
+    poor: str = "",
 ) -> bool:
-    """Take this frame's descriptor; False when the face changed (twice in a row)."""
+    """Take this frame's descriptor; False when the face changed (twice in a row).
+
+    ``poor`` is the frame's capture judgement (:func:`capture_quality`)."""
     cfg = engine.config
     ident = s.identity
     anchor_descriptor(engine, s)
@@ -148,9 +204,12 @@ def take_descriptor(
         ident.need_desc = "confirm"
         return True
     ident.doubt = False
+    _align_poor(descs, ident.poor)
     descs.append([round(x, 6) for x in desc])
+    ident.poor.append(poor)
     if len(descs) > cfg.max_descriptors:
         del descs[1]  # keep the first (session identity) and the latest ones
+        del ident.poor[1]
     return True
 
 
@@ -163,3 +222,19 @@ def match_distance(
         return None
     per = [min(descriptor_distance(d, r) for r in references) for d in s.identity.descs]
     return float(np.mean(per))
+
+
+def poor_capture(s: SessionState) -> str | None:
+    """Why the session's descriptors are not reliable, or None when they are.
+
+    At least half of them taken of frames below a reliable level (dark, blurred,
+    small face): their distance says too little to call the face another
+    person's (bench/bench_light.py: genuine and impostor distances close in
+    as the light goes down). The commonest reason is returned.
+    """
+    ident = s.identity
+    _align_poor(ident.descs, ident.poor)
+    reasons = [r for r in ident.poor if r]
+    if not ident.descs or 2 * len(reasons) < len(ident.descs):
+        return None
+    return max(sorted(set(reasons)), key=reasons.count)

@@ -12,18 +12,35 @@ from typing import Any
 VERDICT_CODES = (
     "passed",
     "liveness_failed",
+    "actions_failed",
     "mismatch",
+    "poor_capture",
     "no_face",
     "multiple_faces",
     "face_changed",
     "expired",
 )
 
-# Verdict wording: the first three are word for word from the operating guide.
+# Verdict wording: passed, liveness_failed and mismatch are word for word from
+# the operating guide. ``liveness_failed`` says the face matched: it is given
+# only when a face was compared and matched.
+# Verdicts that are no judgement of the person (nothing to count as a failed try).
+NOT_COUNTED = frozenset({"poor_capture"})
+
 VERDICT_MESSAGES: dict[str, str] = {
     "passed": "恭喜您，认证成功",
     "liveness_failed": "认证失败，您的相貌能对上，但您没有跟着引导做动作",
     "mismatch": "认证失败，您的认证照片与建模照片不匹配，请您通过其他方式进行认证",
+    # A liveness failure before any face was compared: nothing is said of the face.
+    "actions_failed": (
+        "认证失败，您没有跟着引导做完动作，请正对摄像头，听到提示后再做动作，然后重新认证"
+    ),
+    # The face was too dark, blurred or small to be judged: what to change, and
+    # that this try is not counted (the web layer does not count it).
+    "poor_capture": (
+        "光线太暗/画面模糊/离得太远，未能看清您的相貌，"
+        "请到光线充足处正对摄像头后重新认证。本次不计入失败次数。"
+    ),
     "no_face": "认证失败，未检测到人脸，请正对摄像头、保持一臂左右的距离后重新认证",
     "multiple_faces": "认证失败，画面中有多张人脸，请确保镜头前只有参保人本人",
     "face_changed": "认证失败，认证过程中出现了另一张人脸，请由参保人本人完成全部动作",

@@ -50,6 +50,10 @@ class Detector:
     prev_mar: float | None = None
     wrong: bool = False  # a head movement other than the asked one is under way
     t_neutral: float | None = None  # the last neutral frame: the movement's onset
+    # A nod: the pitch the head rested at when asked (the baseline's, or where
+    # the head has settled since), and the furthest pitch from it so far.
+    ref_pitch: float | None = None
+    extreme: float | None = None
 
 
 @dataclass
@@ -92,7 +96,11 @@ class Identity:
     """Who is in front of the camera through the session."""
 
     descs: list[list[float]] = field(default_factory=list)
+    # Per descriptor (same order): "" for a reliable capture, else why not
+    # ("dark", "blur", "far"; identity.capture_quality).
+    poor: list[str] = field(default_factory=list)
     anchor: str | None = None  # base64 JPEG face chip of the first good frame
+    anchor_poor: str = ""
     anchor_since: float | None = None
     need_desc: str | None = None
     need_since: float | None = None

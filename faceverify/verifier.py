@@ -68,6 +68,7 @@ class Verifier:
         self.challenge = challenge
         self.references = [list(map(float, r)) for r in references]
         self._busy = False  # this frame already paid for a chip or a descriptor
+        self._raw: np.ndarray | None = None  # this frame's grey before the lift
         self.s = SessionState() if state is None else SessionState.from_json(state)
 
     @property
@@ -103,8 +104,9 @@ class Verifier:
         if s.last_t is not None and t <= s.last_t:
             # Late or duplicated frames are ignored rather than rewinding time.
             return self.progress()
-        grey = self.engine.decode_frame(image)  # raises before any state change
-        grey, mean = self.engine.lift(grey)
+        raw = self.engine.decode_frame(image)  # raises before any state change
+        grey, mean = self.engine.lift(raw)
+        self._raw = raw
         self._step(t, grey, image, light=mean)
         if advance:
             self.advance(t)
@@ -218,7 +220,11 @@ class Verifier:
         aligned = replay.crop(s, grey, fa)
         identity.continuity(cfg, s, aligned, fa)
         row = sample(t, fa)
-        if s.baseline is None:
+        if s.baseline is None and fa.brightness < cfg.min_brightness:
+            # Too dark to measure a neutral face even after the lift: coached
+            # (光线太暗), no prompt and no action clock until there is light.
+            s.pending = []
+        elif s.baseline is None:
             if baseline_step(cfg, s, row):
                 s.prompt.armed_at = s.prompt.first_armed = t
                 if not self.challenge.holds:
@@ -256,6 +262,12 @@ class Verifier:
         action = self.challenge.actions[s.index]
         t = row[0]
         if s.prompt.revealed_at is None:
+            if self._resettle_pitch(row):
+                # The head came to rest at another pitch (held up or down when
+                # the baseline was taken, relaxed since): the nod is measured
+                # from there, and the hold starts again from the new rest.
+                s.prompt.armed_at = t
+                return
             if actions.moving(
                 cfg,
                 baseline,
@@ -304,6 +316,40 @@ class Verifier:
                 # one and matched; in between, the continuity signals stand guard.
                 s.identity.need_desc = s.identity.need_desc or "final"
 
+    def _resettle_pitch(self, row: list[float]) -> bool:
+        """While held back: a face that keeps still (as for the baseline) at a
+        pitch more than the nod's neutral band from the baseline's, other cues
+        unchanged, moves the baseline pitch there. True when it did."""
+        s, cfg = self.s, self.cfg
+        b = s.baseline
+        assert b is not None  # noqa: S101 only called after the baseline
+        rows = s.pending
+        rows.append(row)
+        t = row[0]
+        while len(rows) > 1 and t - rows[1][0] >= cfg.baseline_seconds - 1e-6:
+            rows.pop(0)
+        if len(rows) < 3 or t - rows[0][0] < cfg.baseline_seconds - 1e-6:
+            return False
+        pitch = [r[4] for r in rows]
+        yaw = [r[3] for r in rows]
+        off = [r[5] for r in rows]
+        still = (
+            max(pitch) - min(pitch) <= cfg.baseline_pitch_spread
+            and max(yaw) - min(yaw) <= cfg.baseline_yaw_spread
+            and max(off) - min(off) <= cfg.baseline_offset_spread
+        )
+        rest = float(np.median(pitch))
+        if (
+            not still
+            or abs(rest - b.pitch) <= cfg.return_fraction * cfg.nod_degrees
+            or abs(float(np.median(yaw)) - b.yaw) > cfg.baseline_yaw_spread
+            or abs(float(np.median(off)) - b.off) > cfg.baseline_offset_spread
+        ):
+            return False
+        b.pitch = round(rest, 3)
+        s.pending = []
+        return True
+
     def _began_by(self, revealed_at: float) -> float:
         """When the asked movement must have begun, on the server's clock."""
         reaction = self.challenge.reaction_seconds or self.challenge.per_action_seconds
@@ -334,7 +380,9 @@ class Verifier:
             if ident.anchor_since is None:
                 ident.anchor_since = t
             if identity.good_for_descriptor(cfg, s, fa, t, ident.anchor_since):
-                self._busy = identity.keep_anchor(self.engine, s, fa, t, image)
+                self._busy = identity.keep_anchor(
+                    self.engine, s, fa, t, image, self._poor(fa)
+                )
         elif (
             ident.last_desc_t is not None
             and t - ident.last_desc_t >= cfg.descriptor_every_seconds
@@ -345,8 +393,34 @@ class Verifier:
                 ident.need_since = t
             if identity.good_for_descriptor(cfg, s, fa, t, ident.need_since):
                 self._busy = True
-                if not identity.take_descriptor(self.engine, s, fa, t, image):
+                if not identity.take_descriptor(
+                    self.engine, s, fa, t, image, self._poor(fa)
+                ):
                     self._set_verdict("face_changed")
+
+    def _poor(self, fa: FrameAnalysis) -> str:
+        """This frame's capture judgement ("" when reliable) for its descriptor."""
+        if self._raw is None:
+            return ""
+        return str(identity.capture_quality(self.cfg, self._raw, fa)["reason"])
+
+    def _judge(self) -> tuple[str, float | None, str | None]:
+        """Compare the session's face with the references.
+
+        ``match``, ``mismatch``, ``poor`` (not reliable enough to tell: at least
+        half the descriptors of dark, blurred or small faces and the distance
+        over ``poor_match_threshold``) or ``none`` (nothing compared); with the
+        distance and the poor-capture reason.
+        """
+        s, cfg = self.s, self.cfg
+        dist = identity.match_distance(self.engine, s, self.references)
+        if dist is None:
+            return "none", None, None
+        poor = identity.poor_capture(s)
+        if poor is not None:
+            ok = dist <= min(cfg.poor_match_threshold, cfg.match_threshold)
+            return ("match" if ok else "poor"), dist, poor
+        return ("match" if dist <= cfg.match_threshold else "mismatch"), dist, None
 
     def _coach(self, fa: FrameAnalysis, light: float) -> None:
         s, cfg = self.s, self.cfg
@@ -410,13 +484,17 @@ class Verifier:
         if not s.had_face:
             self._set_verdict("no_face", detail=detail)
             return
-        # The guide's wording for a liveness failure says the face did match; when
-        # it does not, the user is told so instead.
-        dist = identity.match_distance(self.engine, s, self.references)
-        if dist is not None and dist > self.cfg.match_threshold:
-            self._set_verdict("mismatch", dist, detail=f"liveness:{detail}")
-        else:
+        # The guide's wording for a liveness failure says the face did match: it
+        # is used only when a face was compared and matched.
+        judged, dist, poor = self._judge()
+        if judged == "match":
             self._set_verdict("liveness_failed", dist, detail=detail)
+        elif judged == "mismatch":
+            self._set_verdict("mismatch", dist, detail=f"liveness:{detail}")
+        elif judged == "poor":
+            self._set_verdict("poor_capture", dist, detail=f"{poor}:liveness:{detail}")
+        else:
+            self._set_verdict("actions_failed", detail=detail)
 
     def _decide(self) -> None:
         s = self.s
@@ -426,11 +504,14 @@ class Verifier:
         if s.face_frames < 6:
             self._fail_liveness("replay_suspected")
             return
-        dist = identity.match_distance(self.engine, s, self.references)
-        if dist is None:
+        judged, dist, poor = self._judge()
+        if judged == "none":
             self._fail_liveness("no_descriptor")
-        elif dist <= self.cfg.match_threshold:
+        elif judged == "match":
             self._set_verdict("passed", dist)
+        elif judged == "poor":
+            # Too dark, blurred or small to tell: coached, never "不匹配".
+            self._set_verdict("poor_capture", dist, detail=poor)
         else:
             self._set_verdict("mismatch", dist)
 

@@ -54,7 +54,12 @@ def test_a_still_photo_in_a_dim_room_still_cannot_pass(engine, shared, kind):
     ref = engine.descriptor(frames[0], fa.box)
     for actions in (("blink", "turn_left"), ("open_mouth", "nod")):
         verdict = run_session(engine, Challenge(actions), [ref], timed)
-        assert verdict.code in ("liveness_failed", "no_face"), verdict.to_dict()
+        assert verdict.code in (
+            "liveness_failed",
+            "actions_failed",
+            "no_face",
+            "poor_capture",
+        ), verdict.to_dict()
 
 
 def test_a_very_dark_picture_gets_the_advice_while_the_session_goes_on(

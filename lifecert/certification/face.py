@@ -30,6 +30,8 @@ Verdict = faceverify.Verdict
 ACTIONS = faceverify.ACTIONS
 ACTION_LABELS = faceverify.ACTION_LABELS
 StateVersionError = faceverify.StateVersionError
+# Verdicts that judge the capture, not the person: not a failed try.
+NOT_COUNTED = faceverify.NOT_COUNTED
 
 
 def verdict_message(code: str) -> str:

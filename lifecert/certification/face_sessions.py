@@ -417,6 +417,9 @@ def _conclude(
     ip: str | None,
 ) -> FrameOutcome:
     passed = verdict.passed
+    # A capture too poor to judge (dark, blurred, far) is coached, not counted:
+    # failures_today counts only sessions that saw a face.
+    face_seen = face_seen and verdict.code not in face.NOT_COUNTED
     now = timezone.now()
     outcome = FrameOutcome(step.progress, session)
     keep_until = now + datetime.timedelta(days=settings.FACE_REVIEW_KEEP_DAYS)

@@ -56,6 +56,27 @@ def test_a_session_that_never_saw_a_face_is_no_failure(client_in, personas):
     assert face_sessions.starts_today(personas.pensioner) == 5
 
 
+def test_a_poor_capture_is_coached_and_not_counted_as_a_failure(client_in, personas):
+    for _ in range(4):
+        session_id = _start(client_in)
+        _post(client_in, session_id)  # a face is seen ...
+        body = _post(client_in, session_id, "POOR").json()  # ... too dark to judge
+        assert body["verdict"]["code"] == "poor_capture"
+        assert "本次不计入失败次数" in body["verdict"]["message"]
+        assert body["tries_left"] == 3
+    session = FaceSession.objects.get(public_id=session_id)
+    assert session.status == "failed"
+    assert session.verdict == "poor_capture"
+    assert session.face_seen is False
+    assert face_sessions.failures_today(personas.pensioner) == 0
+    assert not face_sessions.camera_blocked(personas.pensioner)
+    assert not ReviewRequest.objects.exists()
+    # A real failure after them is the first that counts.
+    session_id = _start(client_in)
+    _post(client_in, session_id, "MISMATCH")
+    assert face_sessions.failures_today(personas.pensioner) == 1
+
+
 def test_the_start_cap_allows_exactly_its_number(client_in, settings):
     settings.FACE_MAX_STARTS_PER_DAY = 3
     for _ in range(3):

@@ -1,10 +1,10 @@
 """A stand-in face backend for view plumbing tests, and small helpers.
 
 The stand-in reads the frame's bytes after the JPEG magic: ``PASS``,
-``MISMATCH`` or ``LIVENESS`` end the session with that verdict, ``BAD`` is a frame
-the engine refuses, ``NOFACE`` a frame without a face, anything else is one more
-frame with the face in view. Every verdict path is also run with the real engine
-(``lifecert/certification/tests`` and the browser tests).
+``MISMATCH``, ``LIVENESS`` or ``POOR`` end the session with that verdict, ``BAD``
+is a frame the engine refuses, ``NOFACE`` a frame without a face, anything else
+is one more frame with the face in view. Every verdict path is also run with the
+real engine (``lifecert/certification/tests`` and the browser tests).
 """
 
 from collections.abc import Sequence
@@ -16,7 +16,12 @@ from lifecert.core import vault
 from lifecert.registry.models import Person
 
 JPEG = b"\xff\xd8\xff\xe0"
-CODES = {"PASS": "passed", "MISMATCH": "mismatch", "LIVENESS": "liveness_failed"}
+CODES = {
+    "PASS": "passed",
+    "MISMATCH": "mismatch",
+    "LIVENESS": "liveness_failed",
+    "POOR": "poor_capture",
+}
 
 
 def frame(tag: str = "") -> bytes:
