@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .challenge import HEAD_MOVES
 from .engine import EngineConfig
 from .replay import b64
 from .state import Baseline, Detector, Row, SessionState
@@ -25,9 +26,8 @@ _BLINK_PITCH_DEGREES = 12.0
 # A nod's rest: the pitch steady within this over the baseline's window (a
 # slow nod moves more than this in that time).
 _NOD_REST_SPREAD = 3.0
-# Movements of the head, which a person asked to keep still does not make by
-# accident (blinks and a moving mouth are natural).
-HEAD_MOVES = ("turn_left", "turn_right", "nod")
+# Movements of the head (``challenge.HEAD_MOVES``), which a person asked to keep
+# still does not make by accident (blinks and a moving mouth are natural).
 # A turn other than the one asked for is a wrong move. Turns need two cues to
 # agree; a nod reads the solvePnP pitch alone, which flips on some faces.
 TURNS = ("turn_left", "turn_right")

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 ACTIONS: tuple[str, ...] = ("blink", "open_mouth", "turn_left", "turn_right", "nod")
+# Movements of the head. Every drawn challenge has one: a blink and an open
+# mouth alone are what any video of someone talking shows by itself.
+HEAD_MOVES: tuple[str, ...] = ("turn_left", "turn_right", "nod")
 
 # turn_left / turn_right are from the user's point of view: "turn_left" means the
 # person turns their head to their own left. In the raw (unmirrored) camera frame the
@@ -75,7 +78,8 @@ class Challenge:
         hold_range: tuple[float, float] = (0.0, 0.0),
         reaction_seconds: float | None = None,
     ) -> Challenge:
-        """2-3 distinct actions of ``pool`` in random order, with random holds.
+        """2-3 distinct actions of ``pool`` in random order, at least one of them
+        a head movement when the pool has one, with random holds.
 
         ``secrets.SystemRandom`` by default.
         """
@@ -84,6 +88,9 @@ class Challenge:
         if not 1 <= n <= len(pool):
             raise ValueError("count must be between 1 and the pool's size")
         picked = rng.sample(pool, n)
+        heads = [a for a in pool if a in HEAD_MOVES]
+        if heads and not set(picked) & set(heads):
+            picked[rng.randrange(n)] = rng.choice(heads)
         low, high = hold_range
         holds = tuple(round(rng.uniform(low, high), 3) for _ in picked)
         return cls(

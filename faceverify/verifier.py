@@ -22,7 +22,7 @@ import numpy as np
 
 from . import actions, identity, replay
 from .baseline import baseline_step, sample
-from .challenge import ACTION_LABELS, Challenge
+from .challenge import ACTION_LABELS, HEAD_MOVES, Challenge
 from .engine import Engine, FrameAnalysis
 from .errors import FrameError
 from .results import (
@@ -272,7 +272,7 @@ class Verifier:
                 cfg,
                 baseline,
                 row,
-                ("open_mouth", *actions.HEAD_MOVES),
+                ("open_mouth", *HEAD_MOVES),
                 turn_level=cfg.hold_turn_level,
             ):
                 # Moving before being asked: the hold starts again. A recording

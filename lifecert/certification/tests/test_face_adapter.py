@@ -107,3 +107,12 @@ def test_a_state_of_another_protocol_version_is_refused(settings):
     challenge = face.new_challenge()
     with pytest.raises(face.StateVersionError):
         face.run(challenge, [[0.0] * 128], {"v": 3}, [], 1.0)
+
+
+def test_every_drawn_challenge_has_a_head_movement(settings):
+    settings.FACE_FIXED_CHALLENGE = []
+    settings.FACE_ACTIONS = list(face.ACTIONS)
+    drawn = [face.new_challenge()["actions"] for _ in range(200)]
+    assert all({"turn_left", "turn_right", "nod"} & set(actions) for actions in drawn)
+    assert any("blink" in actions for actions in drawn)
+    assert any("open_mouth" in actions for actions in drawn)
