@@ -513,17 +513,30 @@ def suspension_run_export(
     )
 
 
+def _filtered(
+    request: AuthenticatedRequest,
+    form_class: Any,
+    records: QuerySet[Any],
+    apply: Any,
+) -> tuple[Any, QuerySet[Any], dict[str, Any]]:
+    """A money list's filter form on the staff's regions, and what it selects
+    (nothing while the form is invalid)."""
+    form = form_class(request.GET or None, regions=staff_regions(request.user))
+    if form.is_bound and not form.is_valid():
+        return form, records.none(), {}
+    criteria = form.cleaned_data if form.is_bound else {}
+    return form, apply(records, criteria), criteria
+
+
 def _back_pay_search(
     request: AuthenticatedRequest,
 ) -> tuple[forms.BackPayFilterForm, QuerySet[BackPay], dict[str, Any]]:
-    form = forms.BackPayFilterForm(
-        request.GET or None, regions=staff_regions(request.user)
+    return _filtered(
+        request,
+        forms.BackPayFilterForm,
+        back_pays_for_staff(request.user),
+        lists.filter_back_pays,
     )
-    back_pays = back_pays_for_staff(request.user)
-    if form.is_bound and not form.is_valid():
-        return form, back_pays.none(), {}
-    criteria = form.cleaned_data if form.is_bound else {}
-    return form, lists.filter_back_pays(back_pays, criteria), criteria
 
 
 @staff_required
@@ -577,14 +590,12 @@ def back_pay_export(request: AuthenticatedRequest) -> FileResponse:
 def _overpayment_search(
     request: AuthenticatedRequest,
 ) -> tuple[forms.OverpaymentFilterForm, QuerySet[Overpayment], dict[str, Any]]:
-    form = forms.OverpaymentFilterForm(
-        request.GET or None, regions=staff_regions(request.user)
+    return _filtered(
+        request,
+        forms.OverpaymentFilterForm,
+        overpayments_for_staff(request.user),
+        lists.filter_overpayments,
     )
-    overpayments = overpayments_for_staff(request.user)
-    if form.is_bound and not form.is_valid():
-        return form, overpayments.none(), {}
-    criteria = form.cleaned_data if form.is_bound else {}
-    return form, lists.filter_overpayments(overpayments, criteria), criteria
 
 
 @staff_required
