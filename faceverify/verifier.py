@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from . import actions, identity, replay
+from . import actions, identity, prompting, replay, verdicts
 from .baseline import baseline_step, sample
-from .challenge import ACTION_LABELS, HEAD_MOVES, Challenge
+from .challenge import ACTION_LABELS, Challenge
 from .engine import Engine, FrameAnalysis
 from .errors import FrameError
 from .results import (
@@ -34,7 +34,7 @@ from .results import (
     Progress,
     Verdict,
 )
-from .state import STATE_VERSION, Detector, SessionState, StateVersionError
+from .state import STATE_VERSION, SessionState, StateVersionError
 
 __all__ = [
     "COACHING",
@@ -125,7 +125,7 @@ class Verifier:
             if now >= self.challenge.session_seconds:
                 self.finish(now)
             else:
-                self._reveal(now)
+                prompting.reveal(self.challenge, s, now)
                 self._check_timeout(now)
         return self.progress()
 
@@ -250,37 +250,17 @@ class Verifier:
             # The verdict frame finishes the pending planar checks first.
             replay.run_checks(cfg, s, t, all_now=True, timed=bool(self.challenge.holds))
         if s.index >= last and not s.identity.need_desc:
-            self._decide()
+            verdicts.decide(self.engine, s, self.references)
             return
         self._check_timeout(t)
 
     def _action(self, row: list[float], aligned: np.ndarray) -> None:
         """One face row while an action is due: hold still, or do the action."""
         s, cfg = self.s, self.cfg
-        baseline = s.baseline
-        assert baseline is not None  # noqa: S101 only called after the baseline
         action = self.challenge.actions[s.index]
         t = row[0]
         if s.prompt.revealed_at is None:
-            if self._resettle_pitch(row):
-                # The head came to rest at another pitch (held up or down when
-                # the baseline was taken, relaxed since): the nod is measured
-                # from there, and the hold starts again from the new rest.
-                s.prompt.armed_at = t
-                return
-            if actions.moving(
-                cfg,
-                baseline,
-                row,
-                ("open_mouth", *HEAD_MOVES),
-                turn_level=cfg.hold_turn_level,
-            ):
-                # Moving before being asked: the hold starts again. A recording
-                # that keeps talking or moving is never asked anything.
-                s.prompt.armed_at = t
-                s.prompt.unprompted += 1
-                s.coaching = COACHING["still"]
-                s.face_ok = False
+            prompting.hold(cfg, s, row)
             return
         timed = bool(self.challenge.holds)
         if timed:
@@ -304,7 +284,8 @@ class Verifier:
             and not was_peak
             and self.challenge.reaction_seconds is not None
             and s.prompt.revealed_at is not None
-            and (s.det.t_neutral or t) > self._began_by(s.prompt.revealed_at)
+            and (s.det.t_neutral or t)
+            > prompting.began_by(cfg, self.challenge, s, s.prompt.revealed_at)
         ):
             # The movement began later than anyone answering the prompt would.
             self._fail_liveness("no_reaction")
@@ -315,61 +296,6 @@ class Verifier:
                 # The face after the last action is checked against the first
                 # one and matched; in between, the continuity signals stand guard.
                 s.identity.need_desc = s.identity.need_desc or "final"
-
-    def _resettle_pitch(self, row: list[float]) -> bool:
-        """While held back: a face that keeps still (as for the baseline) at a
-        pitch more than the nod's neutral band from the baseline's, other cues
-        unchanged, moves the baseline pitch there. True when it did."""
-        s, cfg = self.s, self.cfg
-        b = s.baseline
-        assert b is not None  # noqa: S101 only called after the baseline
-        rows = s.pending
-        rows.append(row)
-        t = row[0]
-        while len(rows) > 1 and t - rows[1][0] >= cfg.baseline_seconds - 1e-6:
-            rows.pop(0)
-        if len(rows) < 3 or t - rows[0][0] < cfg.baseline_seconds - 1e-6:
-            return False
-        pitch = [r[4] for r in rows]
-        yaw = [r[3] for r in rows]
-        off = [r[5] for r in rows]
-        still = (
-            max(pitch) - min(pitch) <= cfg.baseline_pitch_spread
-            and max(yaw) - min(yaw) <= cfg.baseline_yaw_spread
-            and max(off) - min(off) <= cfg.baseline_offset_spread
-        )
-        rest = float(np.median(pitch))
-        if (
-            not still
-            or abs(rest - b.pitch) <= cfg.return_fraction * cfg.nod_degrees
-            or abs(float(np.median(yaw)) - b.yaw) > cfg.baseline_yaw_spread
-            or abs(float(np.median(off)) - b.off) > cfg.baseline_offset_spread
-        ):
-            return False
-        b.pitch = round(rest, 3)
-        s.pending = []
-        return True
-
-    def _began_by(self, revealed_at: float) -> float:
-        """When the asked movement must have begun, on the server's clock."""
-        reaction = self.challenge.reaction_seconds or self.challenge.per_action_seconds
-        allowance = min(self.s.prompt.rtt or 0.0, self.cfg.latency_allowance_max)
-        return revealed_at + reaction + allowance
-
-    def _reveal(self, now: float) -> None:
-        s = self.s
-        p = s.prompt
-        if (
-            s.baseline is None
-            or s.index >= len(self.challenge.actions)
-            or p.revealed_at is not None
-            or p.armed_at is None
-            or s.identity.cont is None  # the face is not in view
-        ):
-            return
-        if now - p.armed_at >= self.challenge.hold(s.index):
-            p.revealed_at = now
-            s.det = Detector()
 
     def _identity(self, fa: FrameAnalysis, t: float, image: Any) -> None:
         s, cfg = self.s, self.cfg
@@ -404,24 +330,6 @@ class Verifier:
             return ""
         return str(identity.capture_quality(self.cfg, self._raw, fa)["reason"])
 
-    def _judge(self) -> tuple[str, float | None, str | None]:
-        """Compare the session's face with the references.
-
-        ``match``, ``mismatch``, ``poor`` (not reliable enough to tell: at least
-        half the descriptors of dark, blurred or small faces and the distance
-        over ``poor_match_threshold``) or ``none`` (nothing compared); with the
-        distance and the poor-capture reason.
-        """
-        s, cfg = self.s, self.cfg
-        dist = identity.match_distance(self.engine, s, self.references)
-        if dist is None:
-            return "none", None, None
-        poor = identity.poor_capture(s)
-        if poor is not None:
-            ok = dist <= min(cfg.poor_match_threshold, cfg.match_threshold)
-            return ("match" if ok else "poor"), dist, poor
-        return ("match" if dist <= cfg.match_threshold else "mismatch"), dist, None
-
     def _coach(self, fa: FrameAnalysis, light: float) -> None:
         s, cfg = self.s, self.cfg
         box = fa.box
@@ -444,80 +352,10 @@ class Verifier:
             s.coaching = COACHING["dark"]
 
     def _check_timeout(self, t: float) -> None:
-        s, ch = self.s, self.challenge
-        if s.verdict is not None:
-            return
-        p = s.prompt
-        if s.baseline is None:
-            # The first action's time starts with the baseline; until then a
-            # session with no face ends as before, one whose face never settles
-            # (still and frontal) after ``baseline_max_seconds``.
-            waited = t - (s.start_t if s.start_t is not None else t)
-            if not s.had_face and waited > ch.per_action_seconds:
-                self._fail_liveness("action_timeout")
-            elif waited > self.cfg.baseline_max_seconds:
-                self._fail_liveness("no_baseline")
-        elif s.index < len(ch.actions):
-            if p.revealed_at is None:
-                if (
-                    p.first_armed is not None
-                    and t - p.first_armed > self.cfg.quiet_max_seconds
-                ):
-                    self._fail_liveness("not_still")
-            elif t - p.revealed_at > ch.per_action_seconds:
-                self._fail_liveness("action_timeout")
-            elif ch.reaction_seconds is not None and not s.det.peak:
-                # No peak long after the movement had to begin: no answer.
-                began = self._began_by(p.revealed_at)
-                if t > began + self.cfg.onset_to_peak_max:
-                    self._fail_liveness("no_reaction")
-        elif (
-            s.identity.need_desc
-            and s.identity.need_since is not None
-            and t - s.identity.need_since > ch.per_action_seconds
-        ):
-            # Actions done but no usable frame for the final check.
-            self._fail_liveness("no_final_frame")
+        verdicts.check_timeout(self.engine, self.challenge, self.references, self.s, t)
 
     def _fail_liveness(self, detail: str) -> None:
-        s = self.s
-        if not s.had_face:
-            self._set_verdict("no_face", detail=detail)
-            return
-        # The guide's wording for a liveness failure says the face did match: it
-        # is used only when a face was compared and matched.
-        judged, dist, poor = self._judge()
-        if judged == "match":
-            self._set_verdict("liveness_failed", dist, detail=detail)
-        elif judged == "mismatch":
-            self._set_verdict("mismatch", dist, detail=f"liveness:{detail}")
-        elif judged == "poor":
-            self._set_verdict("poor_capture", dist, detail=f"{poor}:liveness:{detail}")
-        else:
-            self._set_verdict("actions_failed", detail=detail)
+        verdicts.fail_liveness(self.engine, self.s, self.references, detail)
 
-    def _decide(self) -> None:
-        s = self.s
-        # Liveness first: every action done; too few live frames to have seen
-        # anything is a replay (the peaks themselves were checked for planar
-        # motion as they happened).
-        if s.face_frames < 6:
-            self._fail_liveness("replay_suspected")
-            return
-        judged, dist, poor = self._judge()
-        if judged == "none":
-            self._fail_liveness("no_descriptor")
-        elif judged == "match":
-            self._set_verdict("passed", dist)
-        elif judged == "poor":
-            # Too dark, blurred or small to tell: coached, never "不匹配".
-            self._set_verdict("poor_capture", dist, detail=poor)
-        else:
-            self._set_verdict("mismatch", dist)
-
-    def _set_verdict(
-        self, code: str, distance: float | None = None, detail: str | None = None
-    ) -> None:
-        s = self.s
-        s.verdict = Verdict(code, distance, detail, list(s.done))
-        s.coaching = None
+    def _set_verdict(self, code: str, detail: str | None = None) -> None:
+        verdicts.set_verdict(self.s, code, detail=detail)

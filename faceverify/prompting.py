@@ -1,0 +1,100 @@
+"""When the current action is asked for: the hold, the reveal, the reaction.
+
+An action becomes due when the face is still and neutral (``armed_at``); it is
+revealed a secret ``hold`` later by the server's clock, only while the face is
+in view. Moving before being asked starts the hold again. The asked movement
+must begin within the challenge's reaction time (plus the session's measured
+round trip, bounded) of the reveal.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import actions
+from .challenge import HEAD_MOVES, Challenge
+from .config import EngineConfig
+from .results import COACHING
+from .state import Detector, Row, SessionState
+
+
+def began_by(
+    cfg: EngineConfig, challenge: Challenge, s: SessionState, revealed_at: float
+) -> float:
+    """When the asked movement must have begun, on the server's clock."""
+    reaction = challenge.reaction_seconds or challenge.per_action_seconds
+    allowance = min(s.prompt.rtt or 0.0, cfg.latency_allowance_max)
+    return revealed_at + reaction + allowance
+
+
+def reveal(challenge: Challenge, s: SessionState, now: float) -> None:
+    """Reveal the due action if its hold is over at ``now``."""
+    p = s.prompt
+    if (
+        s.baseline is None
+        or s.index >= len(challenge.actions)
+        or p.revealed_at is not None
+        or p.armed_at is None
+        or s.identity.cont is None  # the face is not in view
+    ):
+        return
+    if now - p.armed_at >= challenge.hold(s.index):
+        p.revealed_at = now
+        s.det = Detector()
+
+
+def hold(cfg: EngineConfig, s: SessionState, row: Row) -> None:
+    """One face row while the due action is held back: the face must keep
+    still; moving (or coming to rest at another pitch) starts the hold again."""
+    t = row[0]
+    if resettle_pitch(cfg, s, row):
+        # The head came to rest at another pitch (held up or down when the
+        # baseline was taken, relaxed since): the nod is measured from there,
+        # and the hold starts again from the new rest.
+        s.prompt.armed_at = t
+        return
+    baseline = s.baseline
+    assert baseline is not None  # noqa: S101 only called after the baseline
+    if actions.moving(
+        cfg, baseline, row, ("open_mouth", *HEAD_MOVES), turn_level=cfg.hold_turn_level
+    ):
+        # Moving before being asked: the hold starts again. A recording that
+        # keeps talking or moving is never asked anything.
+        s.prompt.armed_at = t
+        s.prompt.unprompted += 1
+        s.coaching = COACHING["still"]
+        s.face_ok = False
+
+
+def resettle_pitch(cfg: EngineConfig, s: SessionState, row: Row) -> bool:
+    """While held back: a face that keeps still (as for the baseline) at a
+    pitch more than the nod's neutral band from the baseline's, other cues
+    unchanged, moves the baseline pitch there. True when it did."""
+    b = s.baseline
+    assert b is not None  # noqa: S101 only called after the baseline
+    rows = s.pending
+    rows.append(row)
+    t = row[0]
+    while len(rows) > 1 and t - rows[1][0] >= cfg.baseline_seconds - 1e-6:
+        rows.pop(0)
+    if len(rows) < 3 or t - rows[0][0] < cfg.baseline_seconds - 1e-6:
+        return False
+    pitch = [r[4] for r in rows]
+    yaw = [r[3] for r in rows]
+    off = [r[5] for r in rows]
+    still = (
+        max(pitch) - min(pitch) <= cfg.baseline_pitch_spread
+        and max(yaw) - min(yaw) <= cfg.baseline_yaw_spread
+        and max(off) - min(off) <= cfg.baseline_offset_spread
+    )
+    rest = float(np.median(pitch))
+    if (
+        not still
+        or abs(rest - b.pitch) <= cfg.return_fraction * cfg.nod_degrees
+        or abs(float(np.median(yaw)) - b.yaw) > cfg.baseline_yaw_spread
+        or abs(float(np.median(off)) - b.off) > cfg.baseline_offset_spread
+    ):
+        return False
+    b.pitch = round(rest, 3)
+    s.pending = []
+    return True
