@@ -820,6 +820,7 @@ def main() -> None:
 
         connections.close_all()
         load_start = time.monotonic()
+        load_before = os.getloadavg()[0]
         threads = run_load(
             port,
             args,
@@ -849,6 +850,7 @@ def main() -> None:
             stop.wait(remaining)
         stop.set()
         load_wall = time.monotonic() - load_start
+        load_after = os.getloadavg()[0]
         for thread in threads:
             thread.join()  # a face session in progress runs to its verdict
         wall = time.monotonic() - load_start
@@ -864,7 +866,8 @@ def main() -> None:
         f"\nload {load_wall:.0f} s (+{wall - load_wall:.0f} s: face sessions ending),"
         f" {args.workers} workers x {args.threads} threads, clients: "
         f"{args.unit_clients} unit, {args.cert_clients} cert login, "
-        f"{args.face_clients} face"
+        f"{args.face_clients} face; load average {load_before:.1f} before,"
+        f" {load_after:.1f} at the end"
     )
     print(
         f"{'request':18} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'err':>4}"
@@ -899,6 +902,10 @@ def main() -> None:
             f" errors on requests begun after it was over:"
             f" {effect['errors_after_it_was_over']}"
         )
+    slowest = sorted(ok, key=lambda r: r.start - r.end)[:5]
+    print("\nslowest successful requests (kind, began at, seconds):")
+    for r in slowest:
+        print(f"  {r.kind} at {r.start - load_start:.1f} s: {r.end - r.start:.2f} s")
     first_fault = faults[0].at if faults else float("inf")
     counted = {id(r) for r in records if r.error and r.end >= first_fault}
     other_errors = [r for r in records if r.error and id(r) not in counted]
@@ -936,6 +943,11 @@ def main() -> None:
             "face": args.face_clients,
         },
         "load_seconds": round(load_wall, 1),
+        "load_average": [round(load_before, 1), round(load_after, 1)],
+        "slowest_ok": [
+            [r.kind, round(r.start - load_start, 1), round(r.end - r.start, 2)]
+            for r in slowest
+        ],
         "wall_seconds": round(wall, 1),
         "requests": len(records),
         "requests_per_second": round(len(records) / wall, 1),
