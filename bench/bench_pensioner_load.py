@@ -176,6 +176,11 @@ class Browser:
     def __init__(self, host: str, port: int) -> None:
         self.conn = http.client.HTTPConnection(host, port, timeout=120)
         self.cookies: dict[str, str] = {}
+        # Sent with every request (bench_load_faults adds a proxy's X-Forwarded-*).
+        self.headers: dict[str, str] = {}
+        self.referer = f"http://127.0.0.1:{port}/"
+        # Resend once on a fresh connection when the kept-alive one fails.
+        self.retry = True
 
     def request(
         self,
@@ -184,17 +189,19 @@ class Browser:
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
     ) -> tuple[int, bytes]:
-        all_headers = dict(headers or {})
+        all_headers = {**self.headers, **(headers or {})}
         if self.cookies:
             all_headers["Cookie"] = "; ".join(
                 f"{k}={v}" for k, v in self.cookies.items()
             )
-        all_headers["Referer"] = f"http://127.0.0.1:{self.conn.port}/"
+        all_headers["Referer"] = self.referer
         try:
             self.conn.request(method, path, body=body, headers=all_headers)
             response = self.conn.getresponse()
         except (http.client.HTTPException, OSError):
             self.conn.close()
+            if not self.retry:
+                raise
             self.conn.connect()
             self.conn.request(method, path, body=body, headers=all_headers)
             response = self.conn.getresponse()
