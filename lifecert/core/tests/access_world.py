@@ -32,7 +32,8 @@ from lifecert.certification.models import (
     ReviewRequest,
     SuspensionRun,
 )
-from lifecert.core import testing
+from lifecert.core import audit, testing
+from lifecert.core.audit_actions import AuditAction
 from lifecert.employer.models import Commitment
 from lifecert.pensioner.access import SESSION_PERSON
 from lifecert.pensioner.tests.helpers import enrol_ready
@@ -53,6 +54,7 @@ PERSONAL = ("pensioner_a", "pensioner_b", "helper")
 UNIT = ("unit_x", "unit_y")
 STAFF = ("staff_gz", "staff_sz", "province")
 PASSWORD = testing.TEST_PASSWORD
+RECEIPT_CODE = "ABCD2345EFGH6789"  # printed on A's receipt
 
 
 @dataclass
@@ -109,7 +111,7 @@ def build() -> World:
     d, d_entitlement = pensioner("戊故去", gz, unit_x)
     r, r_entitlement = pensioner("己未注册", gz, unit_x)
     certification_a = testing.make_certification(
-        a_entitlement, certified_at=last_year, receipt_code="RCPTA0000000001"
+        a_entitlement, certified_at=last_year, receipt_code=RECEIPT_CODE
     )
     for entitlement in (b_entitlement, h_entitlement, d_entitlement, r_entitlement):
         testing.make_certification(entitlement, certified_at=last_year)
@@ -192,6 +194,14 @@ def build() -> World:
             version=_letter_version(),
         )
     code_z = issue_authorization_code(unit=unit_z, acting_user=None)
+    # One audit row in each region, about its pensioner (审计日志).
+    for staff, person, region in (("staff_gz", a, gz), ("staff_sz", b, sz)):
+        audit.record(
+            AuditAction.FACE_ENROL,
+            acting_user=users[staff],
+            target=person,
+            region_id=region.pk,
+        )
     world = World(
         users={role: user.pk for role, user in users.items()},
         usernames={role: user.username for role, user in users.items()},

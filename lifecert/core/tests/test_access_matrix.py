@@ -1133,6 +1133,7 @@ MASKED_PAGES = [
     ("pensioner:history", "helper", "a"),
     ("pensioner:family", "helper", "a"),
     ("admin:registry_person_changelist", "province", "a"),
+    ("backoffice:audit-list", "staff_gz", "a"),
 ]
 
 
@@ -1187,6 +1188,9 @@ LIST_ROWS = [
     ("backoffice:run-suspensions", "staff_sz", [], [C]),
     ("pensioner:family", "helper", [A], []),
     ("pensioner:family", "pensioner_b", [], [A]),
+    ("backoffice:audit-list", "staff_gz", [A], [B]),
+    ("backoffice:audit-list", "staff_sz", [B], [A]),
+    ("backoffice:audit-list", "province", [A, B], []),
 ]
 
 
@@ -1205,3 +1209,16 @@ def test_a_list_shows_only_the_rows_its_reader_may_read(
         assert row in text, f"{row} missing for {role}"
     for row in hidden:
         assert row not in text, f"{row} shown to {role}"
+
+
+def test_the_public_receipt_check_shows_the_owner_masked(
+    db: None, world: World
+) -> None:
+    """自助打印单据验证 is public: anyone with the code sees masked facts only."""
+    page = access_world.client_for(world, "anonymous").get(
+        reverse("pensioner:receipt-verify"), {"code": access_world.RECEIPT_CODE}
+    )
+    text = page.content.decode()
+    assert mask_id(world.a.ssn) in text
+    assert world.a.ssn not in text
+    assert world.a.name not in text
