@@ -1222,3 +1222,52 @@ def test_the_public_receipt_check_shows_the_owner_masked(
     assert mask_id(world.a.ssn) in text
     assert world.a.ssn not in text
     assert world.a.name not in text
+
+
+EXPORT_ROWS = [
+    ("employer:certify-export", "unit_x", [A, C], [B]),
+    ("employer:certify-export", "unit_y", [B], [A, C]),
+    ("employer:roster-export", "unit_x", [A, D], [B]),
+    ("employer:roster-export", "unit_y", [B], [A, D]),
+    ("employer:history-export", "unit_x", [A], [B]),
+    ("employer:history-export", "unit_y", [B], [A]),
+    ("backoffice:suspension-preview-export", "staff_gz", [C], []),
+    ("backoffice:suspension-preview-export", "staff_sz", [], [C]),
+    ("backoffice:suspension-run-export", "staff_gz", [A], []),
+    ("backoffice:back-pay-export", "staff_gz", [A], []),
+    ("backoffice:back-pay-export", "staff_sz", [], [A]),
+    ("backoffice:overpayment-export", "staff_gz", [D], []),
+    ("backoffice:overpayment-export", "staff_sz", [], [D]),
+    ("backoffice:audit-export", "staff_gz", [A], [B]),
+    ("backoffice:audit-export", "staff_sz", [B], [A]),
+]
+
+
+def _cells(response: Any) -> str:
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    return " ".join(
+        str(value)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for value in row
+        if value is not None
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "role", "shown", "hidden"),
+    EXPORT_ROWS,
+    ids=[f"{n}-{r}" for n, r, _, _ in EXPORT_ROWS],
+)
+def test_an_export_holds_only_the_rows_its_reader_may_read(
+    db: None, world: World, name: str, role: str, shown: list[str], hidden: list[str]
+) -> None:
+    response = access_world.client_for(world, role).get(_url(name, world))
+    assert response.status_code == 200
+    cells = _cells(response)
+    for row in shown:
+        assert row in cells, f"{row} missing for {role}"
+    for row in hidden:
+        assert row not in cells, f"{row} exported to {role}"
