@@ -132,6 +132,22 @@ def test_password_change_locks_after_five_wrong_old_passwords(personas):
     assert personas.pensioner_user.check_password(TEST_PASSWORD)
 
 
+def test_the_admin_password_change_is_no_way_round_the_lock(personas):
+    """/admin/password_change/ checked the old password outside axes (eight
+    wrong, then the right one changed it, unaudited): it now leads to 修改密码."""
+    client = _from("203.0.113.31")
+    client.force_login(personas.staff)
+    admin_change = reverse("admin:password_change")
+    data = {"new_password1": "Ab-cdef-99999", "new_password2": "Ab-cdef-99999"}
+    for old in [f"w{n}" for n in range(8)] + [TEST_PASSWORD]:
+        response = client.post(admin_change, {**data, "old_password": old})
+        assert response.status_code == 302
+        assert response["Location"] == reverse("accounts:password")
+    personas.staff.refresh_from_db()
+    assert personas.staff.check_password(TEST_PASSWORD)
+    assert client.get(admin_change)["Location"] == reverse("accounts:password")
+
+
 def test_a_forged_forwarded_for_header_changes_nothing_by_default(personas):
     # Without a trusted proxy, X-Forwarded-For is the client's own word.
     for n in range(5):
