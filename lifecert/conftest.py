@@ -148,6 +148,7 @@ def screenshot_dir() -> Path | None:
 # ---------------------------------------------------------------- fake camera
 
 FAKECAM_JS = Path(__file__).parent / "pensioner" / "tests" / "fakecam.js"
+OPENING = "__opening"  # the segment name of ``fake_camera(opening=...)``
 
 
 @dataclass
@@ -187,6 +188,8 @@ def fake_camera() -> Callable[..., FakeCamera]:
     the page prompts an action, after ``reaction`` seconds, that action's real
     segment (see ``pensioner/tests/fakecam.js``). ``retry=None``: never repeats
     an action still prompted. ``deny=True``: the camera permission is refused.
+    ``opening`` (a ``Footage``): played when 开始认证 is pressed, before the
+    neutral frames resume (a session begun in another pose).
     """
 
     def install(
@@ -196,9 +199,13 @@ def fake_camera() -> Callable[..., FakeCamera]:
         reaction: float = 0.8,
         retry: float | None = 2.5,
         deny: bool = False,
+        opening: Any = None,
     ) -> FakeCamera:
         context = target if not hasattr(target, "goto") else target.context
-        footage = {"neutral": performer.neutral, **performer.actions}
+        actions = dict(performer.actions)
+        if opening is not None:
+            actions[OPENING] = opening
+        footage = {"neutral": performer.neutral, **actions}
 
         def serve(route: Any) -> None:
             name, _, index = route.request.url.split("/__fakecam/", 1)[1].partition("/")
@@ -218,11 +225,12 @@ def fake_camera() -> Callable[..., FakeCamera]:
             },
             "actions": {
                 name: {"count": len(f.frames), "fps": f.fps}
-                for name, f in performer.actions.items()
+                for name, f in actions.items()
             },
             "reaction_ms": reaction * 1000,
             "retry_ms": None if retry is None else retry * 1000,
             "deny": deny,
+            "opening": OPENING if opening is not None else None,
         }
         script = FAKECAM_JS.read_text().replace(
             "__FAKECAM_CONFIG__", json.dumps(config)
