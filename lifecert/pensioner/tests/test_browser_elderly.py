@@ -73,12 +73,13 @@ def _empty_room() -> actors.Performer:
     )
 
 
-def _head_up_then_rest(shared_dir) -> actors.Footage:
-    """The webcam man holding his head up (nod clip frame 66, pitch about -46
-    by the engine) for 4 s, then relaxing to his rest pose in about 1 s (frames
-    66-92, pitch about -29): the nod clip's own second half."""
+def _head_up_then_rest(shared_dir, seconds: float) -> actors.Footage:
+    """The webcam man holding his head up (nod clip frame 66, pitch -47.5 by
+    the engine) for ``seconds``, then relaxing to his rest pose in about 1 s
+    (frames 66-92, pitch about -29): the nod clip's own second half."""
     nod = actors.clip_footage(shared_dir / "media", actors.NOD)
-    return actors.Footage((nod.frames[66],) * 100 + nod.frames[66:93], nod.fps)
+    held = round(seconds * nod.fps)
+    return actors.Footage((nod.frames[66],) * held + nod.frames[66:93], nod.fps)
 
 
 @pytest.mark.parametrize(("factor", "dialect"), [(0.22, "cmn"), (0.12, "yue")])
@@ -134,7 +135,9 @@ def test_a_dimmed_genuine_pensioner_is_coached_or_passed_and_never_told_mismatch
         "engine (faceverify/actions.py nod detector): prompted while the head is "
         "still up, the nod's rest stays the tilted baseline (-47.5 deg); relaxing "
         "to his rest (-27 deg, 20 deg > nod_degrees 18) is taken as the nod's "
-        "peak, which then never returns within 9 deg of -47.5: action_timeout"
+        "peak, which never returns within 9 deg of -47.5: liveness_failed "
+        "action_timeout (counted). Reported, not fixed here: verifier.py is being "
+        "restructured by someone else."
     ),
 )
 def test_a_session_begun_with_the_head_held_up_still_passes_its_nod(
@@ -148,13 +151,16 @@ def test_a_session_begun_with_the_head_held_up_still_passes_its_nod(
 ):
     """开始认证 pressed while looking up: the still-face baseline is taken with
     the head tilted about 16° above his rest, and the first prompt (请点点头)
-    comes while it still is; he relaxes to his usual pose, nods from there and
-    comes back to it, not to the tilted pose (the issue: "someone who starts
-    while looking down at a phone may be unable to finish a nod")."""
+    comes while it still is (4 s); he relaxes to his usual pose, nods from
+    there and comes back to it, not to the tilted pose (the issue: "someone
+    who starts while looking down at a phone may be unable to finish a nod").
+    Relaxing while the prompt is still held back is not tried here: in the
+    browser its outcome turned on a few hundred ms of timing (docs/benchmarks.md,
+    "A session begun head up")."""
     pinned.FACE_FIXED_CHALLENGE = ["nod", "turn_right"]
     enrol(personas.pensioner, webcam_man.enrolment)
     page = launch_browser().new_page(viewport={"width": 1366, "height": 768})
-    camera = fake_camera(page, webcam_man, opening=_head_up_then_rest(shared_dir))
+    camera = fake_camera(page, webcam_man, opening=_head_up_then_rest(shared_dir, 4.0))
     _start(page, live_server.url)
     verdict = _verdict(page)
     plays = [e["play"] for e in camera.events if "play" in e]
