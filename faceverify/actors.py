@@ -151,6 +151,31 @@ class Performer:
             enrolment=self.enrolment,
         )
 
+    def dimmed(self, factor: float, noise: float = 5.0, seed: int = 11) -> Performer:
+        """The same person in a dimmer room: every frame's light times
+        ``factor`` plus Gaussian sensor noise (sigma ``noise``, fixed ``seed``),
+        as ``bench/bench_light.py`` degrades the clips. The enrolment photo is
+        left as it was taken (at the counter, in good light)."""
+        rng = np.random.default_rng(seed)
+
+        def dim(footage: Footage) -> Footage:
+            out = []
+            for data in footage.frames:
+                image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+                if image is None:
+                    raise ValueError(f"{self.name}: a frame is not a JPEG")
+                dark = image.astype(np.float32) * factor
+                dark += rng.normal(0.0, noise, image.shape)
+                out.append(jpeg(np.clip(dark, 0, 255).astype(np.uint8)))
+            return Footage(tuple(out), footage.fps)
+
+        return Performer(
+            name=f"{self.name}_x{factor:g}",
+            neutral=dim(self.neutral),
+            actions={a: dim(f) for a, f in self.actions.items()},
+            enrolment=self.enrolment,
+        )
+
 
 def jpeg(image: np.ndarray, width: int = WIDTH, quality: int = QUALITY) -> bytes:
     """A frame as the browser sends it: ``width`` px wide JPEG."""

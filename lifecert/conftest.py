@@ -1,6 +1,5 @@
 """Shared fixtures: the cast of named users every view test starts from."""
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from pytest_django import Settings
 
 from lifecert.accounts.models import User
 from lifecert.core import testing
+from lifecert.pensioner.tests.fakecam import FakeCamera, install_fake_camera
 from lifecert.registry.models import Entitlement, Person, Region, Unit
 
 
@@ -147,96 +147,14 @@ def screenshot_dir() -> Path | None:
 
 # ---------------------------------------------------------------- fake camera
 
-FAKECAM_JS = Path(__file__).parent / "pensioner" / "tests" / "fakecam.js"
-
-
-@dataclass
-class FakeCamera:
-    """A responsive fake camera installed in a browser context (``fake_camera``).
-
-    ``events``: what the camera saw and did on every page, in order:
-    ``{"t", "action"}`` for each prompt (``action`` None when it went away) and
-    ``{"t", "play"}`` for each segment scheduled; ``t`` in the page's ms.
-    """
-
-    context: Any
-    events: list[dict[str, Any]]
-
-    def prompts(self) -> list[str]:
-        return [e["action"] for e in self.events if e.get("action")]
-
-    def reactions(self) -> list[float]:
-        """Seconds from each prompt to the segment it started."""
-        out, prompted = [], None
-        for e in self.events:
-            if "action" in e:
-                prompted = e
-            elif prompted and prompted["action"] == e["play"]:
-                out.append((e["t"] - prompted["t"]) / 1000)
-                prompted = None
-        return out
-
 
 @pytest.fixture
 def fake_camera() -> Callable[..., FakeCamera]:
     """Install a responsive fake camera playing ``performer`` (an
     ``faceverify.actors.Performer``): ``fake_camera(page_or_context, performer,
-    reaction=0.8, retry=2.5, deny=False)``, before the first ``goto``.
-
-    ``getUserMedia`` gets a canvas stream of the performer's neutral frames; when
-    the page prompts an action, after ``reaction`` seconds, that action's real
-    segment (see ``pensioner/tests/fakecam.js``). ``retry=None``: never repeats
-    an action still prompted. ``deny=True``: the camera permission is refused.
-    """
-
-    def install(
-        target: Any,
-        performer: Any,
-        *,
-        reaction: float = 0.8,
-        retry: float | None = 2.5,
-        deny: bool = False,
-    ) -> FakeCamera:
-        context = target if not hasattr(target, "goto") else target.context
-        footage = {"neutral": performer.neutral, **performer.actions}
-
-        def serve(route: Any) -> None:
-            name, _, index = route.request.url.split("/__fakecam/", 1)[1].partition("/")
-            frames = footage[name].frames
-            route.fulfill(
-                status=200,
-                content_type="image/jpeg",
-                body=frames[int(index.removesuffix(".jpg"))],
-            )
-
-        context.route("**/__fakecam/**", serve)
-        config = {
-            "base": "/__fakecam/",
-            "neutral": {
-                "count": len(performer.neutral.frames),
-                "fps": performer.neutral.fps,
-            },
-            "actions": {
-                name: {"count": len(f.frames), "fps": f.fps}
-                for name, f in performer.actions.items()
-            },
-            "reaction_ms": reaction * 1000,
-            "retry_ms": None if retry is None else retry * 1000,
-            "deny": deny,
-        }
-        script = FAKECAM_JS.read_text().replace(
-            "__FAKECAM_CONFIG__", json.dumps(config)
-        )
-        events: list[dict[str, Any]] = []
-
-        def report(entry: dict[str, Any]) -> None:
-            events.append(entry)
-
-        context.expose_function("__fakecam_report", report)
-        context.add_init_script(script=script)
-        return FakeCamera(context, events)
-
-    return install
+    reaction=0.8, retry=2.5, deny=False, opening=None)``, before the first
+    ``goto`` (``lifecert.pensioner.tests.fakecam.install_fake_camera``)."""
+    return install_fake_camera
 
 
 @pytest.fixture

@@ -6,10 +6,12 @@ from functools import wraps
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+
+from lifecert.registry.access import persons_for_staff, units_for_staff
 
 from .models import UnitBinding, User
 
@@ -110,3 +112,17 @@ def parse_uuid(value: Any) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError as exc:
         raise Http404("无效的编号。") from exc
+
+
+def access_account_for_staff(user: User, public_id: Any) -> User:
+    """A personal or unit account a staff member may act on at the counter:
+    a personal account of a person of their region, a unit account bound to a
+    unit of their region (provincial staff: all). 404 for any other."""
+    personal = Q(kind=User.Kind.PERSONAL, person__in=persons_for_staff(user))
+    unit = Q(
+        kind=User.Kind.UNIT,
+        pk__in=UnitBinding.objects.filter(unit__in=units_for_staff(user)).values(
+            "account_id"
+        ),
+    )
+    return get_object_or_404(User.objects.filter(personal | unit), public_id=public_id)

@@ -177,6 +177,42 @@ def change_password(request: HttpRequest, *, user: User, old: str, new: str) -> 
         )
 
 
+# The temporary password read out at the counter: no look-alike characters,
+# three groups of four (about 69 bits).
+COUNTER_RESET_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def reset_password_at_counter(
+    *, acting_user: Any, account: User, ip: str | None
+) -> str:
+    """窗口重置密码: staff who checked the holder's ID at the counter give a
+    personal or unit account a one-time temporary password, returned once (it
+    is never stored in clear nor written to the log). The account's other
+    sessions end (Django ties them to the password) and a login lock on it is
+    lifted; the holder is told to change it after logging in."""
+    if account.kind not in (User.Kind.PERSONAL, User.Kind.UNIT):
+        raise AccountError("只能重置个人或单位账号的密码。", code="not_resettable")
+    groups = [
+        "".join(secrets.choice(COUNTER_RESET_ALPHABET) for _ in range(4))
+        for _ in range(3)
+    ]
+    temporary = "-".join(groups)
+    with transaction.atomic():
+        account.set_password(temporary)
+        account.save(update_fields=["password"])
+        audit.record(
+            AuditAction.ACCOUNT_PASSWORD_RESET,
+            acting_user=acting_user,
+            target=account,
+            ip=ip,
+            after={"account": account.get_username(), "kind": account.kind},
+        )
+    from axes.utils import reset as axes_reset  # axes reads settings on import
+
+    axes_reset(username=account.get_username())
+    return temporary
+
+
 # ---------------------------------------------------------------- authorization codes
 
 

@@ -25,6 +25,16 @@ urlpatterns = [
         views.unit_binding_revoke,
         name="unit-binding-revoke",
     ),
+    path(
+        "accounts/<uuid:public_id>/password-reset/",
+        views.account_password_reset,
+        name="account-password-reset",
+    ),
+    path(
+        "accounts/<uuid:public_id>/password-slip/",
+        views.account_password_slip,
+        name="account-password-slip",
+    ),
     path("cycle/suspend/", views.run_suspensions, name="run-suspensions"),
     path(
         "cycle/suspend/export/",

@@ -11,9 +11,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from lifecert.accounts.access import AuthenticatedRequest, parse_uuid, staff_required
-from lifecert.accounts.models import AuthorizationCode, UnitBinding
-from lifecert.accounts.services import issue_authorization_code, revoke_binding
+from lifecert.accounts.access import (
+    AuthenticatedRequest,
+    access_account_for_staff,
+    parse_uuid,
+    staff_required,
+)
+from lifecert.accounts.models import AuthorizationCode, UnitBinding, User
+from lifecert.accounts.services import (
+    issue_authorization_code,
+    reset_password_at_counter,
+    revoke_binding,
+)
 from lifecert.certification import cycle, enrolment
 from lifecert.certification import imports as evidence_imports
 from lifecert.certification.access import (
@@ -215,6 +224,7 @@ def person_detail(request: AuthenticatedRequest, public_id: str) -> HttpResponse
             .order_by("-created_at"),
             "status_choices": Overpayment.Status.choices,
             "photo_form": forms.PhotoForm(),
+            "accounts": person.accounts.filter(kind=User.Kind.PERSONAL).order_by("id"),
         },
     )
 
@@ -378,6 +388,56 @@ def unit_binding_revoke(
         request, f"已解除账号 {binding.account.get_username()} 与本单位的绑定。"
     )
     return redirect("backoffice:unit-code", public_id=unit.public_id)
+
+
+_SESSION_RESET_SLIP = "backoffice:password-slip"
+
+
+@staff_required
+@require_POST
+def account_password_reset(
+    request: AuthenticatedRequest, public_id: str
+) -> HttpResponse:
+    """窗口重置密码 of a personal or unit account of the staff member's region,
+    after the holder's ID was checked at the counter."""
+    account = access_account_for_staff(request.user, parse_uuid(public_id))
+    temporary = reset_password_at_counter(
+        acting_user=request.user, account=account, ip=client_ip(request)
+    )
+    # Shown once, on the next GET (POST-redirect-GET), as the code slip.
+    request.session[_SESSION_RESET_SLIP] = {
+        "account": str(account.public_id),
+        "password": temporary,
+    }
+    return redirect("backoffice:account-password-slip", public_id=account.public_id)
+
+
+@staff_required
+@require_GET
+def account_password_slip(
+    request: AuthenticatedRequest, public_id: str
+) -> HttpResponse:
+    """重置密码回执: the temporary password once; afterwards only the advice."""
+    account = access_account_for_staff(request.user, parse_uuid(public_id))
+    slip = request.session.get(_SESSION_RESET_SLIP) or {}
+    password = None
+    if slip.get("account") == str(account.public_id):
+        password = slip["password"]
+        del request.session[_SESSION_RESET_SLIP]
+    if account.kind == User.Kind.PERSONAL and account.person is not None:
+        back = reverse("backoffice:person-detail", args=[account.person.public_id])
+    else:
+        binding = account.bindings.select_related("unit").first()
+        back = (
+            reverse("backoffice:unit-code", args=[binding.unit.public_id])
+            if binding
+            else reverse("backoffice:index")
+        )
+    return render(
+        request,
+        "backoffice/password_slip.html",
+        {"account": account, "password": password, "now": timezone.now(), "back": back},
+    )
 
 
 def _run_region(user: Any) -> Region | None:

@@ -11,6 +11,7 @@ class AuditAction(models.TextChoices):
     ACCOUNT_REGISTER = "account.register", "注册账号"
     ACCOUNT_LOCK = "account.lock", "登录尝试过多，暂时锁定"
     ACCOUNT_PASSWORD = "account.password", "修改密码"
+    ACCOUNT_PASSWORD_RESET = "account.password_reset", "窗口重置密码"
     ACCOUNT_RECLAIM = "account.reclaim", "人脸认证找回社会保障号码"
     ACCOUNT_RETIRE = "account.retire", "停用被他人注册的账号"
     AUTHCODE_ISSUE = "authcode.issue", "发放授权码"

@@ -9,6 +9,8 @@
  * plays that action's real segment at the clip's pace, then neutral again.
  * Still prompted retry_ms after the movement ended, it does it again.
  *
+ * With CONFIG.opening, the segment of that name plays when #start is clicked.
+ *
  * Each prompt seen ({t, action}) and segment scheduled ({t, play}), t in ms
  * of performance.now(), goes to window.__fakecam.log and, when the test
  * exposed it, to window.__fakecam_report (it outlives the page).
@@ -122,6 +124,15 @@
       attributes: true,
       attributeFilter: ["class", "data-action"],
     });
+  }
+
+  // The opening segment (CONFIG.opening, e.g. the head held up, then relaxed)
+  // plays when 开始认证 is pressed: the session begins in that pose.
+  if (CONFIG.opening) {
+    document.addEventListener("click", function (e) {
+      var target = e.target && e.target.closest ? e.target.closest("#start") : null;
+      if (target) schedule(CONFIG.opening, performance.now());
+    }, true);
   }
 
   navigator.mediaDevices.getUserMedia = function (constraints) {

@@ -96,3 +96,29 @@ def test_a_denied_camera_is_refused_as_the_browser_does(
 ):
     page, _camera = _open(launch_browser, fake_camera, _stand_in(actors), deny=True)
     expect(page.locator("#status")).to_have_text("NotAllowedError", timeout=30_000)
+
+
+def test_the_opening_plays_when_start_is_pressed_then_neutral_again(
+    launch_browser, fake_camera, shared_dir, actors
+):
+    performer = _stand_in(actors)
+    opening = actors.Footage((performer.actions["nod"].frames[0],) * 5, 25.0)
+    page, camera = _open(launch_browser, fake_camera, performer, opening=opening)
+    expect(page.locator("#status")).to_have_text("ready", timeout=30_000)
+    assert not [e for e in camera.events if "play" in e]  # not before the press
+    page.evaluate(
+        "const b = document.createElement('button'); b.id = 'start';"
+        "document.body.appendChild(b); b.click()"
+    )
+    page.wait_for_function(
+        "window.__fakecam.log.some(e => e.play === '__opening')", timeout=10_000
+    )
+    assert camera.prompts() == []  # the opening is no prompt
+    # A prompt during the opening waits for it to end (0.2 s here).
+    page.evaluate("document.getElementById('prompt').dataset.action = 'nod'")
+    page.wait_for_function(
+        "window.__fakecam.log.some(e => e.play === 'nod')", timeout=10_000
+    )
+    plays = [e for e in camera.events if "play" in e]
+    assert [e["play"] for e in plays] == ["__opening", "nod"]
+    assert plays[1]["t"] - plays[0]["t"] >= 200 - 1
