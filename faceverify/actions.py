@@ -195,11 +195,38 @@ def _nod(
             else:
                 planar(d.ncrop or s.replay.ref_crop, crop())
                 d.peak, d.t_peak, d.extreme = True, t, pitch
+                d.recent = []
         return False
     d.extreme = pitch if d.extreme is None else max(d.extreme, pitch)
     # Back to the rest pitch (a face that jumps to another pose and jitters
     # there has not come back: a swap after a jump must not finish a nod).
-    return away <= cfg.return_fraction
+    if away <= cfg.return_fraction:
+        return True
+    return _new_rest(cfg, d, t, pitch)
+
+
+def _new_rest(cfg: EngineConfig, d: Detector, t: float, pitch: float) -> bool:
+    """After a nod's peak, a head steady away from its old rest for
+    ``nod_rest_seconds``: a raised head that relaxed when asked. Done if it
+    went a nod below that new rest and came back; else the nod is measured
+    from the new rest (the movement did begin in time)."""
+    d.recent = [p for p in d.recent if t - p[0] < cfg.nod_rest_seconds - 1e-6]
+    d.recent.append([t, pitch])
+    held = [p[1] for p in d.recent]
+    if (
+        len(held) < 3
+        or t - d.recent[0][0] < cfg.nod_rest_seconds - cfg.baseline_seconds
+        or max(held) - min(held) > _NOD_REST_SPREAD
+    ):
+        return False
+    rest = sorted(held)[len(held) // 2]
+    assert d.extreme is not None  # noqa: S101 set at the peak
+    if d.extreme - rest >= cfg.nod_degrees:
+        return True
+    d.ref_pitch, d.extreme, d.peak = rest, None, False
+    d.neutral, d.t_neutral, d.reacted = True, t, True
+    d.recent = []
+    return False
 
 
 def _blink(cfg: EngineConfig, b: Baseline, d: Detector, row: Row, early: bool) -> bool:

@@ -141,6 +141,11 @@ class EngineConfig:
     # person asked to keep still does not start turning; a looping video of
     # someone turning left and right is never still for a whole hold.
     hold_turn_level: float = 0.5
+    # A nod asked while the head was still raised: the head first relaxes (down
+    # by more than a nod) and rests there. Steady this long after that "peak",
+    # it is a new rest: done if it went a nod deeper and came back to it, else
+    # the nod is measured from there (a nod's turn at the bottom is shorter).
+    nod_rest_seconds: float = 1.0
     # A movement must begin (leave the neutral band) within the challenge's
     # ``reaction_seconds`` of its prompt, plus the round trip the session's
     # requests show (up to ``latency_allowance_max``: the prompt reaches the

@@ -13,6 +13,7 @@ writing another :class:`LandmarkModel` and registering it in ``LANDMARK_BACKENDS
 from __future__ import annotations
 
 import importlib.util
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+
+# dlib is built against OpenBLAS (scripts/setup.sh), which would start a thread
+# per core for every descriptor; a server runs several requests at once, each
+# on one core. Read when dlib is first loaded, which is after this module.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 LANDMARKS_68 = "shape_predictor_68_face_landmarks.dat"
 LANDMARKS_5 = "shape_predictor_5_face_landmarks.dat"

@@ -95,6 +95,9 @@ def resettle_pitch(cfg: EngineConfig, s: SessionState, row: Row) -> bool:
         or abs(float(np.median(off)) - b.off) > cfg.baseline_offset_spread
     ):
         return False
+    # Only the pitch: moving the yaw and nose offset too (a raised head reads
+    # them a little differently) let a talking head's drifting pose pass for a
+    # still face (test_replay_attacks, talking head 4).
     b.pitch = round(rest, 3)
     s.pending = []
     return True

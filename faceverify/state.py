@@ -54,6 +54,9 @@ class Detector:
     # the head has settled since), and the furthest pitch from it so far.
     ref_pitch: float | None = None
     extreme: float | None = None
+    # The asked movement has begun in time (a head that relaxed from a raised
+    # pose when asked, and nods from its new rest after).
+    reacted: bool = False
 
 
 @dataclass

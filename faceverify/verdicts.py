@@ -119,7 +119,7 @@ def check_timeout(
             fail("action_timeout")
         elif (
             challenge.reaction_seconds is not None
-            and not s.det.peak
+            and not (s.det.peak or s.det.reacted)
             and t > began_by(cfg, challenge, s, p.revealed_at) + cfg.onset_to_peak_max
         ):
             # No peak long after the movement had to begin: no answer.

@@ -282,6 +282,7 @@ class Verifier:
             timed
             and s.det.peak
             and not was_peak
+            and not s.det.reacted
             and self.challenge.reaction_seconds is not None
             and s.prompt.revealed_at is not None
             and (s.det.t_neutral or t)

@@ -156,3 +156,46 @@ def test_a_peak_sooner_than_a_reaction_does_not_count(engine, man, man_ref):
         t += STEP
     assert revealed is not None
     assert "turn_right" not in v.s.done
+
+
+class HeadUpFirst:
+    """The man begins with his head held up (nod clip frame 66, about 16°
+    above his rest) for ``up`` seconds, then relaxes to his rest in about 1 s
+    (frames 66-92); from the first prompt on he answers as a Responder."""
+
+    def __init__(self, man, up: float):
+        nod = actors.clip_footage(shared_dir() / "media", actors.NOD)
+        held = round(up * nod.fps)
+        self.opening = actors.Footage(
+            (nod.frames[66],) * held + nod.frames[66:93], nod.fps
+        )
+        self.person = actors.Responder(man)
+
+    def prompted(self, action, at):
+        self.person.prompted(action, at)
+
+    def frame(self, t):
+        if t < self.opening.seconds and not any(
+            p.start <= t for p in self.person.plays
+        ):
+            return self.opening.at(t)
+        return self.person.frame(t)
+
+
+@pytest.mark.parametrize(
+    ("up", "holds"),
+    [
+        (4.0, [1.5, 2.0]),  # asked to nod while still head up: relaxes, then nods
+        (0.5, [3.0, 2.0]),  # relaxes while the prompt is held back
+        (2.0, [2.5, 2.0]),
+    ],
+)
+def test_a_session_begun_head_up_still_passes_its_nod(engine, man, man_ref, up, holds):
+    # The issue: someone who starts while looking down at (or up from) a phone
+    # must still be able to finish a nod.
+    v, prompts = play(
+        engine, timed(["nod", "turn_right"], holds), man_ref, HeadUpFirst(man, up)
+    )
+    assert prompts[0][1] == "nod"
+    assert v.verdict.code == "passed", v.verdict
+    assert v.verdict.done_actions == ["nod", "turn_right"]
