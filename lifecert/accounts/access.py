@@ -73,11 +73,12 @@ def account_bindings(user: User) -> QuerySet[UnitBinding]:
 def bindings_of(user: User) -> list[UnitBinding]:
     """The account's bindings with their units, oldest first.
 
-    Those ``AccountBackend`` read with the account at the start of this
-    request when there are (no second query), else from the database.
+    Those ``AccountBackend.get_user`` read at the start of this request for
+    a unit account (no second query), else from the database.
     """
-    if user.loaded_bindings is not None:
-        return user.loaded_bindings
+    loaded: list[UnitBinding] | None = getattr(user, "loaded_bindings", None)
+    if loaded is not None:
+        return loaded
     return list(account_bindings(user))
 
 

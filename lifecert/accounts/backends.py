@@ -1,52 +1,32 @@
-"""Authentication backend: the account and its unit bindings in one statement."""
+"""Authentication backend: Django's ``ModelBackend``, by kind, with unit bindings."""
 
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
-from django.db import connections, router
-
-from lifecert.core.rows import Columns
-from lifecert.registry.models import Unit
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
 from .models import UnitBinding, User
 
-_USER = Columns(User, "u")
-_BINDING = Columns(UnitBinding, "b")
-_UNIT = Columns(Unit, "n")
 
-
-_STATEMENTS: dict[str, str] = {}  # by database alias
-
-
-def _statement(connection: Any) -> str:
-    """Account, bindings and units; names from model metadata only."""
-    try:
-        return _STATEMENTS[connection.alias]
-    except KeyError:
-        pass
-    user_id = _USER.column(connection, "id")
-    binding_account = _BINDING.column(connection, "account")
-    binding_unit = _BINDING.column(connection, "unit")
-    unit_id = _UNIT.column(connection, "id")
-    sql = _STATEMENTS[connection.alias] = (
-        f"SELECT {_USER.select(connection)}, {_BINDING.select(connection)},"  # noqa: S608 identifiers from model metadata
-        f" {_UNIT.select(connection)} FROM {_USER.table(connection)}"
-        f" LEFT JOIN {_BINDING.table(connection)} ON {binding_account} = {user_id}"
-        f" LEFT JOIN {_UNIT.table(connection)} ON {unit_id} = {binding_unit}"
-        f" WHERE {user_id} = %s ORDER BY {_BINDING.column(connection, 'id')}"
+def bindings_prefetch() -> "Prefetch[str, QuerySet[UnitBinding], str]":
+    """A unit account's bindings with their units, oldest first, onto
+    ``user.loaded_bindings`` (what ``access.bindings_of`` returns)."""
+    return Prefetch(
+        "bindings",
+        queryset=UnitBinding.objects.select_related("unit").order_by("id"),
+        to_attr="loaded_bindings",
     )
-    return sql
 
 
 class AccountBackend(ModelBackend):
     """``ModelBackend`` whose ``get_user`` also loads a unit account's bindings.
 
-    ``get_user`` runs on every request; it reads the account, its unit
-    bindings and their units in one statement (a unit page needs all three
-    for the 多绑切换 menu) and keeps the bindings, ordered by id, on
-    ``user.loaded_bindings`` for ``access.bindings_of``. Everything is read
-    afresh on every request: an unbound unit is gone from the next page on.
+    ``get_user`` runs on every request. It is Django's own (the account by
+    primary key, refused when inactive); for a unit account one more ORM query
+    reads its bindings with their units (a unit page needs all of them for the
+    多绑切换 menu) onto ``user.loaded_bindings``. Everything is read afresh on
+    every request: an unbound unit is gone from the next page on.
     """
 
     def authenticate(
@@ -68,24 +48,14 @@ class AccountBackend(ModelBackend):
 
     def get_user(self, user_id: Any) -> User | None:
         try:
-            pk = User._meta.pk.to_python(user_id)
+            # A session holding something that is no primary key logs nobody in.
+            User._meta.pk.to_python(user_id)
         except ValidationError:
             return None
-        connection = connections[router.db_for_read(User)]
-        with connection.cursor() as cursor:
-            cursor.execute(_statement(connection), [pk])
-            rows = cursor.fetchall()
-        if not rows:
+        user = super().get_user(user_id)
+        if user is None:
             return None
-        users, bindings = len(_USER), len(_BINDING)
-        user: User = _USER.instance(rows[0][:users], connection)
-        loaded = []
-        for row in rows:
-            if row[users] is None:  # LEFT JOIN: no binding
-                continue
-            binding = _BINDING.instance(row[users : users + bindings], connection)
-            binding.unit = _UNIT.instance(row[users + bindings :], connection)
-            binding.account = user
-            loaded.append(binding)
-        user.loaded_bindings = loaded
-        return user if self.user_can_authenticate(user) else None
+        assert isinstance(user, User)  # noqa: S101 AUTH_USER_MODEL
+        if user.kind == User.Kind.UNIT:
+            prefetch_related_objects([user], bindings_prefetch())
+        return user

@@ -27,8 +27,10 @@ class User(AbstractUser):
         Region, null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
     )
 
-    # The unit bindings read with the account by AccountBackend (not a field).
-    loaded_bindings: "list[UnitBinding] | None" = None
+    # A unit account's bindings, read by AccountBackend.get_user (not a field;
+    # no class default either: Prefetch(to_attr=...) takes any value it finds
+    # as already read). Read it through access.bindings_of.
+    loaded_bindings: "list[UnitBinding]"
 
     class Meta:
         verbose_name = verbose_name_plural = "账号"

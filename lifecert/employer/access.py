@@ -23,7 +23,6 @@ from lifecert.accounts.access import parse_uuid
 from lifecert.certification import cycle
 from lifecert.certification.cycle import month_start
 from lifecert.certification.models import Certification
-from lifecert.core.rows import CompiledRead
 from lifecert.registry.ids import compact
 from lifecert.registry.models import Entitlement, Person, Unit
 
@@ -121,13 +120,14 @@ _ROW_FIELDS = (
 )
 
 
-# Every entitlement of one person (by the unique ssn index), compiled once.
-_BY_SSN = CompiledRead(
-    lambda ssn: Entitlement.objects.filter(person__ssn=ssn).values_list(
-        *_ROW_FIELDS, "unit_id", "status"
-    ),
-    "\x00ssn",
-)
+def _by_ssn_rows(ssn: str) -> list[tuple[Any, ...]]:
+    """Every entitlement of one person (by the unique ssn index), whatever
+    the unit or status: the list's row fields, then unit id and status."""
+    return list(
+        Entitlement.objects.filter(person__ssn=ssn).values_list(
+            *_ROW_FIELDS, "unit_id", "status"
+        )
+    )
 
 
 EMPTY_INCOMPLETE_ID = (
@@ -166,7 +166,7 @@ class PendingList:
             # One person: start from the unique ssn index, and filter the few rows
             # here. With the unit's range in the SQL as well, both planners would
             # rather walk the unit's index instead.
-            self._ssn_rows = list(_BY_SSN.rows(search.ssn))
+            self._ssn_rows = _by_ssn_rows(search.ssn)
             self._rows = self._by_ssn(unit, search, self.start, self._ssn_rows)
         self._counts: tuple[int, int] | None = None
 

@@ -49,8 +49,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def binding_required(view: ViewFunc) -> ViewFunc:
     """A unit account with a bound unit number; the view gets the current binding.
 
-    The account's bindings are read once per request and kept on the request
-    for the 多绑切换 menu of every page.
+    The account's bindings come with the account (``AccountBackend.get_user``),
+    read once per request for the 多绑切换 menu of every page.
     """
 
     @unit_required
@@ -62,19 +62,18 @@ def binding_required(view: ViewFunc) -> ViewFunc:
         binding = current_binding(request, bindings)
         if binding is None:
             return redirect("accounts:unit-home")
-        request.unit_bindings = bindings  # type: ignore[attr-defined]
         return view(request, binding, *args, **kwargs)
 
     return wrapper
 
 
 def _context(
-    request: HttpRequest, binding: UnitBinding, **extra: Any
+    request: AuthenticatedRequest, binding: UnitBinding, **extra: Any
 ) -> dict[str, Any]:
     return {
         "binding": binding,
         "unit": binding.unit,
-        "bindings": request.unit_bindings,  # type: ignore[attr-defined]
+        "bindings": bindings_of(request.user),
         **extra,
     }
 

@@ -12,7 +12,7 @@ Two ways in, as in the guide:
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -64,18 +64,30 @@ def certifying_person(request: HttpRequest) -> Person | None:
     return None
 
 
+class CertifyingRequest(HttpRequest):
+    """A request past ``certifying_person_required``: ``cert_person`` is the
+    person being certified. For annotations only: Django passes a plain
+    ``HttpRequest``, which the decorator gives the attribute."""
+
+    cert_person: Person
+
+
 def certifying_person_required(
     view: Callable[..., HttpResponse],
 ) -> Callable[..., HttpResponse]:
-    """Views for a certifying person; others go to the certification login."""
+    """Views for a certifying person; others go to the certification login.
+
+    The view may annotate its ``request`` as ``CertifyingRequest``.
+    """
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         person = certifying_person(request)
         if person is None:
             return redirect(f"/personal/certify/login/?next={request.path}")
-        request.cert_person = person  # type: ignore[attr-defined]  # per request
-        return view(request, *args, **kwargs)
+        certifying = cast(CertifyingRequest, request)
+        certifying.cert_person = person  # for this request only
+        return view(certifying, *args, **kwargs)
 
     return wrapper
 

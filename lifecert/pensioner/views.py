@@ -31,6 +31,7 @@ from . import forms, services
 from .access import (
     SESSION_FAMILY_PENDING,
     SESSION_PERSON,
+    CertifyingRequest,
     access_certification,
     access_face_session,
     certifying_person,
@@ -96,9 +97,9 @@ def cert_logout(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @certifying_person_required
-def centre(request: HttpRequest) -> HttpResponse:
+def centre(request: CertifyingRequest) -> HttpResponse:
     """用户中心: 欢迎回来, last certification, due date, status, the six notes."""
-    person = request.cert_person  # type: ignore[attr-defined]
+    person = request.cert_person
     context = _status_context(request, person)
     context.update(
         {
@@ -128,9 +129,9 @@ def _payment_context(entitlement: Entitlement | None) -> dict[str, Any]:
 
 @require_POST
 @certifying_person_required
-def switch_region(request: HttpRequest) -> HttpResponse:
+def switch_region(request: CertifyingRequest) -> HttpResponse:
     """用户切换: the regions where the certifying person is insured."""
-    person = request.cert_person  # type: ignore[attr-defined]
+    person = request.cert_person
     code = request.POST.get("region", "")
     regions = {region.code: region for region in person_regions(person)}
     if code not in regions:
@@ -163,9 +164,9 @@ def act_as(request: AuthenticatedRequest) -> HttpResponse:
 
 @require_GET
 @certifying_person_required
-def certify(request: HttpRequest) -> HttpResponse:
+def certify(request: CertifyingRequest) -> HttpResponse:
     """The camera check, then the camera session (all decisions on the server)."""
-    person = request.cert_person  # type: ignore[attr-defined]
+    person = request.cert_person
     context = _status_context(request, person)
     context["blocked"] = face_sessions.camera_blocked(person)
     context["review"] = face_sessions.open_review_today(person)
@@ -348,8 +349,8 @@ def session_finish(request: HttpRequest, public_id: str) -> JsonResponse:
 
 @require_GET
 @certifying_person_required
-def session_result(request: HttpRequest, public_id: str) -> HttpResponse:
-    person = request.cert_person  # type: ignore[attr-defined]
+def session_result(request: CertifyingRequest, public_id: str) -> HttpResponse:
+    person = request.cert_person
     session = access_face_session(request, person, public_id)
     if session.status == FaceSession.Status.OPEN:
         return redirect("pensioner:certify")
@@ -383,9 +384,9 @@ def session_result(request: HttpRequest, public_id: str) -> HttpResponse:
 
 @require_GET
 @certifying_person_required
-def history(request: HttpRequest) -> HttpResponse:
+def history(request: CertifyingRequest) -> HttpResponse:
     """养老退休认证信息查询: 10 a page with the guide's pager text."""
-    person = request.cert_person  # type: ignore[attr-defined]
+    person = request.cert_person
     records = (
         Certification.objects.filter(person=person)
         .select_related("region")
@@ -481,8 +482,8 @@ def family_cancel(request: AuthenticatedRequest) -> HttpResponse:
 
 @require_GET
 @certifying_person_required
-def receipt_pdf(request: HttpRequest, public_id: str) -> HttpResponse:
-    person = request.cert_person  # type: ignore[attr-defined]
+def receipt_pdf(request: CertifyingRequest, public_id: str) -> HttpResponse:
+    person = request.cert_person
     certification = access_certification(person, public_id)
     verify_url = request.build_absolute_uri(
         reverse("pensioner:receipt-verify") + f"?code={certification.receipt_code}"

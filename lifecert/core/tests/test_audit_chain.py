@@ -245,3 +245,26 @@ def test_set_based_rows_are_chained_with_their_targets_region(
     assert [r.seq for r in rows] == [1, 2]
     assert {r.region_id for r in rows} == {personas.region.pk, personas.other_region.pk}
     assert audit.verify_chain().ok
+
+
+def test_a_changed_date_is_audited_as_text(superuser_client, personas):
+    person = personas.pensioner
+    url = reverse("admin:registry_person_change", args=[person.pk])
+    form = superuser_client.get(url).context["adminform"].form
+    data = {name: form.initial.get(name) for name in form.fields}
+    data = {k: ("" if v is None else str(v)) for k, v in data.items()}
+    data["death_date"] = "2026-01-31"
+    response = superuser_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    row = AuditEvent.objects.get(action=AuditAction.ADMIN_CHANGE)
+    assert row.before == {"death_date": None}
+    assert row.after["death_date"] == "2026-01-31"
+
+
+def test_a_delete_from_the_objects_own_page_is_audited(superuser_client):
+    region = testing.make_region("440700", "江门")
+    url = reverse("admin:registry_region_delete", args=[region.pk])
+    assert superuser_client.post(url, {"post": "yes"}).status_code == 302
+    deleted = AuditEvent.objects.get(action=AuditAction.ADMIN_DELETE)
+    assert deleted.before["code"] == "440700"
+    assert deleted.before["model"] == "registry.Region"

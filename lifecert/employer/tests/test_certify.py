@@ -322,14 +322,15 @@ def test_service_writes_set_based_rows_and_audit(office):
     assert Entitlement.objects.filter(last_certified_at=at).count() == 2
 
 
-def test_a_search_by_id_number_is_three_statements(
+def test_a_search_by_id_number_is_four_statements(
     bob, office, django_assert_num_queries
 ):
-    """Session, account with its bindings, and the person by the ssn index."""
+    """Session, account, its bindings with their units, and the person by the
+    ssn index."""
     bob.get(LIST)  # the commitment is remembered in the session from here on
     # The number is kept in the session; the URL names it by a key.
     searched = bob.post(LIST, {"ssn": office.personas.entitlement.person.ssn}).url
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         response = bob.get(searched)
     rows = response.context["pager"].page.object_list
     assert [row.pk for row in rows] == [office.personas.entitlement.pk]
