@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
+# dlib is built from source against OpenBLAS: its face descriptor takes ~18 ms
+# instead of ~90 ms with dlib's own matrix code (docs/benchmarks.md).
+command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)
+command -v g++ >/dev/null 2>&1 || need_apt+=(g++)
+dpkg -s libopenblas-dev >/dev/null 2>&1 || need_apt+=(libopenblas-dev)
 if [ "${LIFECERT_WITH_BROWSER:-0}" = "1" ] && [ ! -x /usr/bin/chromium ]; then
   need_apt+=(chromium fonts-noto-cjk)
 fi
@@ -29,6 +34,9 @@ stamp=.venv/.lifecert-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "==> pip install"
   .venv/bin/python -m pip install -q --upgrade pip
+  # The prebuilt dlib-bin of older checkouts ships the same module: remove it
+  # before dlib is built (the first build takes several minutes).
+  .venv/bin/python -m pip uninstall -q -y dlib-bin >/dev/null 2>&1 || true
   .venv/bin/python -m pip install -q -e ".[test]"
   touch "$stamp"
 fi
