@@ -299,6 +299,11 @@ def _session_state(key: str) -> State:
     return lambda ctx: ctx.session(key)
 
 
+def _account_a(world: World) -> Any:
+    """Pensioner A's personal account (窗口重置密码)."""
+    return User.objects.get(pk=world.users["pensioner_a"]).public_id
+
+
 def _logged_in(ctx: Ctx) -> Any:
     return ctx.session("_auth_user_id")
 
@@ -651,6 +656,22 @@ MATRIX: dict[str, Route] = {
         staff_gz(),
         args=lambda w: [w.a.public_id],
         # The registry's own page for staff who keep that person's record.
+        full_ids=("staff_gz", "province"),
+    ),
+    "backoffice:account-password-reset": Route(
+        staff_only(405),
+        args=lambda w: [_account_a(w)],
+        post=Write(
+            staff_gz(To("/backoffice/accounts/")),
+            state=lambda ctx: (
+                User.objects.get(pk=ctx.world.users["pensioner_a"]).password
+            ),
+            writers=("staff_gz", "province"),
+        ),
+    ),
+    "backoffice:account-password-slip": Route(
+        staff_gz(),
+        args=lambda w: [_account_a(w)],
         full_ids=("staff_gz", "province"),
     ),
     "backoffice:person-photo": Route(
