@@ -32,6 +32,18 @@ def quantile(values: Iterable[float], q: float) -> float:
     return v[lo] + (v[hi] - v[lo]) * (pos - lo)
 
 
+def head_still(cfg: EngineConfig, rows: list[Row]) -> bool:
+    """Head pose and nose offset steady over ``rows`` (the baseline's spreads)."""
+    pitch = [r[4] for r in rows]
+    yaw = [r[3] for r in rows]
+    off = [r[5] for r in rows]
+    return (
+        max(yaw) - min(yaw) <= cfg.baseline_yaw_spread
+        and max(pitch) - min(pitch) <= cfg.baseline_pitch_spread
+        and max(off) - min(off) <= cfg.baseline_offset_spread
+    )
+
+
 def baseline_step(cfg: EngineConfig, s: SessionState, row: Row) -> bool:
     """Add a row to the baseline window; take the baseline once it is neutral.
 
@@ -60,9 +72,7 @@ def baseline_step(cfg: EngineConfig, s: SessionState, row: Row) -> bool:
     pitch = [r[4] for r in rows]
     off = [r[5] for r in rows]
     still = (
-        max(yaw) - min(yaw) <= cfg.baseline_yaw_spread
-        and max(pitch) - min(pitch) <= cfg.baseline_pitch_spread
-        and max(off) - min(off) <= cfg.baseline_offset_spread
+        head_still(cfg, rows)
         and min(ear) >= cfg.baseline_min_ear_ratio * max(ear)
         # Eyes fully open: as open as they were over the last second, not
         # still reopening after a blink (the window alone can be steady then).

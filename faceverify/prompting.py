@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import actions
+from .baseline import head_still
 from .challenge import HEAD_MOVES, Challenge
 from .config import EngineConfig
 from .results import COACHING
@@ -82,14 +83,9 @@ def resettle_pitch(cfg: EngineConfig, s: SessionState, row: Row) -> bool:
     pitch = [r[4] for r in rows]
     yaw = [r[3] for r in rows]
     off = [r[5] for r in rows]
-    still = (
-        max(pitch) - min(pitch) <= cfg.baseline_pitch_spread
-        and max(yaw) - min(yaw) <= cfg.baseline_yaw_spread
-        and max(off) - min(off) <= cfg.baseline_offset_spread
-    )
     rest = float(np.median(pitch))
     if (
-        not still
+        not head_still(cfg, rows)
         or abs(rest - b.pitch) <= cfg.return_fraction * cfg.nod_degrees
         or abs(float(np.median(yaw)) - b.yaw) > cfg.baseline_yaw_spread
         or abs(float(np.median(off)) - b.off) > cfg.baseline_offset_spread
