@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # Development: DEBUG on (the published demo key, SQLite, demo accounts).
-# Production is described in README.md ("Production"): DEBUG stays off there.
+# Production is described in README.md ("Running with production settings"): DEBUG stays off there.
 export DEBUG=1
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py seed_demo --if-empty --persons "${DEMO_PERSONS:-3000}"
