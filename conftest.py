@@ -28,3 +28,17 @@ def webcam_man(actors: ModuleType) -> object:
     if not (shared / "media").is_dir():
         pytest.skip(f"test media not found under {shared} (set LIFECERT_SHARED_DIR)")
     return actors.webcam_man(shared)
+
+
+@pytest.fixture(scope="session")
+def engine_sentences() -> list[str]:
+    """Every sentence the engine shows and the page speaks: verdicts, coaching,
+    the prompt lines while no action is asked."""
+    from faceverify import results
+
+    return [
+        *results.VERDICT_MESSAGES.values(),
+        *results.COACHING.values(),
+        results.PROMPT_SETTLE,
+        results.PROMPT_HOLD,
+    ]

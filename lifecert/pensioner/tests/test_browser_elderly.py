@@ -30,6 +30,10 @@ CERTIFY = "/personal/certify/"
 MISMATCH = verdict_message("mismatch")
 POOR = verdict_message("poor_capture")
 PASSED = verdict_message("passed")
+POOR_YUE = (
+    "光線太暗、畫面唔清楚或者離得太遠，睇唔清你個樣，請去光啲嘅地方望住鏡頭再認證過。"
+    "今次唔計入失敗次數。"
+)
 NOT_COUNTED = re.compile(r"这次不计入失败次数，今天还可以再试 3 次。")
 
 
@@ -122,10 +126,9 @@ def test_a_dimmed_genuine_pensioner_is_coached_or_passed_and_never_told_mismatch
     expect(page.locator("#tries-left")).to_have_text(NOT_COUNTED)
     assert face_sessions.failures_today(personas.pensioner) == 0
     assert Certification.objects.count() == 0
-    # The verdict is said (the result page opens only once it has been). In
-    # 粤语 too as written: camera.js has no Cantonese wording of this verdict
-    # yet, the zh-HK voice reads the Mandarin sentence.
-    assert lines[-1] == POOR, lines
+    # The verdict is said (the result page opens only once it has been), in
+    # the chosen dialect.
+    assert lines[-1] == (POOR_YUE if dialect == "yue" else POOR), lines
     Shots(page, screenshot_dir, "", axe=True)("17-verdict-poor-capture")
 
 
