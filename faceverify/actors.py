@@ -25,6 +25,7 @@ from typing import Protocol
 from .cast import (
     CAP12,
     CAP13,
+    CASTS,
     HEAD_TURN,
     MOUTH_OPEN,
     NOD,
@@ -53,6 +54,7 @@ from .cast import (
 __all__ = [
     "CAP12",
     "CAP13",
+    "CASTS",
     "HEAD_TURN",
     "MOUTH_OPEN",
     "NOD",
