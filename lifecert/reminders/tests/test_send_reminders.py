@@ -172,3 +172,33 @@ def test_a_backend_is_named_by_its_dotted_path(settings):
         sms.get_backend("lifecert.reminders.sms.NoSuchBackend")
     with pytest.raises(NotImplementedError):
         sms.BaseSmsBackend().send(sms.SmsMessage("1", "x"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_running_at_the_same_moment_send_each_once(outbox):
+    import threading
+
+    from django.db import connection
+
+    phones = {f"1350000{n:04d}" for n in range(40)}
+    for phone in phones:
+        due_in(9, phone=phone)
+    start = threading.Barrier(2)
+    results: list[services.RunResult] = []
+
+    def run() -> None:
+        try:
+            start.wait()
+            results.append(services.send_due_reminders())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(r.sent for r in results) == 40
+    assert sorted(m.to for m in outbox) == sorted(phones)
+    assert Reminder.objects.filter(status="sent").count() == 40
+    assert AuditEvent.objects.filter(action=AuditAction.REMINDER_SMS).count() == 40
