@@ -136,6 +136,7 @@ def test_the_next_cycle_gets_its_own_reminder(outbox):
 
 
 def test_the_command_prints_through_the_console_backend(settings, capsys):
+    settings.DEBUG = True  # a development backend: development only
     settings.SMS_BACKEND = "lifecert.reminders.sms.ConsoleBackend"
     due_in(7, phone="13500000000")
     due_in(8, phone="")
@@ -202,3 +203,16 @@ def test_two_processes_running_at_the_same_moment_send_each_once(outbox):
     assert sorted(m.to for m in outbox) == sorted(phones)
     assert Reminder.objects.filter(status="sent").count() == 40
     assert AuditEvent.objects.filter(action=AuditAction.REMINDER_SMS).count() == 40
+
+
+def test_in_production_the_command_refuses_a_backend_that_does_not_send(
+    settings, outbox
+):
+    from django.core.management.base import CommandError
+
+    settings.DEBUG = False
+    due_in(3)
+    with pytest.raises(CommandError, match="SMS_BACKEND"):
+        call_command("send_reminders", stdout=io.StringIO())
+    assert not Reminder.objects.exists()
+    assert outbox == []
