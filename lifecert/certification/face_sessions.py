@@ -101,6 +101,12 @@ def tries_left(person: Person, now: datetime.datetime | None = None) -> int:
     return max(0, settings.FACE_MAX_FAILURES_PER_DAY - failures_today(person, now))
 
 
+def counted(session: FaceSession) -> bool:
+    """Whether a finished session is one of the day's failed tries (shown once,
+    on the camera page and on the result page)."""
+    return session.face_seen and session.status != FaceSession.Status.PASSED
+
+
 def open_review_today(person: Person) -> ReviewRequest | None:
     return (
         ReviewRequest.objects.filter(
@@ -261,6 +267,7 @@ class FrameOutcome:
         if verdict is not None:
             data["verdict"] = {"code": verdict.code, "message": verdict.message}
             data["tries_left"] = tries_left(self.session.person)
+            data["counted"] = counted(self.session)
         if self.coaching is not None:
             data["coaching"] = self.coaching
         data["frames_seen"] = self.session.frames_seen

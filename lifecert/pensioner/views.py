@@ -373,7 +373,7 @@ def session_result(request: CertifyingRequest, public_id: str) -> HttpResponse:
             "office": session.region,
             "blocked": face_sessions.camera_blocked(person),
             "tries_left": face_sessions.tries_left(person),
-            "counted": session.face_seen and code != "passed",
+            "counted": face_sessions.counted(session),
             "review": face_sessions.open_review_today(person),
             "other_channels": OTHER_CHANNELS,
             "person": person,
