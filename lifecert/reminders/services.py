@@ -120,7 +120,7 @@ def send_claimed(
 def _send_batch(
     batch: list[Reminder], backend: BaseSmsBackend, result: RunResult
 ) -> None:
-    sent: list[int] = []
+    sent: list[Reminder] = []
     now = timezone.now()
     for reminder in batch:
         result.claimed += 1
@@ -146,15 +146,24 @@ def _send_batch(
                 reminder.status = Reminder.Status.SENT
                 reminder.sent_at = now
                 reminder.error = ""
-                sent.append(reminder.pk)
+                sent.append(reminder)
                 result.sent += 1
     with transaction.atomic():
         Reminder.objects.bulk_update(
             batch, ["status", "phone", "attempts", "error", "sent_at"]
         )
-        if sent:
-            audit.record_many(
-                AuditAction.REMINDER_SMS, acting_user=None, model=Reminder, pks=sent
+        # One row per message, about the pension (so a search of the audit
+        # log by the pensioner's number finds it), in the pension's region.
+        for reminder in sent:
+            audit.record(
+                AuditAction.REMINDER_SMS,
+                acting_user=None,
+                target=reminder.entitlement,
+                after={
+                    "reminder": str(reminder.public_id),
+                    "due_on": reminder.due_on.isoformat(),
+                    "phone": reminder.phone,
+                },
             )
 
 

@@ -11,6 +11,7 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
+from lifecert.backoffice.audit_log import filter_events
 from lifecert.core import testing
 from lifecert.core.audit_actions import AuditAction
 from lifecert.core.models import AuditEvent
@@ -68,7 +69,16 @@ def test_one_sms_per_pension_due_within_30_days_and_a_second_run_sends_none(outb
     rows = AuditEvent.objects.filter(action=AuditAction.REMINDER_SMS)
     assert rows.count() == 2
     assert {r.region_id for r in rows} == {region.pk}
-    assert rows.filter(target_id=str(reminder.public_id)).exists()
+    row = rows.get(target_id=str(today.public_id))
+    assert row.target_type == "Entitlement"
+    assert row.after == {
+        "reminder": str(reminder.public_id),
+        "due_on": "2026-06-10",
+        "phone": "13900000002",
+    }
+    # A search of the audit log by the pensioner's number finds the message.
+    found = filter_events(AuditEvent.objects.all(), {"target": today.person.ssn})
+    assert found.filter(action=AuditAction.REMINDER_SMS).count() == 1
     run = AuditEvent.objects.get(action=AuditAction.REMINDER_RUN)
     assert run.after["sent"] == 2
     assert run.after["day"] == "2026-06-10"
