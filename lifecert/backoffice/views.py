@@ -68,6 +68,7 @@ from lifecert.registry.access import (
     units_for_staff,
 )
 from lifecert.registry.models import Entitlement, Region
+from lifecert.reminders.models import Reminder
 
 from . import audit_log, forms, lists
 
@@ -225,6 +226,11 @@ def person_detail(request: AuthenticatedRequest, public_id: str) -> HttpResponse
             "status_choices": Overpayment.Status.choices,
             "photo_form": forms.PhotoForm(),
             "accounts": person.accounts.filter(kind=User.Kind.PERSONAL).order_by("id"),
+            "reminders": Reminder.objects.filter(
+                entitlement__person=person, region__in=regions
+            )
+            .select_related("region")
+            .order_by("-due_on")[:5],
         },
     )
 

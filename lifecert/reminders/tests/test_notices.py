@@ -160,3 +160,17 @@ def test_province_staff_filter_by_region(client, personas):
         )
     )
     assert [row[0] for row in rows[1:]] == [sz.person.name]
+
+
+def test_the_person_page_shows_the_reminders_of_the_staffs_regions(client, personas):
+    person = testing.make_person(phone="13900000009")
+    gz = due_in(8, person=person, region=personas.region)
+    due_in(8, person=person, region=personas.other_region)
+    services.send_due_reminders()
+    url = reverse("backoffice:person-detail", args=[person.public_id])
+    client.force_login(personas.staff)
+    page = client.get(url).content.decode()
+    section = page.split('id="person-reminders"')[1].split("</ul>")[0]
+    assert "广州市 · 截止 2026-06-18 · 短信已发送（2026-06-10 09:30）" in section
+    assert "深圳市" not in section  # the other region's reminder is not theirs
+    assert gz.region.name in section
