@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "lifecert.pensioner",
     "lifecert.employer",
     "lifecert.exports",
+    "lifecert.reminders",
     "csp",
     "axes",
 ]
@@ -326,6 +327,14 @@ FACE_REACTION_SECONDS = envfloat("FACE_REACTION_SECONDS", 3.5)
 FACE_FRAME_SKEW_SECONDS = envfloat("FACE_FRAME_SKEW_SECONDS", 1.5)
 # Starts of face certification per person and day (failures: see above).
 FACE_MAX_STARTS_PER_DAY = envint("FACE_MAX_STARTS_PER_DAY", 10)
+# 认证到期提醒 (lifecert/reminders): how many days before the due date the SMS
+# goes, how often a refused message is tried, and the class that sends it
+# (as EMAIL_BACKEND: ConsoleBackend prints, FileBackend writes under
+# SMS_FILE_PATH, LocmemBackend keeps them for tests; a gateway is one class more).
+REMINDER_DAYS_BEFORE = envint("REMINDER_DAYS_BEFORE", 30)
+REMINDER_MAX_ATTEMPTS = envint("REMINDER_MAX_ATTEMPTS", 3)
+SMS_BACKEND = envstr("SMS_BACKEND", "lifecert.reminders.sms.ConsoleBackend")
+SMS_FILE_PATH = Path(envstr("SMS_FILE_PATH", str(VAR_DIR / "sms")))
 # Days the frames of a failed session are kept for the manual review.
 FACE_REVIEW_KEEP_DAYS = envint("FACE_REVIEW_KEEP_DAYS", 30)
 # Keys that encrypt biometrics at rest (Fernet keys, newest first, separated by

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import reminders, reviews, staff_accounts, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -34,6 +34,24 @@ urlpatterns = [
         "accounts/<uuid:public_id>/password-slip/",
         views.account_password_slip,
         name="account-password-slip",
+    ),
+    path("reminders/", reminders.reminder_list, name="reminder-list"),
+    path("reminders/export/", reminders.reminder_export, name="reminder-export"),
+    path("staff/", staff_accounts.staff_list, name="staff-list"),
+    path(
+        "staff/<uuid:public_id>/password-reset/",
+        staff_accounts.staff_password_reset,
+        name="staff-password-reset",
+    ),
+    path(
+        "staff/<uuid:public_id>/unlock/",
+        staff_accounts.staff_unlock,
+        name="staff-unlock",
+    ),
+    path(
+        "staff/<uuid:public_id>/active/",
+        staff_accounts.staff_active,
+        name="staff-active",
     ),
     path("cycle/suspend/", views.run_suspensions, name="run-suspensions"),
     path(
@@ -69,6 +87,12 @@ urlpatterns = [
     ),
     path("evidence/<slug:kind>/", views.evidence_import, name="evidence-import"),
     path("reviews/", views.review_queue, name="review-queue"),
+    path("reviews/<uuid:public_id>/", reviews.review_detail, name="review-detail"),
+    path(
+        "reviews/<uuid:public_id>/frames/<int:index>/",
+        reviews.review_frame,
+        name="review-frame",
+    ),
     path("reviews/<uuid:public_id>/close/", views.review_close, name="review-close"),
     path("audit/", views.audit_list, name="audit-list"),
     path("audit/export/", views.audit_export, name="audit-export"),

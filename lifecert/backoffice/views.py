@@ -68,6 +68,7 @@ from lifecert.registry.access import (
     units_for_staff,
 )
 from lifecert.registry.models import Entitlement, Region
+from lifecert.reminders.models import Reminder
 
 from . import audit_log, forms, lists
 
@@ -225,6 +226,11 @@ def person_detail(request: AuthenticatedRequest, public_id: str) -> HttpResponse
             "status_choices": Overpayment.Status.choices,
             "photo_form": forms.PhotoForm(),
             "accounts": person.accounts.filter(kind=User.Kind.PERSONAL).order_by("id"),
+            "reminders": Reminder.objects.filter(
+                entitlement__person=person, region__in=regions
+            )
+            .select_related("region")
+            .order_by("-due_on")[:5],
         },
     )
 
@@ -390,7 +396,7 @@ def unit_binding_revoke(
     return redirect("backoffice:unit-code", public_id=unit.public_id)
 
 
-_SESSION_RESET_SLIP = "backoffice:password-slip"
+SESSION_RESET_SLIP = "backoffice:password-slip"
 
 
 @staff_required
@@ -405,7 +411,7 @@ def account_password_reset(
         acting_user=request.user, account=account, ip=client_ip(request)
     )
     # Shown once, on the next GET (POST-redirect-GET), as the code slip.
-    request.session[_SESSION_RESET_SLIP] = {
+    request.session[SESSION_RESET_SLIP] = {
         "account": str(account.public_id),
         "password": temporary,
     }
@@ -418,14 +424,18 @@ def account_password_slip(
     request: AuthenticatedRequest, public_id: str
 ) -> HttpResponse:
     """重置密码回执: the temporary password once; afterwards only the advice."""
-    account = access_account_for_staff(request.user, parse_uuid(public_id))
-    slip = request.session.get(_SESSION_RESET_SLIP) or {}
+    account = access_account_for_staff(
+        request.user, parse_uuid(public_id), staff_accounts=True
+    )
+    slip = request.session.get(SESSION_RESET_SLIP) or {}
     password = None
     if slip.get("account") == str(account.public_id):
         password = slip["password"]
-        del request.session[_SESSION_RESET_SLIP]
+        del request.session[SESSION_RESET_SLIP]
     if account.kind == User.Kind.PERSONAL and account.person is not None:
         back = reverse("backoffice:person-detail", args=[account.person.public_id])
+    elif account.kind == User.Kind.STAFF:
+        back = reverse("backoffice:staff-list")
     else:
         binding = account.bindings.select_related("unit").first()
         back = (

@@ -349,6 +349,16 @@ class ReviewRequest(models.Model):
     )
     region = models.ForeignKey(Region, on_delete=models.PROTECT)
     reason = models.CharField(max_length=200)
+    # The failed face session whose kept frames staff look at (人工审核影像);
+    # its frames are purged after FACE_REVIEW_KEEP_DAYS, the link stays.
+    face_session = models.ForeignKey(
+        FaceSession,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reviews",
+        verbose_name="人脸认证",
+    )
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.OPEN
     )

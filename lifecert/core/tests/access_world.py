@@ -32,7 +32,7 @@ from lifecert.certification.models import (
     ReviewRequest,
     SuspensionRun,
 )
-from lifecert.core import audit, testing
+from lifecert.core import audit, testing, vault
 from lifecert.core.audit_actions import AuditAction
 from lifecert.employer.models import Commitment
 from lifecert.pensioner.access import SESSION_PERSON
@@ -157,7 +157,6 @@ def build() -> World:
         months=1,
         amount=Decimal("3200.00"),
     )
-    review_a = ReviewRequest.objects.create(person=a, region=gz, reason="人脸认证失败")
     face_session_a = FaceSession.objects.create(
         person=a,
         region=gz,
@@ -167,6 +166,12 @@ def build() -> World:
         face_seen=True,
         expires_at=timezone.now(),
         finished_at=timezone.now(),
+        # One frame kept for the review (人工审核影像).
+        evidence=[vault.seal(b"\xff\xd8\xff\xe0matrix-frame")],
+        evidence_until=timezone.now() + datetime.timedelta(days=30),
+    )
+    review_a = ReviewRequest.objects.create(
+        person=a, region=gz, reason="人脸认证失败", face_session=face_session_a
     )
 
     users = {

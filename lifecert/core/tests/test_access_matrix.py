@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.db import transaction
 from django.test import Client, override_settings
@@ -96,6 +97,11 @@ def staff_only(ok: Expect = 200, **roles: Expect) -> dict[str, Expect]:
 def staff_gz(ok: Expect = 200, **roles: Expect) -> dict[str, Expect]:
     """A GZ object: SZ staff do not find it."""
     return staff_only(ok, staff_sz=404, **roles)
+
+
+def province_only(ok: Expect = 200, **roles: Expect) -> dict[str, Expect]:
+    """``province_required``: regional staff get 403 like the other kinds."""
+    return staff_only(ok, staff_gz=403, staff_sz=403, **roles)
 
 
 def unit_only(ok: Expect = 200, **roles: Expect) -> dict[str, Expect]:
@@ -302,6 +308,36 @@ def _session_state(key: str) -> State:
 def _account_a(world: World) -> Any:
     """Pensioner A's personal account (窗口重置密码)."""
     return User.objects.get(pk=world.users["pensioner_a"]).public_id
+
+
+def _staff_gz(world: World) -> Any:
+    """GZ's staff account (经办人员账号, kept by the province)."""
+    return User.objects.get(pk=world.users["staff_gz"]).public_id
+
+
+def _staff_gz_row(ctx: Ctx) -> Any:
+    return User.objects.filter(pk=ctx.world.users["staff_gz"]).values_list(
+        "password", "is_active"
+    )[0]
+
+
+def _lock_staff_gz(ctx: Ctx) -> None:
+    AccessAttempt.objects.create(
+        username=ctx.world.usernames["staff_gz"],
+        ip_address="10.0.0.9",
+        user_agent="matrix",
+        failures_since_start=5,
+        get_data="",
+        post_data="",
+        http_accept="",
+        path_info="/accounts/staff/login/",
+    )
+
+
+def _staff_gz_locks(ctx: Ctx) -> Any:
+    return AccessAttempt.objects.filter(
+        username=ctx.world.usernames["staff_gz"]
+    ).count()
 
 
 def _logged_in(ctx: Ctx) -> Any:
@@ -623,6 +659,7 @@ MATRIX: dict[str, Route] = {
     "employer:certify-export": Route(unit_only()),
     "employer:roster": Route(unit_only(), post=Write(unit_only(To("/unit/roster/")))),
     "employer:roster-export": Route(unit_only()),
+    "employer:reminder-export": Route(unit_only()),
     "employer:query": Route(
         unit_only(),
         post=Write(
@@ -794,6 +831,57 @@ MATRIX: dict[str, Route] = {
         ),
     ),
     "backoffice:review-queue": Route(staff_only()),
+    "backoffice:review-detail": Route(
+        staff_gz(), args=lambda w: [w.review_a.public_id]
+    ),
+    # A's kept frame (JPEG), opened after the region check.
+    "backoffice:review-frame": Route(
+        staff_gz(), args=lambda w: [w.review_a.public_id, 0]
+    ),
+    "backoffice:reminder-list": Route(staff_only()),
+    "backoffice:reminder-export": Route(staff_only()),
+    "backoffice:staff-list": Route(
+        province_only(),
+        post=Write(
+            province_only(To("/backoffice/accounts/")),
+            data=lambda ctx: {
+                "username": "matrix_new_staff",
+                "display_name": "新经办",
+                "region": ctx.world.gz.code,
+            },
+            state=lambda ctx: User.objects.filter(username="matrix_new_staff").count(),
+            writers=("province",),
+        ),
+    ),
+    "backoffice:staff-password-reset": Route(
+        province_only(405),
+        args=lambda w: [_staff_gz(w)],
+        post=Write(
+            province_only(To("/backoffice/accounts/")),
+            state=_staff_gz_row,
+            writers=("province",),
+        ),
+    ),
+    "backoffice:staff-unlock": Route(
+        province_only(405),
+        args=lambda w: [_staff_gz(w)],
+        post=Write(
+            province_only(To("/backoffice/staff/")),
+            prepare=_lock_staff_gz,
+            state=_staff_gz_locks,
+            writers=("province",),
+        ),
+    ),
+    "backoffice:staff-active": Route(
+        province_only(405),
+        args=lambda w: [_staff_gz(w)],
+        post=Write(
+            province_only(To("/backoffice/staff/")),
+            data=lambda ctx: {"active": "0"},
+            state=_staff_gz_row,
+            writers=("province",),
+        ),
+    ),
     "backoffice:review-close": Route(
         staff_only(405),
         args=lambda w: [w.review_a.public_id],
@@ -1145,6 +1233,7 @@ MASKED_PAGES = [
     ("backoffice:person-list", "staff_gz", "a"),
     ("backoffice:person-list", "province", "b"),
     ("backoffice:review-queue", "staff_gz", "a"),
+    ("backoffice:review-detail", "province", "a"),
     ("backoffice:back-pay-list", "staff_gz", "a"),
     ("backoffice:overpayment-list", "staff_gz", "d"),
     ("backoffice:death-case-list", "province", "d"),
