@@ -43,6 +43,7 @@ class AuditAction(models.TextChoices):
     REVIEW_REQUEST_CREATE = "review_request.create", "转人工审核"
     REVIEW_CLOSE = "review.close", "办结人工审核"
     REGISTRY_IMPORT = "registry.import", "导入参保数据"
+    PERSON_UPDATE = "person.update", "修改参保人信息"
     IMPORT_DEATHS = "import.deaths", "导入死亡名单"
     IMPORT_COMPARISON = "import.comparison", "导入数据比对"
     EXPORT_UNIT_LIST = "export.unit_list", "导出待认证名单"
