@@ -102,13 +102,10 @@ def claim(pending: Pending) -> bool:
     return True
 
 
-def release(pending: Pending, plan: Plan | None = None) -> None:
-    """Give a claimed upload back (with the new ``plan`` to show, if any)."""
-    if plan is None:
-        _path(pending.token, "confirming").rename(_path(pending.token, "json"))
-    else:
-        _write_plan(pending.token, pending.user_id, plan, pending.file_name)
-        _path(pending.token, "confirming").unlink(missing_ok=True)
+def release(pending: Pending, plan: Plan) -> None:
+    """Give a claimed upload back, with the new ``plan`` to show."""
+    _write_plan(pending.token, pending.user_id, plan, pending.file_name)
+    _path(pending.token, "confirming").unlink(missing_ok=True)
 
 
 def discard(token: uuid.UUID) -> None:

@@ -283,3 +283,109 @@ def test_dates_in_the_preview_use_the_local_calendar(client, personas):
         [row(make_ssn(), 上次认证日期=datetime.date(2026, 1, 31))],
     )
     assert "上次认证日期：2026-01-31" in page.content.decode()
+
+
+def test_a_long_cell_is_a_row_error_and_nothing_is_stored(client, personas):
+    """On SQLite (which would store it) and PostgreSQL (which would fail)."""
+    client.force_login(personas.staff)
+    rows = [
+        row(make_ssn(), 姓名="张" * 61),
+        row(make_ssn(), 居住地址="路" * 201),
+        row(make_ssn(), 单位编号="4401000888", 单位名称="司" * 121),
+        row(make_ssn(), 联系电话="1" * 21),
+        row(make_ssn(), 姓名="张" * 60, 居住地址="路" * 200),
+    ]
+    before = everything()
+    response = client.post(URL, {"file": xlsx(rows)})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "发现 4 处错误" in page
+    assert "姓名过长（61 个字符，最多 60 个）：“" + "张" * 20 + "…”" in page
+    assert "居住地址过长（201 个字符，最多 200 个）" in page
+    assert "单位名称过长（121 个字符，最多 120 个）" in page
+    assert "联系电话过长（21 个字符，最多 20 个）" in page
+    assert "第 6 行" not in page  # at the limits exactly: a good row
+    assert "张" * 21 not in page
+    assert everything() == before
+    # Longer than any cell may be: the reader's row error, quoted as short.
+    response = client.post(URL, {"file": xlsx([row(make_ssn(), 姓名="张" * 501)])})
+    assert response.status_code == 400
+    assert "第 B 列内容过长（501 个字符，最多 500 个）" in response.content.decode()
+    assert everything() == before
+
+
+def test_a_zip_bomb_upload_is_refused_with_a_message(client, personas):
+    from lifecert.registry.tests.test_excel import _with_cell
+
+    client.force_login(personas.staff)
+    bomb = io.BytesIO(_with_cell("A" * (20 * 1024 * 1024)))
+    bomb.name = "bomb.xlsx"
+    before = everything()
+    response = client.post(URL, {"file": bomb})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "文件解压后过大" in page
+    assert len(page) < 20_000
+    assert everything() == before
+
+
+def test_a_long_cell_in_an_evidence_import_is_a_row_error(client, personas):
+    client.force_login(personas.staff)
+    upload = xlsx(
+        [
+            [
+                personas.pensioner.ssn,
+                personas.pensioner.name,
+                "2026-01-05",
+                "来源" * 300,
+            ]
+        ],
+        header=["社会保障号码", "姓名", "比对日期", "数据来源"],
+    )
+    before = everything()
+    response = client.post(
+        reverse("backoffice:evidence-import", args=["comparison"]), {"file": upload}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "第 2 行" in page
+    assert "第 D 列内容过长（600 个字符，最多 500 个）" in page
+    assert everything() == before
+
+
+def test_rows_with_units_and_names_that_do_not_fit_are_reported(client, personas):
+    client.force_login(personas.staff)
+    rows = [
+        row(make_ssn(), 姓名=""),
+        row(make_ssn(), 单位编号=personas.other_unit.number),
+        row(make_ssn(), 单位编号="4401000999", 单位名称=""),
+        row(make_ssn(), 月养老金=0),
+    ]
+    page = client.post(URL, {"file": xlsx(rows)}).content.decode()
+    assert "月养老金“0”不是有效金额" in page
+    assert "姓名不能为空" in page
+    assert f"单位编号 {personas.other_unit.number} 属于参保地 440300" in page
+    assert "新单位编号 4401000999 需要填写单位名称" in page
+
+
+def test_a_registered_legacy_code_is_accepted(client, personas):
+    from lifecert.core.testing import make_person
+
+    legacy = make_person(ssn="440100A0012345", legacy_code=True, name="老编码")
+    client.force_login(personas.staff)
+    page = preview(client, [row(legacy.ssn, 姓名="老编码")])
+    assert page.context["counts"]["create"] == 1
+
+
+def test_a_second_confirmation_while_the_first_writes_is_sent_back(client, personas):
+    from lifecert.backoffice import pending_imports
+
+    client.force_login(personas.staff)
+    page = preview(client, [row(make_ssn())])
+    pending = pending_imports.load(page.context["pending"].token, personas.staff)
+    assert pending_imports.claim(pending)  # the first click, still writing
+    assert not pending_imports.claim(pending)
+    before = everything()
+    response = confirm(client, page)
+    assert response.status_code == 404  # taken: no preview to confirm any more
+    assert everything() == before

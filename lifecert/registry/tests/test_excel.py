@@ -7,6 +7,7 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
+from lifecert.registry import excel
 from lifecert.registry.excel import NOT_XLSX, ImportRejected, quote, read_rows
 
 
@@ -73,7 +74,9 @@ def test_more_rows_than_the_limit_are_refused(settings):
 
 def test_a_long_cell_is_an_error_of_its_row_quoting_a_short_prefix(settings):
     long = "长" * 501
-    errors = _refused(_xlsx([["姓名", "地址"], ["甲", "短"], ["乙", long], ["丙", "x"]]))
+    errors = _refused(
+        _xlsx([["姓名", "地址"], ["甲", "短"], ["乙", long], ["丙", "x"]])
+    )
     [(row, message)] = errors
     assert row == 3
     assert "第 B 列内容过长（501 个字符，最多 500 个）" in message
@@ -111,7 +114,7 @@ def test_a_huge_cell_that_packs_modestly_is_found_without_parsing_it():
     assert "文件中有超长的单元格" in message
 
 
-def test_the_text_scan_sees_runs_across_chunks(settings):
+def test_a_cell_under_the_scan_bound_is_left_to_the_row_check(settings):
     settings.IMPORT_MAX_CELL_CHARS = 20_000
     # Well under the scan's bound (10 bytes a character): read, then refused
     # as a row error by the cell check.
@@ -145,3 +148,30 @@ def test_quotes_are_short():
     assert quote("短") == "短"
     assert quote("x" * 20) == "x" * 20
     assert quote("x" * 21) == "x" * 20 + "…"
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 64])
+def test_the_longest_text_is_found_whatever_the_chunks(monkeypatch, chunk):
+    monkeypatch.setattr(excel, "_CHUNK", chunk)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a.xml", b"<a>" + b"x" * 30 + b"</a><b>yy</b>" + b"z" * 12)
+    archive = zipfile.ZipFile(buffer)
+    # From one "<" to the next: "a>" and the 30 letters.
+    assert excel._longest_text(archive, archive.getinfo("a.xml")) == 32
+
+
+def test_cells_read_as_text_and_dates():
+    import datetime
+
+    from lifecert.registry.excel import cell_date, cell_text
+
+    assert cell_text(13800000001.0) == "13800000001"
+    assert cell_text(3100.5) == "3100.5"
+    assert cell_text(None) == ""
+    day = datetime.date(2020, 1, 2)
+    assert cell_date(day) == day
+    assert cell_date(datetime.datetime(2020, 1, 2, 9)) == day  # noqa: DTZ001 as openpyxl reads
+    assert cell_date("2020/01/02") == cell_date("2020.01.02") == day
+    assert cell_date("20200102") == day
+    assert cell_date("2 Jan") is None
