@@ -15,12 +15,8 @@ from lifecert.core.audit import client_ip
 from lifecert.core.pagination import paginate
 from lifecert.registry import imports
 from lifecert.registry.access import staff_regions
-from lifecert.registry.import_plan import (
-    KINDS,
-    PlanChanged,
-    confirm_registry,
-    preview_registry,
-)
+from lifecert.registry.import_plan import KINDS, PlanChanged, preview_registry
+from lifecert.registry.import_write import confirm_registry
 
 from . import forms, pending_imports
 

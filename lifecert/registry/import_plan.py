@@ -2,9 +2,9 @@
 
 ``preview_registry`` checks a file and compares it with the registry without
 writing: each row creates (a new pension), changes (field: old → new) or
-leaves alone. ``confirm_registry`` does the same again under row locks and
-writes only if the plan is the one staff saw (its ``fingerprint``); otherwise
-it raises ``PlanChanged`` with the new plan to show.
+leaves alone. ``import_write.confirm_registry`` does the same again under row
+locks and writes only if the plan is the one staff saw (its ``fingerprint``);
+otherwise it raises ``PlanChanged`` with the new plan to show.
 
 Whose people staff may change: regional staff import into their own region.
 A person who also holds a pension in another region (any status) is not
@@ -27,17 +27,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
-from lifecert.certification.models import Certification, Channel
 from lifecert.certification.services import OVERDUE_REASON
-from lifecert.core import audit
-from lifecert.core.audit_actions import AuditAction
 from lifecert.core.masking import mask_id
 
 from .excel import ImportRejected, read_rows
-from .ids import birth_date, gender
 from .imports import Row, check_rows
 from .models import Entitlement, Person, Region, Unit
 
@@ -84,7 +79,7 @@ class Plan:
             "create": kinds.count("create"),
             "change": kinds.count("change"),
             "same": kinds.count("same"),
-            "persons_created": sum(r.person is None for r in self.rows),
+            "persons_created": len({r.row.ssn for r in self.rows if r.person is None}),
             "units_created": len(self.new_units),
             "certifications": sum(r.certify_on is not None for r in self.rows),
             "skipped": len(self.skipped),
@@ -113,7 +108,7 @@ class PlanChanged(Exception):
         self.plan = plan
 
 
-def _day(value: datetime.date | None) -> str:
+def show_day(value: datetime.date | None) -> str:
     return value.isoformat() if value else "（无）"
 
 
@@ -135,8 +130,8 @@ SHOWN: dict[str, tuple[str, Any]] = {
     "unit": ("单位编号", lambda number: number),
     "status": ("待遇状态", _show_status),
     "monthly_amount": ("月养老金", str),
-    "start_date": ("待遇开始日期", _day),
-    "status_since": ("暂停发放日期", _day),
+    "start_date": ("待遇开始日期", show_day),
+    "status_since": ("暂停发放日期", show_day),
 }
 
 
@@ -250,7 +245,11 @@ def plan_import(
                 continue
             planned.certify_on = row.last_certified
             planned.shown.append(
-                ("上次认证日期", _day(old) if current else "", _day(row.last_certified))
+                (
+                    "上次认证日期",
+                    show_day(old) if current else "",
+                    show_day(row.last_certified),
+                )
             )
         if planned.kind != "create" and planned.shown:
             planned.kind = "change"
@@ -304,152 +303,3 @@ def preview_registry(data: bytes, *, regions: list[Region]) -> Plan:
     plan = plan_import(rows, regions=regions, errors=errors)
     plan.skipped = skipped
     return plan
-
-
-@dataclass
-class ImportResult:
-    counts: dict[str, int]
-
-
-def confirm_registry(
-    data: bytes,
-    *,
-    acting_user: Any,
-    regions: list[Region],
-    fingerprint: str,
-    ip: str | None = None,
-) -> ImportResult:
-    """Write the previewed plan in one transaction, audited; ``PlanChanged``
-    (nothing written) if the file would now do anything else."""
-    header, raw_rows = read_rows(data)
-    with transaction.atomic():
-        rows, skipped, errors = check_rows(
-            header, raw_rows, regions={r.code: r for r in regions}
-        )
-        plan = plan_import(rows, regions=regions, lock=True, errors=errors)
-        plan.skipped = skipped
-        if plan.fingerprint != fingerprint:
-            raise PlanChanged(plan)
-        _apply(plan, acting_user=acting_user, ip=ip)
-        counts = plan.counts()
-        audit.record(
-            AuditAction.REGISTRY_IMPORT,
-            acting_user=acting_user,
-            ip=ip,
-            after={**counts, "fingerprint": fingerprint},
-        )
-    return ImportResult(counts)
-
-
-def _apply(plan: Plan, *, acting_user: Any, ip: str | None) -> None:
-    units = {
-        number: Unit.objects.create(
-            number=number, name=row.unit_name, region=row.region
-        )
-        for number, row in plan.new_units.items()
-    }
-    units.update(
-        (u.number, u)
-        for u in Unit.objects.filter(
-            number__in={p.row.unit_number for p in plan.rows if p.row.unit_number}
-        )
-    )
-    persons: dict[str, Person] = {}
-    updated: set[int] = set()
-    certifications: list[tuple[Entitlement, Certification]] = []
-    for planned in plan.rows:
-        row = planned.row
-        person = planned.person or persons.get(row.ssn)
-        if person is None:
-            person = persons[row.ssn] = Person.objects.create(
-                ssn=row.ssn,
-                name=row.name,
-                phone=row.phone,
-                address=row.address,
-                birth_date=birth_date(row.ssn),
-                gender=gender(row.ssn),
-            )
-        elif planned.person_changes and person.pk not in updated:
-            updated.add(person.pk)
-            before = {f: getattr(person, f) for f in planned.person_changes}
-            for f, v in planned.person_changes.items():
-                setattr(person, f, v)
-            person.save(update_fields=list(planned.person_changes))
-            audit.record(
-                AuditAction.PERSON_UPDATE,
-                acting_user=acting_user,
-                target=person,
-                ip=ip,
-                before=before,
-                after={**planned.person_changes, "source": "import"},
-            )
-        changes = dict(planned.entitlement_changes)
-        if "unit" in changes:
-            changes["unit"] = units.get(changes["unit"])
-        entitlement = planned.entitlement
-        if entitlement is None:
-            entitlement = Entitlement.objects.create(
-                person=person, region=row.region, **changes
-            )
-        elif changes:
-            before = {f: str(getattr(entitlement, f)) for f in changes}
-            for f, v in changes.items():
-                setattr(entitlement, f, v)
-            entitlement.save(update_fields=list(changes))
-            if "status" in changes or "status_since" in changes:
-                audit.record(
-                    AuditAction.ENTITLEMENT_STATUS,
-                    acting_user=acting_user,
-                    target=entitlement,
-                    ip=ip,
-                    before=before,
-                    after={
-                        "status": entitlement.status,
-                        "since": _day(entitlement.status_since),
-                        "source": "import",
-                    },
-                )
-        if planned.certify_on is not None:
-            certifications.append(
-                (entitlement, _migrated(entitlement, planned.certify_on, acting_user))
-            )
-    _record_certifications(certifications, acting_user=acting_user, ip=ip)
-
-
-def _migrated(
-    entitlement: Entitlement, day: datetime.date, acting_user: Any
-) -> Certification:
-    at = timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
-    return Certification(
-        person_id=entitlement.person_id,
-        region_id=entitlement.region_id,
-        entitlement=entitlement,
-        certified_at=at,
-        channel=Channel.MIGRATED,
-        operator=acting_user,
-        operator_name="历史数据迁移",
-        evidence={"source": "registry_import", "上次认证日期": day.isoformat()},
-    )
-
-
-def _record_certifications(
-    certifications: list[tuple[Entitlement, Certification]],
-    *,
-    acting_user: Any,
-    ip: str | None,
-) -> None:
-    created = Certification.objects.bulk_create(
-        [c for _, c in certifications], batch_size=2000
-    )
-    for entitlement, certification in certifications:
-        Entitlement.objects.filter(pk=entitlement.pk).update(
-            last_certified_at=certification.certified_at
-        )
-    audit.record_many(
-        AuditAction.CERTIFICATION_CREATE,
-        acting_user=acting_user,
-        model=Certification,
-        pks=[c.pk for c in created],
-        ip=ip,
-        after={"channel": Channel.MIGRATED.value, "source": "import"},
-    )

@@ -7,7 +7,7 @@ Nothing is written before staff have seen what a file would do:
 2. ``import_plan.plan_import`` compares the rows with the registry: what each
    row creates, changes (old → new) or leaves alone, and which rows would
    change people who are not the importing staff's to change;
-3. ``import_plan.confirm_registry`` writes exactly the previewed plan.
+3. ``import_write.confirm_registry`` writes exactly the previewed plan.
 
 Reading the file (limits on size, rows, cells and the zip) is ``excel.py``,
 shared with the evidence imports of ``lifecert.certification.imports``.

@@ -249,7 +249,9 @@ def test_staff_of_another_region_cannot_open_or_confirm_the_preview(client, pers
     assert client.get(confirm_url).status_code == 405
 
 
-def test_an_expired_preview_is_gone(client, personas, settings):
+def test_an_expired_preview_is_gone(client, personas, settings, tmp_path):
+    # Its own folder: the sweep below must not take other tests' uploads.
+    settings.VAR_DIR = tmp_path
     client.force_login(personas.staff)
     page = preview(client, [row(make_ssn())])
     settings.IMPORT_PENDING_HOURS = -1  # everything kept is now too old

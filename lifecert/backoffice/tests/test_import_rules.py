@@ -320,3 +320,15 @@ def test_the_template_row_is_fictional_and_never_imported(client, personas):
     assert not Person.objects.filter(ssn=EXAMPLE_SSN).exists()
     personas.entitlement.refresh_from_db()
     assert str(personas.entitlement.monthly_amount) == "3200.00"
+
+
+def test_province_staff_import_one_new_person_into_two_regions(client, personas):
+    client.force_login(make_staff_user(None, username="province_staff"))
+    ssn = make_ssn()
+    rows = [row(ssn), row(ssn, 参保地代码="440300", 单位编号="")]
+    page = preview(client, rows)
+    counts = page.context["counts"]
+    assert (counts["create"], counts["persons_created"]) == (2, 1)
+    confirm(client, page)
+    person = Person.objects.get(ssn=ssn)
+    assert person.entitlements.count() == 2
