@@ -99,13 +99,19 @@ def check_zip(data: bytes) -> None:
             "或用 Excel 打开后另存为 .xlsx 再上传。"
         )
     longest = settings.IMPORT_MAX_CELL_CHARS * _XML_BYTES_PER_CHAR + _XML_SLACK
+    max_rows = settings.IMPORT_MAX_ROWS
     try:
         for member in members:
-            if _longest_text(archive, member) > longest:
+            text, rows = _scan(archive, member)
+            if text > longest:
                 raise _refuse(
                     f"文件中有超长的单元格（远超 {settings.IMPORT_MAX_CELL_CHARS}"
                     " 个字符），请删除后重新上传。"
                 )
+            # A sheet of a million rows is refused here in a second, not
+            # after openpyxl has read the first 200,000 of them.
+            if member.filename.startswith("xl/worksheets/") and rows > max_rows + 1:
+                raise _refuse(f"工作表超过 {max_rows} 行数据（表头除外），请分批导入。")
     except ImportRejected:
         raise
     except Exception as exc:
@@ -113,12 +119,15 @@ def check_zip(data: bytes) -> None:
         raise _refuse(NOT_XLSX) from exc
 
 
-def _longest_text(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> int:
-    """The longest run of bytes without ``<`` in ``member``: the bound on any
-    cell's text (XML escapes ``<`` in text), found in chunks, never whole."""
-    longest = run = 0
+def _scan(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> tuple[int, int]:
+    """The longest run of bytes without ``<`` in ``member`` (the bound on any
+    cell's text: XML escapes ``<`` in text) and about how many ``<row``
+    elements it holds (one split by a chunk's end is missed), read in chunks,
+    never whole."""
+    longest = run = rows = 0
     with archive.open(member) as stream:
         while chunk := stream.read(_CHUNK):
+            rows += chunk.count(b"<row ") + chunk.count(b"<row>")
             parts = chunk.split(b"<")
             if len(parts) == 1:
                 run += len(chunk)
@@ -126,7 +135,7 @@ def _longest_text(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> int:
                 longest = max(longest, run + len(parts[0]), *map(len, parts[1:-1]))
                 run = len(parts[-1])
             longest = max(longest, run)
-    return longest
+    return longest, rows
 
 
 def read_rows(data: bytes) -> tuple[list[str], list[tuple[int, tuple[Any, ...]]]]:

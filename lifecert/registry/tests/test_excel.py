@@ -10,6 +10,8 @@ from openpyxl import Workbook
 from lifecert.registry import excel
 from lifecert.registry.excel import NOT_XLSX, ImportRejected, quote, read_rows
 
+_MAIN = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
 
 def _xlsx(rows: list[list[object]]) -> bytes:
     workbook = Workbook()
@@ -68,6 +70,28 @@ def test_more_rows_than_the_limit_are_refused(settings):
     settings.IMPORT_MAX_ROWS = 3
     assert len(read_rows(_xlsx([["h"], [1], [2], [3]]))[1]) == 3
     [(row, message)] = _refused(_xlsx([["h"], [1], [2], [3], [4]]))
+    assert row == 0  # counted in the zip, before openpyxl reads a row
+    assert "工作表超过 3 行数据" in message
+
+
+def test_rows_the_zip_scan_does_not_see_are_still_counted(settings):
+    # Some writers (the .NET Open XML SDK) prefix every element: "<x:row ...>".
+    source = zipfile.ZipFile(io.BytesIO(_xlsx([["h"], [1], [2], [3], [4]])))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                content = (
+                    content.replace(b"<row ", b"<x:row ")
+                    .replace(b"</row>", b"</x:row>")
+                    .replace(b"<worksheet ", b'<worksheet xmlns:x="%s" ' % _MAIN)
+                )
+            target.writestr(info.filename, content)
+    settings.IMPORT_MAX_ROWS = 4
+    assert len(read_rows(buffer.getvalue())[1]) == 4
+    settings.IMPORT_MAX_ROWS = 3
+    [(row, message)] = _refused(buffer.getvalue())
     assert row == 5
     assert "最多导入 3 行数据" in message
 
@@ -158,7 +182,7 @@ def test_the_longest_text_is_found_whatever_the_chunks(monkeypatch, chunk):
         archive.writestr("a.xml", b"<a>" + b"x" * 30 + b"</a><b>yy</b>" + b"z" * 12)
     archive = zipfile.ZipFile(buffer)
     # From one "<" to the next: "a>" and the 30 letters.
-    assert excel._longest_text(archive, archive.getinfo("a.xml")) == 32
+    assert excel._scan(archive, archive.getinfo("a.xml"))[0] == 32
 
 
 def test_cells_read_as_text_and_dates():
