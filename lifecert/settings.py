@@ -219,7 +219,7 @@ IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 200_000)
 IMPORT_MAX_CELL_CHARS = envint("IMPORT_MAX_CELL_CHARS", 500)
 IMPORT_MAX_UNPACKED_BYTES = envint("IMPORT_MAX_UNPACKED_BYTES", 256 * 1024 * 1024)
 IMPORT_MAX_ZIP_RATIO = envint("IMPORT_MAX_ZIP_RATIO", 100)
-# A checked registry upload waits this long for its confirmation (under VAR_DIR).
+# A checked registry upload waits this long for its confirmation (PendingImport).
 IMPORT_PENDING_HOURS = envint("IMPORT_PENDING_HOURS", 24)
 PHOTO_UPLOAD_MAX_BYTES = 10 * 1024 * 1024 + 64 * 1024
 

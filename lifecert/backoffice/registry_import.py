@@ -19,6 +19,7 @@ from lifecert.registry.import_plan import KINDS, PlanChanged, preview_registry
 from lifecert.registry.import_write import confirm_registry
 
 from . import forms, pending_imports
+from .models import PendingImport
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # An error list longer than this shows its first rows and says how many more.
@@ -66,7 +67,7 @@ def upload(request: AuthenticatedRequest) -> HttpResponse:
     return _upload_page(request, form, errors)
 
 
-def _pending(request: AuthenticatedRequest, token: object) -> pending_imports.Pending:
+def _pending(request: AuthenticatedRequest, token: object) -> PendingImport:
     found = pending_imports.load(parse_uuid(token), request.user)
     if found is None:
         raise Http404("导入预览不存在或已过期")
@@ -109,7 +110,7 @@ def confirm(request: AuthenticatedRequest, token: str) -> HttpResponse:
         return redirect("backoffice:import-preview", pending.token)
     try:
         result = confirm_registry(
-            pending.data(),
+            pending_imports.data(pending),
             acting_user=request.user,
             regions=list(staff_regions(request.user)),
             fingerprint=pending.fingerprint,
@@ -123,10 +124,10 @@ def confirm(request: AuthenticatedRequest, token: str) -> HttpResponse:
         )
         return redirect("backoffice:import-preview", pending.token)
     except imports.ImportRejected as exc:
-        pending_imports.discard(pending.token)
+        pending_imports.discard(pending)
         messages.error(request, "预览之后参保数据已有变化，文件未导入：")
         return _upload_page(request, forms.ImportForm(), exc.errors)
-    pending_imports.discard(pending.token)
+    pending_imports.discard(pending)
     counts = result.counts
     messages.success(
         request,

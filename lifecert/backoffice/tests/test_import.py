@@ -4,6 +4,7 @@ import datetime
 import io
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from lifecert.core.models import AuditEvent
@@ -249,14 +250,19 @@ def test_staff_of_another_region_cannot_open_or_confirm_the_preview(client, pers
     assert client.get(confirm_url).status_code == 405
 
 
-def test_an_expired_preview_is_gone(client, personas, settings, tmp_path):
-    # Its own folder: the sweep below must not take other tests' uploads.
-    settings.VAR_DIR = tmp_path
+def test_an_expired_preview_is_gone(client, personas, settings):
+    from lifecert.backoffice.models import PendingImport
+
     client.force_login(personas.staff)
     page = preview(client, [row(make_ssn())])
-    settings.IMPORT_PENDING_HOURS = -1  # everything kept is now too old
-    preview(client, [row(make_ssn())])
-    assert client.get(page.request["PATH_INFO"]).status_code == 404
+    token = page.context["pending"].token
+    # Kept for no hours: ten minutes later (the session still alive) it is gone.
+    settings.IMPORT_PENDING_HOURS = 0
+    with time_machine.travel(datetime.timedelta(minutes=10)):
+        assert client.get(page.request["PATH_INFO"]).status_code == 404
+        assert confirm(client, page).status_code == 404
+        preview(client, [row(make_ssn())])  # sweeps what nobody confirmed
+    assert not PendingImport.objects.filter(token=token).exists()
 
 
 def test_template_download_and_access(client, personas):
@@ -385,8 +391,10 @@ def test_a_second_confirmation_while_the_first_writes_is_sent_back(client, perso
     client.force_login(personas.staff)
     page = preview(client, [row(make_ssn())])
     pending = pending_imports.load(page.context["pending"].token, personas.staff)
+    assert str(pending) == "导入预览 import.xlsx"
     assert pending_imports.claim(pending)  # the first click, still writing
     assert not pending_imports.claim(pending)
+    assert pending_imports.load(pending.token, personas.staff) is None
     before = everything()
     response = confirm(client, page)
     assert response.status_code == 404  # taken: no preview to confirm any more
