@@ -212,6 +212,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 12 * 1024 * 
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 REQUEST_MAX_BYTES = envint("REQUEST_MAX_BYTES", 256 * 1024)
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 25 * 1024 * 1024)
+# What one Excel import may hold (lifecert.registry.excel, every import): rows,
+# characters in a cell, and the unpacked size of the .xlsx zip, checked member
+# by member before openpyxl parses anything (a 300 KB zip can unpack to 300 MB).
+# A 200,000-row registry file unpacks to about 130 MB at a ratio near 11.
+IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 200_000)
+IMPORT_MAX_CELL_CHARS = envint("IMPORT_MAX_CELL_CHARS", 500)
+IMPORT_MAX_UNPACKED_BYTES = envint("IMPORT_MAX_UNPACKED_BYTES", 256 * 1024 * 1024)
+IMPORT_MAX_ZIP_RATIO = envint("IMPORT_MAX_ZIP_RATIO", 100)
+# A checked registry upload waits this long for its confirmation (PendingImport).
+IMPORT_PENDING_HOURS = envint("IMPORT_PENDING_HOURS", 24)
 PHOTO_UPLOAD_MAX_BYTES = 10 * 1024 * 1024 + 64 * 1024
 
 # Every throttle (django-axes aside) counts in this cache, a database table

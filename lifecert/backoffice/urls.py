@@ -1,12 +1,18 @@
 from django.urls import path
 
-from . import reminders, reviews, staff_accounts, views
+from . import registry_import, reminders, reviews, staff_accounts, views
 
 app_name = "backoffice"
 urlpatterns = [
     path("", views.index, name="index"),
-    path("import/", views.registry_import, name="import"),
-    path("import/template.xlsx", views.import_template, name="import-template"),
+    path("import/", registry_import.upload, name="import"),
+    path("import/template.xlsx", registry_import.template, name="import-template"),
+    path("import/<uuid:token>/", registry_import.preview, name="import-preview"),
+    path(
+        "import/<uuid:token>/confirm/",
+        registry_import.confirm,
+        name="import-confirm",
+    ),
     path("persons/", views.person_list, name="person-list"),
     path("persons/<uuid:public_id>/", views.person_detail, name="person-detail"),
     path("persons/<uuid:public_id>/photo/", views.person_photo, name="person-photo"),

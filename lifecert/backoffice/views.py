@@ -133,46 +133,6 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def registry_import(request: AuthenticatedRequest) -> HttpResponse:
-    form = forms.ImportForm(request.POST or None, request.FILES or None)
-    errors: list[tuple[int, str]] = []
-    result = None
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            result = imports.import_registry(
-                upload.read(),
-                acting_user=request.user,
-                regions=list(staff_regions(request.user)),
-                ip=client_ip(request),
-            )
-        except imports.ImportRejected as exc:
-            errors = exc.errors
-        else:
-            messages.success(request, f"导入成功：共 {result.rows} 行。")
-    return render(
-        request,
-        "backoffice/import.html",
-        {"form": form, "errors": errors, "result": result, "columns": imports.COLUMNS},
-        status=400 if errors else 200,
-    )
-
-
-@staff_required
-@require_GET
-def import_template(request: AuthenticatedRequest) -> HttpResponse:
-    response = HttpResponse(
-        imports.template_workbook(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = (
-        "attachment; filename*=UTF-8''registry-template.xlsx"
-    )
-    return response
-
-
-@staff_required
-@require_http_methods(["GET", "POST"])
 def person_list(request: AuthenticatedRequest) -> HttpResponse:
     """参保人 by name or social security number: the search is POSTed and kept in
     the session, so the number never appears in a URL."""

@@ -13,6 +13,9 @@ class Channel(models.TextChoices):
     HOME_VISIT = "home", "上门"
     DATA = "data", "数据比对"
     REVIEW = "review", "人工审核"
+    # The last certification a registry import carried over from the system
+    # before LifeCert (上次认证日期): how it was done is not known.
+    MIGRATED = "migrated", "历史数据迁移"
 
 
 class Certification(models.Model):

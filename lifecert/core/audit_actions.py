@@ -51,6 +51,7 @@ class AuditAction(models.TextChoices):
     REMINDER_SMS = "reminder.sms", "发送认证到期提醒短信"
     REMINDER_RUN = "reminder.run", "执行认证到期提醒"
     REGISTRY_IMPORT = "registry.import", "导入参保数据"
+    PERSON_UPDATE = "person.update", "修改参保人信息"
     IMPORT_DEATHS = "import.deaths", "导入死亡名单"
     IMPORT_COMPARISON = "import.comparison", "导入数据比对"
     EXPORT_UNIT_LIST = "export.unit_list", "导出待认证名单"

@@ -237,6 +237,22 @@ def _row(world: World) -> list[Any]:
     return [values[c] for c in COLUMNS]
 
 
+def _import_plan(world: World) -> tuple[bytes, Any]:
+    from lifecert.registry.import_plan import preview_registry
+
+    data = xlsx_upload(COLUMNS, [_row(world)]).getvalue()
+    return data, preview_registry(data, regions=[world.gz])
+
+
+def _pending_import(world: World) -> Any:
+    """A registry upload GZ staff checked and have not confirmed: its token."""
+    from lifecert.backoffice import pending_imports
+
+    data, plan = _import_plan(world)
+    staff = User.objects.get(pk=world.users["staff_gz"])
+    return pending_imports.save(data, user=staff, plan=plan, file_name="m.xlsx")
+
+
 def _png() -> io.BytesIO:
     from PIL import Image
 
@@ -675,14 +691,29 @@ MATRIX: dict[str, Route] = {
     "backoffice:index": Route(staff_only()),
     "backoffice:import": Route(
         staff_only(),
+        # An upload only shows its preview: nobody writes anything here.
         post=Write(
-            staff_only(200, staff_sz=400),  # a GZ row is not SZ's to import
+            staff_only(To("/backoffice/import/"), staff_sz=400),  # GZ is not SZ's
             data=lambda ctx: {"file": xlsx_upload(COLUMNS, [_row(ctx.world)])},
             state=lambda ctx: Person.objects.filter(name="庚新人").count(),
-            writers=("staff_gz", "province"),
+            writers=(),
         ),
     ),
     "backoffice:import-template": Route(staff_only()),
+    # GZ staff's own upload: nobody else's to see or confirm, province included.
+    "backoffice:import-preview": Route(
+        staff_only(staff_sz=404, province=404), args=lambda w: [_pending_import(w)]
+    ),
+    "backoffice:import-confirm": Route(
+        staff_only(405),
+        args=lambda w: [_pending_import(w)],
+        post=Write(
+            staff_only(To("/backoffice/import/"), staff_sz=404, province=404),
+            data=lambda ctx: {"fingerprint": _import_plan(ctx.world)[1].fingerprint},
+            state=lambda ctx: Person.objects.filter(name="庚新人").count(),
+            writers=("staff_gz",),
+        ),
+    ),
     "backoffice:person-list": Route(
         staff_only(),
         post=Write(
