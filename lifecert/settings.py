@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "lifecert.pensioner",
     "lifecert.employer",
     "lifecert.exports",
+    "lifecert.notices",
     "csp",
     "axes",
 ]
@@ -212,6 +213,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 REQUEST_MAX_BYTES = envint("REQUEST_MAX_BYTES", 256 * 1024)
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 25 * 1024 * 1024)
 PHOTO_UPLOAD_MAX_BYTES = 10 * 1024 * 1024 + 64 * 1024
+# A portal notice's attachment (lifecert/notices/attachments.py).
+NOTICE_ATTACHMENT_MAX_BYTES = envint("NOTICE_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 
 # Every throttle (django-axes aside) counts in this cache, a database table
 # shared by all workers that survives restarts (made by core migration 0004).
@@ -304,6 +307,7 @@ REQUEST_SIZE_LIMITS = [
     (r"^/backoffice/import/$", IMPORT_MAX_BYTES),
     (r"^/backoffice/evidence/[-\w]+/$", IMPORT_MAX_BYTES),
     (r"^/backoffice/persons/[0-9a-f-]+/photo/$", PHOTO_UPLOAD_MAX_BYTES),
+    (r"^/notices/manage/", NOTICE_ATTACHMENT_MAX_BYTES + 256 * 1024),
 ]
 # Tests may fix the challenge ("blink,turn_left"); refused when DEBUG is off.
 FACE_FIXED_CHALLENGE = envlist("FACE_FIXED_CHALLENGE", [])

@@ -18,6 +18,7 @@ staff who may see that person, and the admin to the province's superuser.
 
 import datetime
 import io
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,7 @@ from lifecert.core.models import AuditEvent
 from lifecert.core.testing import xlsx_upload
 from lifecert.employer.models import Commitment
 from lifecert.employer.selection import get_selection, sign_shown
+from lifecert.notices.models import Notice
 from lifecert.pensioner.access import SESSION_FAMILY_PENDING, SESSION_PERSON
 from lifecert.pensioner.tests.helpers import frame
 from lifecert.registry.imports import COLUMNS
@@ -162,6 +164,7 @@ def fingerprint() -> tuple[Any, ...]:
         list(ReviewRequest.objects.order_by("id").values_list("status")),
         list(Overpayment.objects.order_by("id").values_list("status")),
         list(DeathAfterCertificationCase.objects.order_by("id").values_list("status")),
+        list(Notice.objects.order_by("id").values_list("title", "withdraw_at")),
     )
 
 
@@ -213,6 +216,12 @@ OPERATOR = {
     "operator_id_number": "440106198001010019",
 }
 NEW_PASSWORD = "Qz-8841-matrix"
+NOTICE = {
+    "category": "news",
+    "title": "矩阵公告",
+    "body": "正文",
+    "publish_at": "2026-01-01T08:00",
+}
 
 
 def _row(world: World) -> list[Any]:
@@ -811,6 +820,40 @@ MATRIX: dict[str, Route] = {
         post=Write(staff_only(To("/backoffice/audit/")), data=lambda ctx: {}),
     ),
     "backoffice:audit-export": Route(staff_only()),
+    # ---- portal notices (门户公告): public reads, staff writes
+    "notices:list": Route(public()),
+    "notices:detail": Route(public(), args=lambda w: [w.notice_gz.public_id]),
+    "notices:attachment": Route(public(), args=lambda w: [w.notice_gz.public_id]),
+    "notices:manage": Route(staff_only()),
+    "notices:create": Route(
+        staff_only(),
+        post=Write(
+            # SZ staff may not choose GZ: the form comes back with the reason.
+            staff_only(To("/notices/manage/"), staff_sz=200),
+            data=lambda ctx: {**NOTICE, "region": ctx.world.gz.code},
+            state=lambda ctx: Notice.objects.filter(title=NOTICE["title"]).count(),
+            writers=("staff_gz", "province"),
+        ),
+    ),
+    "notices:edit": Route(
+        staff_gz(),
+        args=lambda w: [w.notice_gz.public_id],
+        post=Write(
+            staff_gz(To("/notices/manage/")),
+            data=lambda ctx: {**NOTICE, "region": ctx.world.gz.code},
+            state=lambda ctx: Notice.objects.get(pk=ctx.world.notice_gz.pk).title,
+            writers=("staff_gz", "province"),
+        ),
+    ),
+    "notices:withdraw": Route(
+        staff_only(405),
+        args=lambda w: [w.notice_gz.public_id],
+        post=Write(
+            staff_gz(To("/notices/manage/")),
+            state=lambda ctx: Notice.objects.get(pk=ctx.world.notice_gz.pk).withdraw_at,
+            writers=("staff_gz", "province"),
+        ),
+    ),
 }
 
 
@@ -946,7 +989,8 @@ UNNAMED_REASON = "admin internals: redirects to the named change page or 404"
 def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
     """One data set for the module, in a transaction rolled back at its end."""
     fast = override_settings(
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        MEDIA_ROOT=tempfile.mkdtemp(prefix="matrix-media-"),
     )
     fast.enable()
     with django_db_blocker.unblock():
