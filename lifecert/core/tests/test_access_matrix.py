@@ -479,6 +479,9 @@ MATRIX: dict[str, Route] = {
         ),
     ),
     "accounts:password-forgot": Route(public()),
+    # 统一身份认证 is off unless a provider is configured (accounts/tests/test_oidc).
+    "accounts:oidc-start": Route(public(404), args=lambda w: ["personal"]),
+    "accounts:oidc-callback": Route(public(404)),
     # ---- pensioner (个人版)
     "pensioner:centre": Route(certifying()),
     "pensioner:cert-login": Route(
