@@ -1,5 +1,9 @@
 """统一身份认证 against the real development provider (no mocked tokens)."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -275,3 +279,36 @@ def test_the_link_service_refuses_another_side_and_a_missing_number(db: None) ->
     with pytest.raises(IdentityRefused, match="没有提供您的身份证号码"):
         login_with_identity(kind="personal", claims=claims)
     assert _actions() == ["identity.refused", "identity.refused"]
+
+
+# ---------------------------------------------------------------- settings
+
+
+def _settings_in_subprocess(**env: str) -> "subprocess.CompletedProcess[str]":
+    code = (
+        "from django.conf import settings;"
+        "print(settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action'])"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[3],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "lifecert.settings", **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_a_configured_provider_may_receive_the_logout_form(
+    oidc_provider: OidcProvider,
+) -> None:
+    env = {k: str(v) for k, v in oidc_provider.rp_settings().items()}
+    result = _settings_in_subprocess(**env)
+    origin = oidc_provider.issuer.rsplit("/", 1)[0]
+    assert result.stdout.strip() == f"[\"'self'\", '{origin}']", result.stderr
+
+
+def test_a_client_id_without_the_providers_endpoints_refuses_to_start() -> None:
+    result = _settings_in_subprocess(OIDC_RP_CLIENT_ID="lifecert")
+    assert result.returncode != 0
+    assert "OIDC_OP_ISSUER" in result.stderr
