@@ -156,8 +156,11 @@ def update_notice(
 def withdraw_notice(
     *, acting_user: Any, notice: Notice, ip: str | None = None
 ) -> Notice:
-    """撤回公告 now: it leaves the portal at once (audited)."""
+    """撤回公告 now: it leaves the portal at once (audited). A notice already
+    withdrawn keeps its withdrawal time and writes nothing."""
     now = timezone.now()
+    if notice.withdraw_at is not None and notice.withdraw_at <= now:
+        return notice
     with transaction.atomic():
         before = _snapshot(notice)
         notice.withdraw_at = now

@@ -134,6 +134,12 @@ def test_withdrawing_hides_the_notice_at_once_and_is_audited() -> None:
     assert event.before["withdraw_at"] is None
     assert event.after["withdraw_at"] is not None
     assert event.ip == "127.0.0.1"
+    # A second withdrawal changes nothing and writes nothing.
+    first = notice.withdraw_at
+    withdraw_notice(acting_user=province, notice=notice)
+    notice.refresh_from_db()
+    assert notice.withdraw_at == first
+    assert AuditEvent.objects.filter(action="notice.withdraw").count() == 1
 
 
 def test_visibility_follows_the_publish_and_withdraw_dates() -> None:
