@@ -312,3 +312,48 @@ def test_a_client_id_without_the_providers_endpoints_refuses_to_start() -> None:
     result = _settings_in_subprocess(OIDC_RP_CLIENT_ID="lifecert")
     assert result.returncode != 0
     assert "OIDC_OP_ISSUER" in result.stderr
+
+
+# ---------------------------------------------------------------- the same limits
+
+
+def test_the_idle_limit_ends_a_unified_login_as_any_other(
+    client: Client, personas: Personas, oidc_on: OidcProvider, settings: Settings
+) -> None:
+    import datetime
+
+    import time_machine
+
+    sso_login(client, "personal", PENSIONER)
+    idle_minutes, _ = settings.SESSION_LIMITS["personal"]
+    later = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(
+        minutes=idle_minutes + 1
+    )
+    with time_machine.travel(later):
+        response = client.get(reverse("pensioner:history"))
+    assert response.status_code == 302
+    assert SESSION_KEY not in client.session
+
+
+def test_an_address_locked_by_django_axes_cannot_use_the_unified_login(
+    client: Client, personas: Personas, oidc_on: OidcProvider, settings: Settings
+) -> None:
+    from axes.models import AccessAttempt
+    from django.utils import timezone
+
+    # Failed unified logins count per address (no username is typed).
+    AccessAttempt.objects.create(
+        username=None,
+        ip_address="127.0.0.1",
+        user_agent="",
+        failures_since_start=settings.AXES_FAILURE_LIMIT,
+        get_data="",
+        post_data="",
+        http_accept="",
+        path_info="/accounts/oidc/callback/",
+        attempt_time=timezone.now(),
+    )
+    response, _ = sso_login(client, "personal", PENSIONER)
+    assert response.status_code == 429
+    assert SESSION_KEY not in client.session
+    assert not AuditEvent.objects.filter(action="identity.login").exists()
