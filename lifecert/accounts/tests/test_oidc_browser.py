@@ -13,6 +13,7 @@ from lifecert.accounts.services import issue_authorization_code
 from lifecert.certification.models import Certification, Channel
 from lifecert.conftest import OidcProvider, Personas
 from lifecert.core import testing
+from lifecert.pensioner.tests.browser import Shots
 from lifecert.pensioner.tests.helpers import enrol_ready
 
 from .oidc_helpers import DEMO_PASSWORD
@@ -55,7 +56,11 @@ def _logout_ends_both_sessions(page: Any, base: str, login_path: str) -> None:
 
 
 def test_pensioner_and_unit_operator_log_in_link_certify_and_log_out(
-    live_server: Any, launch_browser: Any, personas: Personas, provider: OidcProvider
+    live_server: Any,
+    launch_browser: Any,
+    personas: Personas,
+    provider: OidcProvider,
+    screenshot_dir: Any,
 ) -> None:
     base = live_server.url
     for index in range(2):
@@ -75,6 +80,7 @@ def test_pensioner_and_unit_operator_log_in_link_certify_and_log_out(
         lambda m: "Content Security Policy" in m.text and refused.append(m.text),
     )
     page.goto(f"{base}/accounts/personal/login/")
+    Shots(page, screenshot_dir, "sso-", axe=True)("personal-login")
     page.click("#sso-login")
     _provider_login(page, "43060319920301203X")
     page.wait_for_url(f"{base}/personal/")
@@ -95,6 +101,7 @@ def test_pensioner_and_unit_operator_log_in_link_certify_and_log_out(
         lambda m: "Content Security Policy" in m.text and refused.append(m.text),
     )
     page.goto(f"{base}/accounts/unit/login/")
+    Shots(page, screenshot_dir, "sso-", axe=True)("unit-login")
     page.click("#sso-login")
     _provider_login(page, "demo_unit")
     page.wait_for_url(f"{base}/accounts/unit/bind/code/")
