@@ -20,7 +20,7 @@ HOME_PER_CATEGORY = 6
 def visible_notices(*, region_code: str = "", category: str = "") -> QuerySet[Notice]:
     """Notices anyone may read now, newest first; for ``region_code`` that
     region's and the province-wide ones."""
-    notices = Notice.objects.visible().select_related("region")
+    notices = Notice.objects.visible().select_related("region").defer("attachment_data")
     if region_code:
         notices = notices.filter(Q(region__code=region_code) | Q(region__isnull=True))
     if category:
@@ -48,7 +48,9 @@ def access_visible_notice(public_id: Any) -> Notice:
 
 def notices_for_staff(user: Any) -> QuerySet[Notice]:
     """The notices a staff member manages: their region's; all for the province."""
-    notices = Notice.objects.select_related("region", "created_by")
+    notices = Notice.objects.select_related("region", "created_by").defer(
+        "attachment_data"
+    )
     if user.staff_region_id is None:
         return notices
     return notices.filter(region_id=user.staff_region_id)
@@ -61,10 +63,13 @@ def access_notice_for_staff(user: Any, public_id: Any) -> Notice:
 
 def access_attachment_notice(user: Any, public_id: Any) -> Notice:
     """A notice whose attachment ``user`` may download: a visible one for
-    anyone, and for staff also one they manage (before it is published)."""
+    anyone, and for staff also one they manage (before it is published);
+    with its content."""
     notice_id = parse_uuid(public_id)
     if getattr(user, "is_authenticated", False) and user.kind == "staff":
-        managed = notices_for_staff(user).filter(public_id=notice_id).first()
+        managed = (
+            notices_for_staff(user).defer(None).filter(public_id=notice_id).first()
+        )
         if managed is not None:
             return managed
-    return get_object_or_404(visible_notices(), public_id=notice_id)
+    return get_object_or_404(visible_notices().defer(None), public_id=notice_id)

@@ -44,9 +44,11 @@ class Notice(models.Model):
     )
     publish_at = models.DateTimeField("发布时间")
     withdraw_at = models.DateTimeField("撤回时间", null=True, blank=True)
-    # Stored under a random name; the name the staff member uploaded is shown
+    # The attachment lives in the database, as reference photos do: every
+    # worker on every machine serves it, and nothing is left on one disk.
+    # Lists defer it (access.py). The name the staff member uploaded is shown
     # and given to the download.
-    attachment = models.FileField(upload_to="notices/", blank=True)
+    attachment_data = models.BinaryField(default=b"", editable=False)
     attachment_name = models.CharField(max_length=120, blank=True)
     attachment_type = models.CharField(max_length=100, blank=True)
     attachment_size = models.PositiveIntegerField(default=0)

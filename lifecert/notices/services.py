@@ -1,9 +1,7 @@
 """Publishing, changing and withdrawing notices: every write, each audited."""
 
 import datetime
-import uuid
 from dataclasses import dataclass
-from pathlib import PurePath
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -71,29 +69,20 @@ def _apply(notice: Notice, fields: NoticeFields) -> None:
     notice.withdraw_at = fields.withdraw_at
 
 
-def _drop_file_after_commit(name: str) -> None:
-    if name:
-        storage = Notice._meta.get_field("attachment").storage
-        transaction.on_commit(lambda: storage.delete(name))
-
-
 def _attach(notice: Notice, upload: UploadedFile) -> None:
     try:
         checked = check_attachment(upload)
     except AttachmentRefused as exc:
         raise NoticeError(exc.message, "attachment") from None
-    old = notice.attachment.name if notice.attachment else ""
-    extension = PurePath(checked.name).suffix.lower()
-    notice.attachment.save(f"{uuid.uuid4().hex}{extension}", upload, save=False)
+    upload.seek(0)
+    notice.attachment_data = upload.read()
     notice.attachment_name = checked.name
     notice.attachment_type = checked.content_type
     notice.attachment_size = checked.size
-    _drop_file_after_commit(old)
 
 
 def _detach(notice: Notice) -> None:
-    _drop_file_after_commit(notice.attachment.name if notice.attachment else "")
-    notice.attachment = None
+    notice.attachment_data = b""
     notice.attachment_name = notice.attachment_type = ""
     notice.attachment_size = 0
 

@@ -1,5 +1,7 @@
 """Portal notices: the public list and detail, and staff's publishing pages."""
 
+import io
+
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -50,10 +52,10 @@ def notice_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 def notice_attachment(request: HttpRequest, public_id: str) -> FileResponse:
     """The attachment, as a download (never shown inline: nosniff + attachment)."""
     notice = access_attachment_notice(request.user, public_id)
-    if not notice.attachment:
+    if not notice.attachment_name:
         raise Http404("该公告没有附件。")
     return FileResponse(
-        notice.attachment.open("rb"),
+        io.BytesIO(bytes(notice.attachment_data)),
         as_attachment=True,
         filename=notice.attachment_name,
         content_type=notice.attachment_type,

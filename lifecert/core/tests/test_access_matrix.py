@@ -18,7 +18,6 @@ staff who may see that person, and the admin to the province's superuser.
 
 import datetime
 import io
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -992,8 +991,7 @@ UNNAMED_REASON = "admin internals: redirects to the named change page or 404"
 def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
     """One data set for the module, in a transaction rolled back at its end."""
     fast = override_settings(
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-        MEDIA_ROOT=tempfile.mkdtemp(prefix="matrix-media-"),
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
     )
     fast.enable()
     with django_db_blocker.unblock():

@@ -25,7 +25,6 @@ def test_staff_publish_a_notice_and_the_portal_shows_it(
     settings: Any,
     screenshot_dir: Path | None,
 ) -> None:
-    settings.MEDIA_ROOT = tmp_path / "media"
     attachment = tmp_path / "认证安排.pdf"
     attachment.write_bytes(PDF)
     base = live_server.url

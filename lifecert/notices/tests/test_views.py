@@ -1,5 +1,5 @@
 import datetime
-from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -13,11 +13,6 @@ from lifecert.core.testing import make_staff_user
 from lifecert.notices.models import Notice
 
 from .helpers import PDF, make_notice, pdf_upload
-
-
-@pytest.fixture(autouse=True)
-def _media(settings: Settings, tmp_path: Path) -> None:
-    settings.MEDIA_ROOT = tmp_path
 
 
 @pytest.fixture
@@ -311,3 +306,14 @@ def test_an_attachment_over_the_request_limit_is_refused_before_reading(
         HTTP_ACCEPT="text/html",
     )
     assert response.status_code == 413
+
+
+def test_the_home_page_and_the_list_read_a_bounded_number_of_rows(
+    client: Client, province: object, django_assert_max_num_queries: Any
+) -> None:
+    for n in range(15):
+        make_notice(province, category=("policy", "news")[n % 2], title=f"公告{n}")
+    with django_assert_max_num_queries(4):  # one per category, regions joined
+        assert client.get(reverse("home")).status_code == 200
+    with django_assert_max_num_queries(4):  # the filter's regions, count, page
+        assert client.get(reverse("notices:list")).status_code == 200
