@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -35,6 +36,7 @@ from lifecert.certification.models import (
 from lifecert.core import audit, testing, vault
 from lifecert.core.audit_actions import AuditAction
 from lifecert.employer.models import Commitment
+from lifecert.notices.services import NoticeFields, publish_notice
 from lifecert.pensioner.access import SESSION_PERSON
 from lifecert.pensioner.tests.helpers import enrol_ready
 from lifecert.registry.models import Entitlement
@@ -85,6 +87,7 @@ class World:
     death_case_d: Any
     run_gz: Any
     code_z: str  # the plain authorization code of unit Z
+    notice_gz: Any  # a published GZ notice with an attachment (门户公告)
     # Each role's logged-in session, made once (each test rolls its changes
     # back), and a CSRF token as a browser gets it from a page with a form.
     sessions: dict[str, str] = field(default_factory=dict)
@@ -207,6 +210,17 @@ def build() -> World:
             target=person,
             region_id=region.pk,
         )
+    notice_gz = publish_notice(
+        acting_user=users["staff_gz"],
+        fields=NoticeFields(
+            category="announcement",
+            title="广州市认证安排公示",
+            body="请按时认证。",
+            region=gz,
+            publish_at=last_year,
+        ),
+        attachment=SimpleUploadedFile("安排.pdf", b"%PDF-1.4\n%%EOF\n"),
+    )
     world = World(
         users={role: user.pk for role, user in users.items()},
         usernames={role: user.username for role, user in users.items()},
@@ -232,6 +246,7 @@ def build() -> World:
         death_case_d=death_case_d,
         run_gz=run_gz,
         code_z=code_z,
+        notice_gz=notice_gz,
     )
     for role, user in users.items():
         browser = Client()

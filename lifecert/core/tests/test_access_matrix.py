@@ -49,6 +49,7 @@ from lifecert.core.models import AuditEvent
 from lifecert.core.testing import xlsx_upload
 from lifecert.employer.models import Commitment
 from lifecert.employer.selection import get_selection, sign_shown
+from lifecert.notices.models import Notice
 from lifecert.pensioner.access import SESSION_FAMILY_PENDING, SESSION_PERSON
 from lifecert.pensioner.tests.helpers import frame
 from lifecert.registry.imports import COLUMNS
@@ -168,6 +169,7 @@ def fingerprint() -> tuple[Any, ...]:
         list(ReviewRequest.objects.order_by("id").values_list("status")),
         list(Overpayment.objects.order_by("id").values_list("status")),
         list(DeathAfterCertificationCase.objects.order_by("id").values_list("status")),
+        list(Notice.objects.order_by("id").values_list("title", "withdraw_at")),
     )
 
 
@@ -219,6 +221,12 @@ OPERATOR = {
     "operator_id_number": "440106198001010019",
 }
 NEW_PASSWORD = "Qz-8841-matrix"
+NOTICE = {
+    "category": "news",
+    "title": "矩阵公告",
+    "body": "正文",
+    "publish_at": "2026-01-01T08:00",
+}
 
 
 def _row(world: World) -> list[Any]:
@@ -522,6 +530,9 @@ MATRIX: dict[str, Route] = {
         ),
     ),
     "accounts:password-forgot": Route(public()),
+    # 统一身份认证 is off unless a provider is configured (accounts/tests/test_oidc).
+    "accounts:oidc-start": Route(public(404), args=lambda w: ["personal"]),
+    "accounts:oidc-callback": Route(public(404)),
     # ---- pensioner (个人版)
     "pensioner:centre": Route(certifying()),
     "pensioner:cert-login": Route(
@@ -930,6 +941,40 @@ MATRIX: dict[str, Route] = {
         post=Write(staff_only(To("/backoffice/audit/")), data=lambda ctx: {}),
     ),
     "backoffice:audit-export": Route(staff_only()),
+    # ---- portal notices (门户公告): public reads, staff writes
+    "notices:list": Route(public()),
+    "notices:detail": Route(public(), args=lambda w: [w.notice_gz.public_id]),
+    "notices:attachment": Route(public(), args=lambda w: [w.notice_gz.public_id]),
+    "notices:manage": Route(staff_only()),
+    "notices:create": Route(
+        staff_only(),
+        post=Write(
+            # SZ staff may not choose GZ: the form comes back with the reason.
+            staff_only(To("/notices/manage/"), staff_sz=200),
+            data=lambda ctx: {**NOTICE, "region": ctx.world.gz.code},
+            state=lambda ctx: Notice.objects.filter(title=NOTICE["title"]).count(),
+            writers=("staff_gz", "province"),
+        ),
+    ),
+    "notices:edit": Route(
+        staff_gz(),
+        args=lambda w: [w.notice_gz.public_id],
+        post=Write(
+            staff_gz(To("/notices/manage/")),
+            data=lambda ctx: {**NOTICE, "region": ctx.world.gz.code},
+            state=lambda ctx: Notice.objects.get(pk=ctx.world.notice_gz.pk).title,
+            writers=("staff_gz", "province"),
+        ),
+    ),
+    "notices:withdraw": Route(
+        staff_only(405),
+        args=lambda w: [w.notice_gz.public_id],
+        post=Write(
+            staff_gz(To("/notices/manage/")),
+            state=lambda ctx: Notice.objects.get(pk=ctx.world.notice_gz.pk).withdraw_at,
+            writers=("staff_gz", "province"),
+        ),
+    ),
 }
 
 
