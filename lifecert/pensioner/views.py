@@ -4,7 +4,7 @@ from typing import Any, TypeGuard
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -487,6 +487,10 @@ def family_cancel(request: AuthenticatedRequest) -> HttpResponse:
 def receipt_pdf(request: CertifyingRequest, public_id: str) -> HttpResponse:
     person = request.cert_person
     certification = access_certification(person, public_id)
+    if not certification.receipt_code:
+        # A certification carried over from the old system (历史数据迁移) has no
+        # receipt: nothing was certified here that a code could vouch for.
+        raise Http404("这条认证记录没有回执。")
     verify_url = request.build_absolute_uri(
         reverse("pensioner:receipt-verify") + f"?code={certification.receipt_code}"
     )
