@@ -44,6 +44,10 @@ def client_ip(request: HttpRequest | None) -> str | None:
 
 
 def _label(user: Any) -> str:
+    # A calling system (lifecert.api) is no account: it names itself.
+    label = getattr(user, "audit_label", None)
+    if isinstance(label, str):
+        return label
     if user is None or not getattr(user, "is_authenticated", False):
         return "anonymous"
     username: str = user.get_username()
