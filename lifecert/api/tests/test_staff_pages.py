@@ -1,4 +1,4 @@
-"""接口令牌 pages: province staff for province-wide tokens, regional staff for theirs."""
+"""接口令牌 pages: province staff for province-wide tokens, regional staff theirs."""
 
 import pytest
 from django.urls import reverse
@@ -35,11 +35,13 @@ def test_province_staff_issue_a_province_wide_token_shown_once(client, personas)
     assert find_token(plain) == token
     assert response["Cache-Control"].startswith("max-age=0")
     event = AuditEvent.objects.get(action="api_token.issue")
-    assert event.after["region"] == "全省" and event.actor == province
+    assert event.after["region"] == "全省"
+    assert event.actor == province
     # The list never shows it again.
     page = client.get(LIST).content.decode()
     assert plain not in page
-    assert "医保就医比对" in page and "全省" in page
+    assert "医保就医比对" in page
+    assert "全省" in page
 
 
 def test_regional_staff_issue_for_their_region_only(client, personas):
@@ -71,7 +73,8 @@ def test_regional_staff_see_only_their_regions_tokens(client, personas):
     client.force_login(personas.staff)
     page = client.get(LIST).content.decode()
     assert "广州系统" in page
-    assert "深圳系统" not in page and "全省系统" not in page
+    assert "深圳系统" not in page
+    assert "全省系统" not in page
 
 
 def test_rotate_shows_a_new_secret_and_the_old_one_stops(client, personas):
