@@ -10,7 +10,9 @@ urlpatterns = [
     # served as a file (no inline script: django-csp).
     path(
         "docs/",
-        SpectacularSwaggerSplitView.as_view(url_name="api:schema"),
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api:schema", template_name="api/swagger_ui.html"
+        ),
         name="docs",
     ),
     path("status/", views.StatusView.as_view(), name="status"),
