@@ -20,8 +20,13 @@ from lifecert.core import audit
 from lifecert.core.audit_actions import AuditAction
 from lifecert.registry.models import Entitlement, Region
 
-from .models import Channel, DeathAfterCertificationCase, Overpayment
-from .services import record_certification, record_death
+from .models import Certification, Channel, DeathAfterCertificationCase, Overpayment
+from .services import (
+    OVERDUE_REASON,
+    new_receipt_codes,
+    record_certification,
+    record_death,
+)
 
 
 class Kind(models.TextChoices):
@@ -223,27 +228,142 @@ def _deaths(good: list[_Good], *, acting_user: Any, ip: str | None) -> EvidenceR
     return EvidenceResult(len(good), changed, skipped, overpaid, cases)
 
 
+# Entitlements locked and certified per statement batch.
+CHUNK = 2000
+
+
+@dataclass
+class _State:
+    """An entitlement as the batch has left it so far (rows may repeat a person)."""
+
+    status: str
+    reason: str
+    last: datetime.datetime | None
+    person_id: int
+    region_id: int
+    death_date: datetime.date | None
+
+
 def _comparison(
     good: list[_Good], *, acting_user: Any, ip: str | None, evidence: dict[str, Any]
 ) -> EvidenceResult:
+    """Silent certifications in set-based SQL; the rare row that resumes a
+    suspended pension or vouches for someone recorded dead goes through
+    ``record_certification`` one by one, with the same effect as the rest."""
+    todo = [
+        (e.pk, _noon(item.day), item.row.source)
+        for item in good
+        for e in item.entitlements
+    ]
     changed = skipped = 0
-    for item in good:
-        at = timezone.make_aware(datetime.datetime.combine(item.day, datetime.time(12)))
-        for entitlement in item.entitlements:
-            last = entitlement.last_certified_at
-            if entitlement.status == Entitlement.Status.TERMINATED or (
-                last is not None and last >= at
+    for start in range(0, len(todo), CHUNK):
+        chunk = todo[start : start + CHUNK]
+        states = _lock([pk for pk, _, _ in chunk])
+        plain: list[tuple[int, datetime.datetime, str]] = []
+        for pk, at, source in chunk:
+            state = states[pk]
+            if state.status == Entitlement.Status.TERMINATED or (
+                state.last is not None and state.last >= at
             ):
                 skipped += 1
                 continue
+            changed += 1
+            dead = state.death_date is not None and (
+                timezone.localdate(at) > state.death_date
+            )
+            resumes = (
+                state.status == Entitlement.Status.SUSPENDED
+                and state.reason == OVERDUE_REASON
+            )
+            if not (dead or resumes):
+                plain.append((pk, at, source))
+                state.last = at
+                continue
+            # The rows before it first, so that it sees them.
+            _write_plain(plain, states, acting_user=acting_user, ip=ip, extra=evidence)
+            plain = []
             record_certification(
-                entitlement=entitlement,
+                entitlement=Entitlement(pk=pk),
                 channel=Channel.DATA,
                 acting_user=acting_user,
                 at=at,
-                evidence={"source": item.row.source, **evidence},
-                operator_name="数据比对",
+                evidence={"source": source, **evidence},
+                operator_name=OPERATOR,
                 ip=ip,
             )
-            changed += 1
+            fresh = Entitlement.objects.get(pk=pk)
+            state.status, state.reason = fresh.status, fresh.status_reason
+            state.last = fresh.last_certified_at
+        _write_plain(plain, states, acting_user=acting_user, ip=ip, extra=evidence)
     return EvidenceResult(len(good), changed, skipped)
+
+
+OPERATOR = "数据比对"
+
+
+def _noon(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+
+
+def _lock(pks: list[int]) -> dict[int, _State]:
+    rows = (
+        Entitlement.objects.filter(pk__in=pks)
+        .select_for_update(of=("self",))
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "status",
+            "status_reason",
+            "last_certified_at",
+            "person_id",
+            "region_id",
+            "person__death_date",
+        )
+    )
+    return {row[0]: _State(*row[1:]) for row in rows}
+
+
+def _write_plain(
+    rows: list[tuple[int, datetime.datetime, str]],
+    states: dict[int, _State],
+    *,
+    acting_user: Any,
+    ip: str | None,
+    extra: dict[str, Any],
+) -> None:
+    """One INSERT of certifications, one UPDATE per distinct new last date, and
+    the audit rows by ``record_many``: what ``record_certification`` writes."""
+    if not rows:
+        return
+    codes = new_receipt_codes(len(rows))
+    created = Certification.objects.bulk_create(
+        [
+            Certification(
+                person_id=states[pk].person_id,
+                region_id=states[pk].region_id,
+                entitlement_id=pk,
+                certified_at=at,
+                channel=Channel.DATA,
+                operator_name=OPERATOR,
+                evidence={"source": source, **extra},
+                receipt_code=code,
+            )
+            for (pk, at, source), code in zip(rows, codes, strict=True)
+        ],
+        batch_size=500,
+    )
+    by_last: dict[datetime.datetime, list[int]] = {}
+    for pk in dict.fromkeys(pk for pk, _, _ in rows):
+        last = states[pk].last
+        assert last is not None  # noqa: S101 each of these rows set it
+        by_last.setdefault(last, []).append(pk)
+    for last, pks in by_last.items():
+        Entitlement.objects.filter(pk__in=pks).update(last_certified_at=last)
+    audit.record_many(
+        AuditAction.CERTIFICATION_CREATE,
+        acting_user=acting_user,
+        model=Certification,
+        pks=[c.pk for c in created],
+        ip=ip,
+        after={"channel": Channel.DATA.value},
+    )
