@@ -35,6 +35,12 @@ def _text(
         errors.append(error(key, "invalid_type", f"{label}应为字符串。", number))
         return ""
     value = raw_value.strip()
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        # NUL cannot be stored on PostgreSQL; no field here holds control codes.
+        errors.append(
+            error(key, "invalid_characters", f"{label}含有控制字符。", number)
+        )
+        return ""
     if len(value) > LIMITS[key]:
         errors.append(
             error(

@@ -146,6 +146,7 @@ def test_shape_errors_name_the_row_and_field(client, personas):
     rows = [
         {"ssn": 430603, "name": "杨书维", "date": _yesterday()},
         {"ssn": personas.pensioner.ssn, "name": "", "date": _yesterday()},
+        {"ssn": "4306\x0003", "name": "杨书维", "date": _yesterday()},
         {"ssn": personas.pensioner.ssn, "name": "杨" * 61, "date": None},
         {
             "ssn": personas.pensioner.ssn,
@@ -161,9 +162,10 @@ def test_shape_errors_name_the_row_and_field(client, personas):
     assert [(e["row"], e["field"], e["code"]) for e in response.json()["errors"]] == [
         (1, "ssn", "invalid_type"),
         (2, "name", "required"),
-        (3, "name", "too_long"),
-        (3, "date", "required"),
-        (4, "source", "too_long"),
+        (3, "ssn", "invalid_characters"),
+        (4, "name", "too_long"),
+        (4, "date", "required"),
+        (5, "source", "too_long"),
     ]
 
 
