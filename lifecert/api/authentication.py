@@ -8,6 +8,8 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from lifecert.core.audit import client_ip
+
 from .models import ApiToken, Scope
 from .services import ApiClient, find_token
 
@@ -29,7 +31,7 @@ class TokenAuthentication(BaseAuthentication):
             plain = header[1].decode("ascii")
         except UnicodeDecodeError:
             raise AuthenticationFailed(INVALID, code="invalid_token") from None
-        token = find_token(plain)
+        token = find_token(plain, ip=client_ip(request))
         if token is None:
             raise AuthenticationFailed(INVALID, code="invalid_token")
         return ApiClient(token), token

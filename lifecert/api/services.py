@@ -131,20 +131,30 @@ def revoke_token(*, token: ApiToken, acting_user: Any, ip: str | None = None) ->
         )
 
 
-def find_token(plain: str) -> ApiToken | None:
-    """The active token ``plain`` proves, or None (wrong, unknown or revoked)."""
+def find_token(plain: str, *, ip: str | None = None) -> ApiToken | None:
+    """The active token ``plain`` proves, or None (wrong, unknown or revoked).
+
+    A known key with a wrong secret, or a revoked token, is audited (接口令牌
+    验证失败) in the token's region: someone holds part of a real token.
+    """
     prefix, _, rest = plain.partition("_")
     key, _, secret = rest.partition("_")
     if prefix != PREFIX or not key or not secret:
         return None
-    token = (
-        ApiToken.objects.select_related("region")
-        .filter(key=key, revoked_at__isnull=True)
-        .first()
-    )
-    if token is None or not hmac.compare_digest(token.secret_hash, _hash(secret)):
+    token = ApiToken.objects.select_related("region").filter(key=key).first()
+    if token is None:
         return None
-    return token
+    if token.active and hmac.compare_digest(token.secret_hash, _hash(secret)):
+        return token
+    audit.record(
+        AuditAction.API_AUTH_FAILURE,
+        acting_user=None,
+        target=token,
+        ip=ip,
+        after={"reason": "revoked" if not token.active else "wrong_secret"},
+        region_id=token.region_id,
+    )
+    return None
 
 
 def record_call(
