@@ -44,6 +44,10 @@ INSTALLED_APPS = [
     "lifecert.exports",
     "lifecert.reminders",
     "lifecert.notices",
+    "lifecert.api",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "csp",
     "axes",
 ]
@@ -251,6 +255,40 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# The integration API (lifecert/api): rows per pushed batch, bytes per
+# request, rows per pulled page (default and most).
+API_MAX_BATCH_ROWS = envint("API_MAX_BATCH_ROWS", 5000)
+API_MAX_REQUEST_BYTES = envint("API_MAX_REQUEST_BYTES", 2 * 1024 * 1024)
+API_PAGE_SIZE = envint("API_PAGE_SIZE", 500)
+API_PAGE_MAX = envint("API_PAGE_MAX", 1000)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "lifecert.api.authentication.TokenAuthentication"
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["lifecert.api.authentication.HasScope"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "lifecert.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "LifeCert 系统接口",
+    "DESCRIPTION": (
+        "供社保经办机构其他系统调用：查询认证状态、推送数据比对与死亡名单、"
+        "拉取认证及待遇变动记录。令牌由经办人员在后台“接口令牌”页发放。"
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1/",
+}
+
 # Bodies larger than this are refused before they are read (413), per path
 # (RequestSizeLimitMiddleware); the first matching pattern wins.
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 12 * 1024 * 1024)
@@ -360,6 +398,9 @@ REQUEST_SIZE_LIMITS = [
         FACE_MAX_FRAME_BYTES * FACE_MAX_BATCH_FRAMES + 64 * 1024,
     ),
     (r"^/backoffice/import/$", IMPORT_MAX_BYTES),
+    # The API answers a body over API_MAX_REQUEST_BYTES itself, in its error
+    # format; this is the backstop for a body that lies about its length.
+    (r"^/api/v1/", API_MAX_REQUEST_BYTES + 64 * 1024),
     (r"^/backoffice/evidence/[-\w]+/$", IMPORT_MAX_BYTES),
     (r"^/backoffice/persons/[0-9a-f-]+/photo/$", PHOTO_UPLOAD_MAX_BYTES),
     (r"^/notices/manage/", NOTICE_ATTACHMENT_MAX_BYTES + 256 * 1024),

@@ -11,6 +11,15 @@ class ImportForm(forms.Form):
     file = forms.FileField(label="Excel 文件（.xlsx）")
 
 
+class EvidenceImportForm(ImportForm):
+    preview = forms.BooleanField(
+        label="仅预览，不写入",
+        required=False,
+        initial=True,
+        help_text="先预览将处理的条数；确认无误后取消勾选并重新上传。",
+    )
+
+
 class PhotoForm(forms.Form):
     photo = forms.ImageField(
         label="建模照片",

@@ -733,6 +733,34 @@ _EVIDENCE = {
 }
 
 
+def _evidence_messages(
+    request: AuthenticatedRequest, result: evidence_imports.EvidenceResult
+) -> None:
+    if result.dry_run:
+        messages.info(
+            request,
+            f"预览（未写入任何数据）：共 {result.rows} 行，将处理 {result.changed}"
+            f" 条养老待遇，跳过 {result.skipped} 条（已终止或已有更新的认证）"
+            + (f"，{result.overpaid} 条将登记为待追回" if result.overpaid else "")
+            + (f"，{result.cases} 条将转死亡后认证核查" if result.cases else "")
+            + "。确认无误后取消勾选“仅预览，不写入”并重新上传。",
+        )
+        return
+    messages.success(
+        request,
+        f"导入成功：共 {result.rows} 行，处理 {result.changed} 条养老待遇，"
+        f"跳过 {result.skipped} 条（已终止或已有更新的认证）。",
+    )
+    if result.overpaid:
+        messages.warning(
+            request, f"{result.overpaid} 条待遇在死亡后仍有发放，已登记为待追回。"
+        )
+    if result.cases:
+        messages.warning(
+            request, f"{result.cases} 条认证记录晚于死亡日期，已转死亡后认证核查。"
+        )
+
+
 @staff_required
 @require_http_methods(["GET", "POST"])
 def evidence_import(request: AuthenticatedRequest, kind: str) -> HttpResponse:
@@ -740,7 +768,7 @@ def evidence_import(request: AuthenticatedRequest, kind: str) -> HttpResponse:
     if kind not in _EVIDENCE:
         raise Http404
     title, columns, run = _EVIDENCE[kind]
-    form = forms.ImportForm(request.POST or None, request.FILES or None)
+    form = forms.EvidenceImportForm(request.POST or None, request.FILES or None)
     errors: list[tuple[int, str]] = []
     result = None
     if request.method == "POST" and form.is_valid():
@@ -750,25 +778,12 @@ def evidence_import(request: AuthenticatedRequest, kind: str) -> HttpResponse:
                 acting_user=request.user,
                 regions=list(staff_regions(request.user)),
                 ip=client_ip(request),
+                dry_run=form.cleaned_data["preview"],
             )
         except imports.ImportRejected as exc:
             errors = exc.errors
         else:
-            messages.success(
-                request,
-                f"导入成功：共 {result.rows} 行，处理 {result.changed} 条养老待遇，"
-                f"跳过 {result.skipped} 条（已终止或已有更新的认证）。",
-            )
-            if result.overpaid:
-                messages.warning(
-                    request,
-                    f"{result.overpaid} 条待遇在死亡后仍有发放，已登记为待追回。",
-                )
-            if result.cases:
-                messages.warning(
-                    request,
-                    f"{result.cases} 条认证记录晚于死亡日期，已转死亡后认证核查。",
-                )
+            _evidence_messages(request, result)
     return render(
         request,
         "backoffice/evidence_import.html",

@@ -44,6 +44,10 @@ def client_ip(request: HttpRequest | None) -> str | None:
 
 
 def _label(user: Any) -> str:
+    # A calling system (lifecert.api) is no account: it names itself.
+    label = getattr(user, "audit_label", None)
+    if isinstance(label, str):
+        return label
     if user is None or not getattr(user, "is_authenticated", False):
         return "anonymous"
     username: str = user.get_username()
@@ -193,6 +197,32 @@ def link_hash(prev_hash: str, event: AuditEvent) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _write_links(rows: list[AuditEvent]) -> None:
+    """The three chain columns of ``rows``, in one statement or one batch.
+
+    Not ``bulk_update``: its CASE expression cost 1.2 s per 1,000 rows to
+    build. PostgreSQL joins a VALUES list (one round trip); SQLite, in
+    process, runs one prepared UPDATE per row (it plans the join as a scan).
+    """
+    table = AuditEvent._meta.db_table
+    values = [(e.pk, e.seq, e.prev_hash, e.hash) for e in rows]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            marks = ", ".join(["(%s, %s, %s, %s)"] * len(values))
+            cursor.execute(
+                f"UPDATE {table} SET seq = v.seq, prev_hash = v.prev,"  # noqa: S608 the model's table
+                f" hash = v.hash FROM (VALUES {marks}) AS v(id, seq, prev, hash)"
+                f" WHERE {table}.id = v.id",
+                [x for row in values for x in row],
+            )
+        else:
+            cursor.executemany(
+                f"UPDATE {table} SET seq = %s, prev_hash = %s, hash = %s"  # noqa: S608 the model's table
+                " WHERE id = %s",
+                [(seq, prev, link, pk) for pk, seq, prev, link in values],
+            )
+
+
 def chain_pending() -> int:
     """Link every committed row not yet in the chain, oldest first; the count.
 
@@ -213,7 +243,7 @@ def chain_pending() -> int:
                 seq += 1
                 event.seq, event.prev_hash = seq, prev
                 event.hash = prev = link_hash(prev, event)
-            AuditEvent.objects.bulk_update(rows, ["seq", "prev_hash", "hash"])
+            _write_links(rows)
             head.seq, head.hash = seq, prev
             head.save(update_fields=["seq", "hash"])
         linked += len(rows)

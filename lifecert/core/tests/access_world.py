@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from lifecert.accounts.models import FamilyLink
 from lifecert.accounts.services import issue_authorization_code
+from lifecert.api.services import issue_token
 from lifecert.certification.models import (
     BackPay,
     Channel,
@@ -88,6 +89,7 @@ class World:
     run_gz: Any
     code_z: str  # the plain authorization code of unit Z
     notice_gz: Any  # a published GZ notice with an attachment (门户公告)
+    token_gz: Any  # a system token of GZ (接口令牌)
     # Each role's logged-in session, made once (each test rolls its changes
     # back), and a CSRF token as a browser gets it from a page with a form.
     sessions: dict[str, str] = field(default_factory=dict)
@@ -202,6 +204,9 @@ def build() -> World:
             version=_letter_version(),
         )
     code_z = issue_authorization_code(unit=unit_z, acting_user=None)
+    token_gz, _ = issue_token(
+        system_name="广州医保比对", scopes=["read_status"], region=gz, acting_user=None
+    )
     # One audit row in each region, about its pensioner (审计日志).
     for staff, person, region in (("staff_gz", a, gz), ("staff_sz", b, sz)):
         audit.record(
@@ -247,6 +252,7 @@ def build() -> World:
         run_gz=run_gz,
         code_z=code_z,
         notice_gz=notice_gz,
+        token_gz=token_gz,
     )
     for role, user in users.items():
         browser = Client()

@@ -36,6 +36,7 @@ from lifecert.accounts.models import (
     UnitBinding,
     User,
 )
+from lifecert.api.models import ApiToken
 from lifecert.certification.models import (
     Certification,
     DeathAfterCertificationCase,
@@ -975,6 +976,54 @@ MATRIX: dict[str, Route] = {
             writers=("staff_gz", "province"),
         ),
     ),
+    # ---- 接口令牌 (system tokens, lifecert/api)
+    "api-tokens:list": Route(
+        staff_only(),
+        post=Write(
+            staff_only(200, staff_sz=400),  # GZ is not among SZ's regions
+            data=lambda ctx: {
+                "system_name": "矩阵系统",
+                "scopes": ["read_status"],
+                "region": ctx.world.gz.pk,
+            },
+            state=lambda ctx: ApiToken.objects.filter(system_name="矩阵系统").count(),
+            writers=("staff_gz", "province"),
+        ),
+    ),
+    "api-tokens:rotate": Route(
+        staff_only(405),
+        args=lambda w: [w.token_gz.public_id],
+        post=Write(
+            staff_gz(200),
+            state=lambda ctx: ApiToken.objects.get(pk=ctx.world.token_gz.pk).key,
+            writers=("staff_gz", "province"),
+        ),
+    ),
+    "api-tokens:revoke": Route(
+        staff_only(405),
+        args=lambda w: [w.token_gz.public_id],
+        post=Write(
+            staff_gz(To("/backoffice/api-tokens/")),
+            state=lambda ctx: ApiToken.objects.get(pk=ctx.world.token_gz.pk).active,
+            writers=("staff_gz", "province"),
+        ),
+    ),
+    # ---- the integration API: a system token, never a session (401 to every
+    # browser role, a POST too: lifecert/api/tests); the schema is public.
+    "api:schema": Route(public()),
+    "api:docs": Route(public()),
+    **{
+        f"api:{name}": Route(by(401))
+        for name in (
+            "status",
+            "evidence",
+            "deaths",
+            "certifications",
+            "suspensions",
+            "resumptions",
+            "overpayments",
+        )
+    },
 }
 
 
