@@ -63,6 +63,10 @@ class Certification(models.Model):
             models.Index(fields=["person", "-certified_at"], name="cert_person_time"),
             models.Index(fields=["entitlement", "-certified_at"], name="cert_ent_time"),
             models.Index(fields=["unit", "-certified_at"], name="cert_unit_time"),
+            # This month's certifications by channel (the dashboard), covering.
+            models.Index(
+                fields=["certified_at", "region", "channel"], name="cert_time_channel"
+            ),
         ]
 
     def __str__(self) -> str:
