@@ -59,7 +59,7 @@ def test_the_charts_of_one_region(client, world):
     # 7 of 9 live pensions (8 normal, 1 suspended) in time: 杨书维 is overdue.
     assert _texts(_chart(context, "region")) == [("广州市", "77.8%")]
     months = {bar.label: bar.cells[1].text for bar in _chart(context, "month").bars}
-    assert list(months)[0] == "2025-12"
+    assert next(iter(months)) == "2025-12"
     assert list(months)[-1] == "2026-11"
     assert (months["2026-03"], months["2026-10"], months["2026-11"]) == ("1", "1", "2")
     assert sum(int(n) for n in months.values()) == 4
@@ -96,9 +96,7 @@ def test_another_regions_staff_see_none_of_it(client, world):
 @pytest.mark.parametrize(
     ("who", "regions"), [("staff", 1), ("outsider_staff", 1), ("province", 2)]
 )
-def test_every_figure_links_to_a_list_that_counts_the_same(
-    client, world, who, regions
-):
+def test_every_figure_links_to_a_list_that_counts_the_same(client, world, who, regions):
     user = world.province if who == "province" else getattr(world.personas, who)
     client.force_login(user)
     page = client.get(INDEX).content.decode()

@@ -112,9 +112,7 @@ def test_province_staff_filter_by_region_and_unit(client, world):
     assert "丙三月" in page
 
 
-def test_the_entitlement_list_by_status_date_and_month_of_certification(
-    client, world
-):
+def test_the_entitlement_list_by_status_date_and_month_of_certification(client, world):
     client.force_login(world.personas.staff)
     response, page = _names(client, "entitlement-list", status="suspended")
     assert response.context["pager"].total == 1
@@ -141,7 +139,8 @@ def test_the_certification_list_says_where_a_silent_certification_came_from(
     assert response.context["pager"].total == 1
     assert "数据来源：公安户籍" in page
     response, page = _names(client, "certification-list", date_from="2026-11-01")
-    assert response.context["pager"].total == 2  # 00:30 on the 1st counts, 23:30 on the 31st not
+    # 00:30 local on the 1st counts, 23:30 on the 31st does not.
+    assert response.context["pager"].total == 2
     assert "丁月初" in page
     assert "戊月末" not in page
     response, page = _names(client, "certification-list", unit="4401000001")
@@ -233,9 +232,7 @@ def test_each_export_holds_the_filtered_rows_masked_and_is_audited(
         assert event.after["criteria"][key] == value
 
 
-def test_the_due_export_carries_the_due_date_and_the_last_certification(
-    client, world
-):
+def test_the_due_export_carries_the_due_date_and_the_last_certification(client, world):
     import datetime
 
     client.force_login(world.personas.staff)

@@ -6,15 +6,15 @@
 |---|---|---|---|
 | 杨书维 (personas) | normal | never, started 2015 | overdue |
 | 甲到期 | normal | 2025-11-20 | due 2026-11-20: within 30 days |
-| 乙当天 | normal | 2025-11-05 09:00 | due today: due soon, not overdue, before the 12 months |
+| 乙当天 | normal | 2025-11-05 09:00 | due today (in time), before the 12 months |
 | 丙三月 | normal | 2026-03-15, unit 4401000002 | month 2026-03 |
-| 丁月初 | normal | 2026-11-01 00:30 (counter) | month 2026-11 in local time (UTC: October) |
+| 丁月初 | normal | 2026-11-01 00:30 (counter) | month 2026-11 local (UTC: Oct) |
 | 戊月末 | normal | 2026-10-31 23:30 | month 2026-10, not this month |
 | 己比对 | normal | 2026-11-03 (数据比对, 公安户籍) | month 2026-11 |
 | 庚暂停 | suspended since 2026-10-01 | 2025-09-01 | |
 | 辛终止 | terminated | | |
 | 壬新领 | normal | never, started 2026-06-01 | in time, in no month |
-| 癸故去 | terminated | 2026-10-10 by the unit, died 2026-09-15 | death case, overpayment |
+| 癸故去 | terminated | 2026-10-10 (unit), died 2026-09-15 | death case, overpaid |
 
 深圳: 深三月 (normal, 2026-03-20), 深逾期 (normal, 2025-09-01: overdue).
 
