@@ -81,9 +81,11 @@ def _run_tests(module_name: str, folder: Path, env: dict[str, str]) -> dict[str,
         text=True,
     ).stdout
     counts = {
-        word: int(n) for n, word in re.findall(r"(\d+) (passed|failed|error)", out)
+        word.rstrip("s"): int(n)
+        for n, word in re.findall(r"(\d+) (passed|failed|errors?)", out)
     }
-    return {"passed": counts.get("passed", 0), "failed": counts.get("failed", 0)}
+    failed = counts.get("failed", 0) + counts.get("error", 0)
+    return {"passed": counts.get("passed", 0), "failed": failed}
 
 
 def _median_ms(repeat: int, work: Callable[[], Any]) -> float:

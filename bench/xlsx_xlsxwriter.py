@@ -21,9 +21,14 @@ from lifecert.exports.xlsx import (
     DATETIME,
     FORMULA_TRIGGERS,
     NUMBER,
+    Column,
     LocalTime,
     Report,
 )
+
+# The interface the writer tests import from a writer module.
+__all__ = ["DATE", "DATETIME", "NUMBER", "Column", "LocalTime", "Report"]
+__all__ += ["write_report", "write_report_to_tempfile"]
 
 _EXCEL_EPOCH_DATE = datetime.date(1899, 12, 30)
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
