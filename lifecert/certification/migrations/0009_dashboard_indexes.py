@@ -15,6 +15,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='certification',
-            index=models.Index(fields=['certified_at', 'region', 'channel'], name='cert_time_channel'),
+            index=models.Index(fields=['channel', 'certified_at', 'region'], name='cert_channel_time'),
         ),
     ]
