@@ -42,7 +42,7 @@ from . import forms
 Criteria = dict[str, Any]
 
 
-def _between(field: str, criteria: Criteria, *, instant: bool) -> dict[str, Any]:
+def between(field: str, criteria: Criteria, *, instant: bool) -> dict[str, Any]:
     """The list's date range as lookups; an instant column by local days."""
     lookups: dict[str, Any] = {}
     start, end = criteria.get("date_from"), criteria.get("date_to")
@@ -72,7 +72,7 @@ def narrow(
     if value := criteria.get("unit"):
         records = records.filter(**{unit: value})
     if date is not None:
-        records = records.filter(**_between(date, criteria, instant=instant))
+        records = records.filter(**between(date, criteria, instant=instant))
     return records
 
 
