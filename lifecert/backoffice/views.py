@@ -66,6 +66,7 @@ from lifecert.registry.access import (
     units_for_staff,
 )
 from lifecert.registry.models import Entitlement, Region
+from lifecert.reminders.models import Reminder
 
 from . import audit_log, dashboard, forms, lists
 
@@ -78,46 +79,6 @@ AUDIT_FIELDS = list(forms.AuditSearchForm.base_fields)
 def index(request: AuthenticatedRequest) -> HttpResponse:
     """Dashboard: figures linked to their lists, and charts (the staff's regions)."""
     return render(request, "backoffice/index.html", dashboard.dashboard(request.user))
-
-
-@staff_required
-@require_http_methods(["GET", "POST"])
-def registry_import(request: AuthenticatedRequest) -> HttpResponse:
-    form = forms.ImportForm(request.POST or None, request.FILES or None)
-    errors: list[tuple[int, str]] = []
-    result = None
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            result = imports.import_registry(
-                upload.read(),
-                acting_user=request.user,
-                regions=list(staff_regions(request.user)),
-                ip=client_ip(request),
-            )
-        except imports.ImportRejected as exc:
-            errors = exc.errors
-        else:
-            messages.success(request, f"导入成功：共 {result.rows} 行。")
-    return render(
-        request,
-        "backoffice/import.html",
-        {"form": form, "errors": errors, "result": result, "columns": imports.COLUMNS},
-        status=400 if errors else 200,
-    )
-
-
-@staff_required
-@require_GET
-def import_template(request: AuthenticatedRequest) -> HttpResponse:
-    response = HttpResponse(
-        imports.template_workbook(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = (
-        "attachment; filename*=UTF-8''registry-template.xlsx"
-    )
-    return response
 
 
 @staff_required
@@ -175,6 +136,11 @@ def person_detail(request: AuthenticatedRequest, public_id: str) -> HttpResponse
             "status_choices": Overpayment.Status.choices,
             "photo_form": forms.PhotoForm(),
             "accounts": person.accounts.filter(kind=User.Kind.PERSONAL).order_by("id"),
+            "reminders": Reminder.objects.filter(
+                entitlement__person=person, region__in=regions
+            )
+            .select_related("region")
+            .order_by("-due_on")[:5],
         },
     )
 
@@ -340,7 +306,7 @@ def unit_binding_revoke(
     return redirect("backoffice:unit-code", public_id=unit.public_id)
 
 
-_SESSION_RESET_SLIP = "backoffice:password-slip"
+SESSION_RESET_SLIP = "backoffice:password-slip"
 
 
 @staff_required
@@ -355,7 +321,7 @@ def account_password_reset(
         acting_user=request.user, account=account, ip=client_ip(request)
     )
     # Shown once, on the next GET (POST-redirect-GET), as the code slip.
-    request.session[_SESSION_RESET_SLIP] = {
+    request.session[SESSION_RESET_SLIP] = {
         "account": str(account.public_id),
         "password": temporary,
     }
@@ -368,14 +334,18 @@ def account_password_slip(
     request: AuthenticatedRequest, public_id: str
 ) -> HttpResponse:
     """重置密码回执: the temporary password once; afterwards only the advice."""
-    account = access_account_for_staff(request.user, parse_uuid(public_id))
-    slip = request.session.get(_SESSION_RESET_SLIP) or {}
+    account = access_account_for_staff(
+        request.user, parse_uuid(public_id), staff_accounts=True
+    )
+    slip = request.session.get(SESSION_RESET_SLIP) or {}
     password = None
     if slip.get("account") == str(account.public_id):
         password = slip["password"]
-        del request.session[_SESSION_RESET_SLIP]
+        del request.session[SESSION_RESET_SLIP]
     if account.kind == User.Kind.PERSONAL and account.person is not None:
         back = reverse("backoffice:person-detail", args=[account.person.public_id])
+    elif account.kind == User.Kind.STAFF:
+        back = reverse("backoffice:staff-list")
     else:
         binding = account.bindings.select_related("unit").first()
         back = (

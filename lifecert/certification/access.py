@@ -88,7 +88,11 @@ def certifications_for_staff(user: Any) -> QuerySet[Certification]:
 
 
 def reviews_for_staff(user: Any) -> QuerySet[ReviewRequest]:
-    """人工审核 cases of the staff user's region (province: all)."""
+    """人工审核 cases of the staff's region (province: all), with their session."""
+    reviews = ReviewRequest.objects.select_related("person", "region", "face_session")
     ids = _region_ids(user)
-    reviews = ReviewRequest.objects.all()
     return reviews if ids is None else reviews.filter(region_id__in=ids)
+
+
+def access_review(user: Any, public_id: Any) -> ReviewRequest:
+    return get_object_or_404(reviews_for_staff(user), public_id=public_id)

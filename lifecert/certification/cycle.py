@@ -110,6 +110,20 @@ def overdue_since(entitlement: Entitlement) -> datetime.date:
     return add_months(base_date(entitlement), cycle_months()) + ONE_DAY
 
 
+def due_soon_days(
+    entitlement: Entitlement,
+    today: datetime.date | None = None,
+    days: int = DUE_SOON_DAYS,
+) -> int | None:
+    """Days left to the due date when it falls within ``days`` (0: due today),
+    else ``None`` (not normal, overdue, or further away). ``due_within`` in SQL."""
+    if entitlement.status != Entitlement.Status.NORMAL:
+        return None
+    today = today or timezone.localdate()
+    left = (add_months(base_date(entitlement), cycle_months()) - today).days
+    return left if 0 <= left <= days else None
+
+
 # Sets of entitlements: the same rule in SQL.
 
 

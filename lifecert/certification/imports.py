@@ -15,7 +15,13 @@ from django.utils import timezone
 from lifecert.core import audit
 from lifecert.core.audit_actions import AuditAction
 from lifecert.registry.ids import compact
-from lifecert.registry.imports import ImportRejected, cell_date, cell_text, read_rows
+from lifecert.registry.imports import (
+    ImportRejected,
+    cell_date,
+    cell_text,
+    quote,
+    read_rows,
+)
 from lifecert.registry.models import Entitlement, Region
 
 from .models import Channel, DeathAfterCertificationCase
@@ -68,14 +74,14 @@ def _check(
         problems = []
         if not found:
             problems.append(
-                f"社会保障号码 {ssn or '（空）'} 在您管辖的参保地没有养老待遇"
+                f"社会保障号码 {quote(ssn) or '（空）'} 在您管辖的参保地没有养老待遇"
             )
         elif found[0].person.name != name:
-            problems.append(f"姓名“{name}”与登记的姓名不一致")
+            problems.append(f"姓名“{quote(name)}”与登记的姓名不一致")
         day = cell_date(values[date_column])
         if day is None:
             problems.append(
-                f"{date_column}“{cell_text(values[date_column])}”不是有效日期"
+                f"{date_column}“{quote(cell_text(values[date_column]))}”不是有效日期"
             )
         elif day > today:
             problems.append(f"{date_column} {day} 晚于今天")

@@ -18,7 +18,7 @@ from lifecert.accounts.access import (
 )
 from lifecert.accounts.models import FamilyLink, User
 from lifecert.certification import face_sessions, receipts
-from lifecert.certification.cycle import cycle_months
+from lifecert.certification.cycle import cycle_months, due_soon_days
 from lifecert.certification.cycle import due_date_of as due_date
 from lifecert.certification.models import Certification, FaceSession
 from lifecert.core.audit import client_ip
@@ -56,6 +56,8 @@ def _status_context(request: HttpRequest, person: Person) -> dict[str, Any]:
         "entitlement": entitlement,
         "due": due,
         "overdue": due is not None and due < timezone.localdate(),
+        # 认证到期提醒: days left when the due date is within 30 days.
+        "due_in": due_soon_days(entitlement) if entitlement else None,
         "regions": person_regions(person),
         "is_self": _is_personal(request) and request.user.person_id == person.pk,
     }
@@ -371,7 +373,7 @@ def session_result(request: CertifyingRequest, public_id: str) -> HttpResponse:
             "office": session.region,
             "blocked": face_sessions.camera_blocked(person),
             "tries_left": face_sessions.tries_left(person),
-            "counted": session.face_seen and code != "passed",
+            "counted": face_sessions.counted(session),
             "review": face_sessions.open_review_today(person),
             "other_channels": OTHER_CHANNELS,
             "person": person,

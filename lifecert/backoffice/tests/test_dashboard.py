@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from lifecert.backoffice import charts, dashboard
 from lifecert.certification import cycle
+from lifecert.certification.models import Channel
 from lifecert.registry.models import Entitlement
 
 from . import worklist_world
@@ -101,8 +102,8 @@ def test_every_figure_links_to_a_list_that_counts_the_same(client, world, who, r
     client.force_login(user)
     page = client.get(INDEX).content.decode()
     figures = FIGURE.findall(page)
-    # 10 cards; per region 正常, 逾期, 暂停; 12 months, 6 channels, 4 ages.
-    assert len(figures) == 10 + 3 * regions + 12 + 6 + 4
+    # 10 cards; per region 正常, 逾期, 暂停; 12 months, every channel, 4 ages.
+    assert len(figures) == 10 + 3 * regions + 12 + len(Channel.choices) + 4
     for href, figure in figures:
         response = client.get(html.unescape(href))
         assert response.status_code == 200, href

@@ -74,6 +74,7 @@ def test_a_session_without_a_face_says_it_did_not_count(pensioner_client):
     assert finished["tries_left"] == 3
     page = pensioner_client.get(finished["result_url"]).content.decode()
     assert "这次不计入失败次数，今天还可以再试 <strong>3</strong> 次" in page
+    assert page.count("计入") == 1, "said once, not twice"
 
 
 def test_blocked_camera_page_gives_the_office(pensioner_client, settings):

@@ -8,6 +8,8 @@ from django.db import transaction
 
 from lifecert.accounts.models import UnitBinding, User
 from lifecert.core import demo
+from lifecert.notices.demo import publish_demo_notices
+from lifecert.notices.models import Notice
 from lifecert.registry.ids import with_check_character
 from lifecert.registry.models import Entitlement, Person, Unit
 
@@ -87,6 +89,8 @@ class Command(BaseCommand):
                 demo.rebuild_indexes(rebuild)
             demo.reset_sequences()
             self._accounts(units)
+            if not Notice.objects.exists():
+                publish_demo_notices(User.objects.get(username="province"))
         elapsed = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(
