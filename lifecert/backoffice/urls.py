@@ -1,6 +1,14 @@
 from django.urls import path
 
-from . import registry_import, reminders, reviews, staff_accounts, views
+from . import (
+    list_views,
+    lists,
+    registry_import,
+    reminders,
+    reviews,
+    staff_accounts,
+    views,
+)
 
 app_name = "backoffice"
 urlpatterns = [
@@ -72,14 +80,29 @@ urlpatterns = [
         views.suspension_run_export,
         name="suspension-run-export",
     ),
-    path("money/back-pay/", views.back_pay_list, name="back-pay-list"),
-    path("money/back-pay/export/", views.back_pay_export, name="back-pay-export"),
-    path("money/overpayments/", views.overpayment_list, name="overpayment-list"),
-    path(
-        "money/overpayments/export/",
-        views.overpayment_export,
-        name="overpayment-export",
-    ),
+    *[
+        route
+        for prefix, spec in [
+            ("money/back-pay", lists.LISTS["back-pay-list"]),
+            ("money/overpayments", lists.LISTS["overpayment-list"]),
+            ("lists/due", lists.LISTS["due-list"]),
+            ("lists/overdue", lists.LISTS["overdue-list"]),
+            ("lists/entitlements", lists.LISTS["entitlement-list"]),
+            ("lists/certifications", lists.LISTS["certification-list"]),
+            ("lists/cases", lists.LISTS["case-list"]),
+        ]
+        for route in (
+            path(
+                f"{prefix}/", list_views.work_list, {"name": spec.name}, name=spec.name
+            ),
+            path(
+                f"{prefix}/export/",
+                list_views.work_list_export,
+                {"name": spec.name},
+                name=spec.export_name,
+            ),
+        )
+    ],
     path(
         "money/overpayments/<uuid:public_id>/status/",
         views.overpayment_status,

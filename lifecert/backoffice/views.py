@@ -4,7 +4,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,7 +23,7 @@ from lifecert.accounts.services import (
     reset_password_at_counter,
     revoke_binding,
 )
-from lifecert.certification import cycle, enrolment
+from lifecert.certification import enrolment
 from lifecert.certification import imports as evidence_imports
 from lifecert.certification.access import (
     access_death_case,
@@ -36,8 +36,6 @@ from lifecert.certification.access import (
     suspension_runs_for_staff,
 )
 from lifecert.certification.models import (
-    BackPay,
-    Certification,
     DeathAfterCertificationCase,
     Overpayment,
     ReviewRequest,
@@ -70,7 +68,7 @@ from lifecert.registry.access import (
 from lifecert.registry.models import Entitlement, Region
 from lifecert.reminders.models import Reminder
 
-from . import audit_log, forms, lists
+from . import audit_log, dashboard, forms, lists
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 AUDIT_FIELDS = list(forms.AuditSearchForm.base_fields)
@@ -79,56 +77,8 @@ AUDIT_FIELDS = list(forms.AuditSearchForm.base_fields)
 @staff_required
 @require_GET
 def index(request: AuthenticatedRequest) -> HttpResponse:
-    """Dashboard: entitlements by status and what falls due, for the staff's regions."""
-    regions = list(staff_regions(request.user))
-    entitlements = Entitlement.objects.filter(region__in=regions)
-    by_status = dict(
-        entitlements.values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
-    )
-    today = timezone.localdate()
-    due_soon = cycle.due_within(entitlements, cycle.DUE_SOON_DAYS, today).count()
-    # The same set the suspension run would stop today.
-    overdue = cycle.overdue(entitlements, today).count()
-    this_month = Certification.objects.filter(
-        region__in=regions, certified_at__gte=cycle.month_start()
-    ).count()
-    open_reviews = ReviewRequest.objects.filter(
-        region__in=regions, status=ReviewRequest.Status.OPEN
-    ).count()
-    pending = (
-        overpayments_for_staff(request.user)
-        .filter(status=Overpayment.Status.PENDING)
-        .aggregate(n=Count("id"), amount=Sum("amount"))
-    )
-    back_pay_month = lists.filter_back_pays(
-        back_pays_for_staff(request.user), {"month": today}
-    ).aggregate(n=Count("id"), amount=Sum("amount"))
-    open_cases = (
-        death_cases_for_staff(request.user)
-        .filter(status=DeathAfterCertificationCase.Status.OPEN)
-        .count()
-    )
-    return render(
-        request,
-        "backoffice/index.html",
-        {
-            "regions": regions,
-            "by_status": [
-                (label, by_status.get(value, 0))
-                for value, label in Entitlement.Status.choices
-            ],
-            "due_soon": due_soon,
-            "overdue": overdue,
-            "this_month": this_month,
-            "open_reviews": open_reviews,
-            "pending_overpayments": pending,
-            "back_pay_month": back_pay_month,
-            "this_month_param": f"{today:%Y-%m}",
-            "open_cases": open_cases,
-        },
-    )
+    """Dashboard: figures linked to their lists, and charts (the staff's regions)."""
+    return render(request, "backoffice/index.html", dashboard.dashboard(request.user))
 
 
 @staff_required
@@ -535,126 +485,6 @@ def suspension_run_export(
         report,
         action=AuditAction.EXPORT_SUSPENSION,
         criteria={"run": str(run.public_id)},
-        acting_user=request.user,
-        ip=client_ip(request),
-    )
-    return FileResponse(
-        handle, as_attachment=True, filename=report.filename, content_type=XLSX
-    )
-
-
-def _filtered(
-    request: AuthenticatedRequest,
-    form_class: Any,
-    records: QuerySet[Any],
-    apply: Any,
-) -> tuple[Any, QuerySet[Any], dict[str, Any]]:
-    """A money list's filter form on the staff's regions, and what it selects
-    (nothing while the form is invalid)."""
-    form = form_class(request.GET or None, regions=staff_regions(request.user))
-    if form.is_bound and not form.is_valid():
-        return form, records.none(), {}
-    criteria = form.cleaned_data if form.is_bound else {}
-    return form, apply(records, criteria), criteria
-
-
-def _back_pay_search(
-    request: AuthenticatedRequest,
-) -> tuple[forms.BackPayFilterForm, QuerySet[BackPay], dict[str, Any]]:
-    return _filtered(
-        request,
-        forms.BackPayFilterForm,
-        back_pays_for_staff(request.user),
-        lists.filter_back_pays,
-    )
-
-
-@staff_required
-@require_GET
-def back_pay_list(request: AuthenticatedRequest) -> HttpResponse:
-    """补发清单: back pay owed on resumption, for payroll, by run and month."""
-    form, back_pays, criteria = _back_pay_search(request)
-    totals = back_pays.aggregate(n=Count("id"), amount=Sum("amount"))
-    run = None
-    if criteria.get("run"):
-        run = (
-            suspension_runs_for_staff(request.user)
-            .filter(public_id=criteria["run"])
-            .first()
-        )
-    return render(
-        request,
-        "backoffice/back_pay_list.html",
-        {
-            "form": form,
-            "run": run,
-            "totals": totals,
-            "pager": paginate(
-                request,
-                back_pays.select_related("suspension_run", "certification").order_by(
-                    "-created_at", "-pk"
-                ),
-            ),
-            "export_query": request.GET.urlencode(),
-        },
-    )
-
-
-@staff_required
-@require_GET
-def back_pay_export(request: AuthenticatedRequest) -> FileResponse:
-    _, back_pays, criteria = _back_pay_search(request)
-    report = money_reports.back_pay_report(back_pays)
-    handle = lists.export_list(
-        report,
-        action=AuditAction.EXPORT_BACK_PAY,
-        criteria=criteria,
-        acting_user=request.user,
-        ip=client_ip(request),
-    )
-    return FileResponse(
-        handle, as_attachment=True, filename=report.filename, content_type=XLSX
-    )
-
-
-def _overpayment_search(
-    request: AuthenticatedRequest,
-) -> tuple[forms.OverpaymentFilterForm, QuerySet[Overpayment], dict[str, Any]]:
-    return _filtered(
-        request,
-        forms.OverpaymentFilterForm,
-        overpayments_for_staff(request.user),
-        lists.filter_overpayments,
-    )
-
-
-@staff_required
-@require_GET
-def overpayment_list(request: AuthenticatedRequest) -> HttpResponse:
-    """待追回: overpayments with the responsible party and their status."""
-    form, overpayments, _ = _overpayment_search(request)
-    return render(
-        request,
-        "backoffice/overpayment_list.html",
-        {
-            "form": form,
-            "totals": overpayments.aggregate(n=Count("id"), amount=Sum("amount")),
-            "pager": paginate(request, overpayments.order_by("-created_at", "-pk")),
-            "status_choices": Overpayment.Status.choices,
-            "export_query": request.GET.urlencode(),
-        },
-    )
-
-
-@staff_required
-@require_GET
-def overpayment_export(request: AuthenticatedRequest) -> FileResponse:
-    _, overpayments, criteria = _overpayment_search(request)
-    report = money_reports.overpayment_report(overpayments)
-    handle = lists.export_list(
-        report,
-        action=AuditAction.EXPORT_OVERPAYMENTS,
-        criteria=criteria,
         acting_user=request.user,
         ip=client_ip(request),
     )

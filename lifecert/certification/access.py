@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 
 from .models import (
     BackPay,
+    Certification,
     DeathAfterCertificationCase,
     Overpayment,
     ReviewRequest,
@@ -77,6 +78,13 @@ def death_cases_for_staff(user: Any) -> QuerySet[DeathAfterCertificationCase]:
 
 def access_death_case(user: Any, public_id: Any) -> DeathAfterCertificationCase:
     return get_object_or_404(death_cases_for_staff(user), public_id=public_id)
+
+
+def certifications_for_staff(user: Any) -> QuerySet[Certification]:
+    """Certifications recorded in the staff user's region (province: all)."""
+    ids = _region_ids(user)
+    certifications = Certification.objects.all()
+    return certifications if ids is None else certifications.filter(region_id__in=ids)
 
 
 def reviews_for_staff(user: Any) -> QuerySet[ReviewRequest]:

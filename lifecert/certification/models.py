@@ -66,6 +66,11 @@ class Certification(models.Model):
             models.Index(fields=["person", "-certified_at"], name="cert_person_time"),
             models.Index(fields=["entitlement", "-certified_at"], name="cert_ent_time"),
             models.Index(fields=["unit", "-certified_at"], name="cert_unit_time"),
+            # This month's certifications of each channel (the dashboard): one
+            # covering range per channel.
+            models.Index(
+                fields=["channel", "certified_at", "region"], name="cert_channel_time"
+            ),
         ]
 
     def __str__(self) -> str:

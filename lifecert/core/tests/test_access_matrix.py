@@ -843,6 +843,17 @@ MATRIX: dict[str, Route] = {
         ),
     ),
     "backoffice:death-case-list": Route(staff_only()),
+    # 工作清单: every staff member opens them; rows and exports stay in the region.
+    "backoffice:due-list": Route(staff_only()),
+    "backoffice:due-export": Route(staff_only()),
+    "backoffice:overdue-list": Route(staff_only()),
+    "backoffice:overdue-export": Route(staff_only()),
+    "backoffice:entitlement-list": Route(staff_only()),
+    "backoffice:entitlement-export": Route(staff_only()),
+    "backoffice:certification-list": Route(staff_only()),
+    "backoffice:certification-export": Route(staff_only()),
+    "backoffice:case-list": Route(staff_only()),
+    "backoffice:case-export": Route(staff_only()),
     "backoffice:death-case-close": Route(
         staff_only(405),
         args=lambda w: [w.death_case_d.public_id],
@@ -1369,6 +1380,10 @@ MASKED_PAGES = [
     ("pensioner:family", "helper", "a"),
     ("admin:registry_person_changelist", "province", "a"),
     ("backoffice:audit-list", "staff_gz", "a"),
+    ("backoffice:entitlement-list", "staff_gz", "a"),
+    ("backoffice:overdue-list", "staff_gz", "c"),
+    ("backoffice:certification-list", "staff_gz", "a"),
+    ("backoffice:case-list", "province", "d"),
 ]
 
 
@@ -1426,6 +1441,17 @@ LIST_ROWS = [
     ("backoffice:audit-list", "staff_gz", [A], [B]),
     ("backoffice:audit-list", "staff_sz", [B], [A]),
     ("backoffice:audit-list", "province", [A, B], []),
+    ("backoffice:entitlement-list", "staff_gz", [A, C, D], [B]),
+    ("backoffice:entitlement-list", "staff_sz", [B], [A, C, D]),
+    ("backoffice:entitlement-list", "province", [A, B], []),
+    ("backoffice:overdue-list", "staff_gz", [C], [B]),
+    ("backoffice:overdue-list", "staff_sz", [], [A, C, D]),
+    ("backoffice:due-list", "staff_gz", [], [B]),
+    ("backoffice:due-list", "staff_sz", [], [A, C, D]),
+    ("backoffice:certification-list", "staff_gz", [A], [B]),
+    ("backoffice:certification-list", "staff_sz", [], [A, C, D]),
+    ("backoffice:case-list", "staff_gz", [A, D], [B]),
+    ("backoffice:case-list", "staff_sz", [], [A, C, D]),
 ]
 
 
@@ -1475,6 +1501,15 @@ EXPORT_ROWS = [
     ("backoffice:overpayment-export", "staff_sz", [], [D]),
     ("backoffice:audit-export", "staff_gz", [A], [B]),
     ("backoffice:audit-export", "staff_sz", [B], [A]),
+    ("backoffice:entitlement-export", "staff_gz", [A, C, D], [B]),
+    ("backoffice:entitlement-export", "staff_sz", [B], [A, C, D]),
+    ("backoffice:overdue-export", "staff_gz", [C], [B]),
+    ("backoffice:overdue-export", "staff_sz", [], [A, C, D]),
+    ("backoffice:due-export", "staff_sz", [], [A, C, D]),
+    ("backoffice:certification-export", "staff_gz", [A], [B]),
+    ("backoffice:certification-export", "staff_sz", [], [A, C, D]),
+    ("backoffice:case-export", "staff_gz", [A, D], [B]),
+    ("backoffice:case-export", "staff_sz", [], [A, C, D]),
 ]
 
 
