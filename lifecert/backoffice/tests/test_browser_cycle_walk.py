@@ -19,6 +19,7 @@ The world (广州 unless said, unit 4401000001; dates relative to today):
 - 深逾期 (深圳): never certified: overdue, not Guangzhou's to suspend.
 """
 
+import datetime
 import io
 import re
 from decimal import Decimal
@@ -72,7 +73,8 @@ class Walk:
         assert not found, f"{name}: {found}"
         if self.folder is not None:
             self.page.screenshot(
-                path=str(self.folder / f"cycle-walk-{name}.png"), full_page=True
+                path=str(self.folder / f"staff-walk-{name}-desktop.png"),
+                full_page=True,
             )
 
     def log_in(self, kind: str, username: str) -> None:
@@ -354,27 +356,41 @@ def test_staff_walk_the_cycle_and_the_people_see_it(
     assert final["channel"]["单位代认证"][0] == "1"
     assert final["month"][f"{today:%Y年%m月}"][0] == "1"  # 林审核, not 黄故去
     assert [cells[0] for cells in final["reviews"].values()] == ["0"] * 4
-    staff.check_figure_lists(scope=".cards")
     staff.shot("08-dashboard-final")
+    staff.check_figure_lists(scope=".cards")
 
     # 5. The pensioners' own centres, and the unit's roster.
+    def day(value: datetime.date) -> str:
+        return f"{value.year}年{value.month}月{value.day}日"
+
+    stopped = cycle.add_months(death.replace(day=1), 1)
+    since = world["review"].status_since
     words = {
-        personas.pensioner.ssn: ("#suspension-note", "起暂停发放"),
-        world["review"].person.ssn: (
-            "#back-pay-notes",
-            f"3 个月的养老金，共 {amount} 元",
+        "suspended": (
+            personas.pensioner,
+            "#suspension-note",
+            f"从 {day(today)} 起暂停发放。 原因：超过 12 个月没有进行资格认证。",
         ),
-        world["dead"].person.ssn: ("#termination-note", "停止发放（终止）"),
+        "back-pay": (
+            world["review"].person,
+            "#back-pay-notes",
+            f"（从 {day(since)} 起）3 个月的养老金，共 {amount} 元。",
+        ),
+        "terminated": (
+            world["dead"].person,
+            "#termination-note",
+            f"从 {stopped.year}年{stopped.month}月 起停止发放（终止）。原因：死亡。",
+        ),
     }
-    for index, (ssn, (selector, text)) in enumerate(words.items()):
+    for label, (person, selector, text) in words.items():
         pensioner = Walk(
             browser.new_context(viewport=VIEWPORT).new_page(),
             live_server.url,
             screenshot_dir,
         )
-        pensioner.log_in("personal", ssn)
+        pensioner.log_in("personal", person.ssn)
         expect(pensioner.page.locator(selector)).to_contain_text(text)
-        pensioner.shot(f"09-centre-{index}")
+        pensioner.shot(f"09-centre-{label}")
     unit = Walk(
         browser.new_context(viewport=VIEWPORT).new_page(),
         live_server.url,
