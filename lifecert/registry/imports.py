@@ -16,7 +16,7 @@ shared with the evidence imports of ``lifecert.certification.imports``.
 import datetime
 import io
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, cast
 
 from django.utils import timezone
@@ -61,6 +61,7 @@ STATUS_BY_LABEL = {label: value for value, label in Entitlement.Status.choices}
 # digit) that no registered person can hold; a file that still has it skips it.
 EXAMPLE_SSN = "440106190001010000"
 EXAMPLE_NAME = "示例（导入前请删除本行）"
+CENT = Decimal("0.01")
 
 
 def _max_length(model: Any, name: str) -> int:
@@ -176,6 +177,8 @@ def check_rows(
             amount = Decimal(text("月养老金"))
             if not Decimal(0) < amount <= Decimal(1000000):
                 raise InvalidOperation
+            # In cents, as the column keeps it: the preview shows what is written.
+            amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
         except InvalidOperation:
             amount = Decimal(0)
             problems.append(f"月养老金“{quote(text('月养老金'))}”不是有效金额")

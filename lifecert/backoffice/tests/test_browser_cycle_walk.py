@@ -234,7 +234,7 @@ def test_staff_walk_the_cycle_and_the_people_see_it(
     rows = page.locator("#import-rows")
     expect(rows).to_contain_text("罗新增")
     expect(rows).to_contain_text("联系电话：13800000001 → 13900000009")
-    expect(rows).to_contain_text("月养老金：3200.00 → 3350.5")
+    expect(rows).to_contain_text("月养老金：3200.00 → 3350.50")
     expect(rows).to_contain_text(f"上次认证日期：{cycle.add_months(today, -2)}")
     staff.shot("01-import-preview")
     assert not Person.objects.filter(name__in=["罗新增", "周迁移"]).exists()

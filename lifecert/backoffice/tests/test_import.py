@@ -2,6 +2,7 @@
 
 import datetime
 import io
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -71,7 +72,7 @@ def test_the_preview_shows_old_and_new_values_and_what_is_left_alone(client, per
     assert (counts["create"], counts["change"], counts["same"]) == (0, 1, 1)
     text = page.content.decode()
     assert f"联系电话：{personas.pensioner.phone} → 13911112222" in text
-    assert "月养老金：3200.00 → 3300" in text
+    assert "月养老金：3200.00 → 3300.00" in text
     assert personas.pensioner.ssn not in text  # masked in the list
     assert "4306**********203X" in text
     changed = client.get(page.request["PATH_INFO"], {"show": "change"})
@@ -112,7 +113,7 @@ def test_a_change_after_the_preview_shows_it_again_and_writes_nothing(client, pe
     assert everything() == before
     again = client.get(response["Location"])
     assert "预览之后参保数据已有变化，尚未导入" in again.content.decode()
-    assert "月养老金：1234.00 → 3100.5" in again.content.decode()
+    assert "月养老金：1234.00 → 3100.50" in again.content.decode()
     assert again.context["pending"].fingerprint != page.context["pending"].fingerprint
     # The new preview is the one that can be confirmed.
     assert confirm(client, again).status_code == 302
@@ -147,6 +148,18 @@ def test_a_row_that_is_refused_at_the_confirmation_writes_nothing(client, person
     assert response.status_code == 400
     assert "其他参保地" in response.content.decode()
     assert everything() == before
+
+
+def test_an_amount_is_previewed_in_cents_as_it_is_written(client, personas):
+    client.force_login(personas.staff)
+    ssn = make_ssn()
+    page = preview(client, [row(ssn, 月养老金="3350.555")])
+    assert "月养老金：3350.56" in page.content.decode()
+    confirm(client, page)
+    assert Entitlement.objects.get(person__ssn=ssn).monthly_amount == Decimal("3350.56")
+    # The same file again changes nothing, and says so.
+    again = preview(client, [row(ssn, 月养老金="3350.555")]).context["counts"]
+    assert (again["change"], again["same"]) == (0, 1)
 
 
 def test_bad_rows_are_reported_with_numbers_and_nothing_is_written(client, personas):
