@@ -2,14 +2,17 @@
 only: import with preview, the suspension run with preview and report, the
 dashboard's figures and charts changing and each figure opening its list, a
 review approved, an overpayment followed to 已追回; then the pensioners and
-the unit see the new status.
+the unit see the new status. Every screen saved is first checked with axe-core
+(no serious or critical violation); screenshots at 1366×768 with
+``LIFECERT_SCREENSHOTS``.
 
 The world (广州 unless said, unit 4401000001; dates relative to today):
 
 - 杨书维 (personas): normal, never certified, started 2015: overdue; the run
   suspends it.
-- 林审核: suspended 3 months ago (逾期未认证), a 人工审核 case open; approved:
-  certified, resumed, 3 months' back pay.
+- 林审核: suspended 3 months ago (逾期未认证), a 人工审核 case open with two
+  frames kept from the failed face session; approved: certified, resumed,
+  3 months' back pay.
 - 黄故去: normal, certified by the unit today; a death record of 4 months ago
   terminates it, overpaid, and opens a death case.
 - 何到期: certified 12 months less 10 days ago: due within 30 days.
@@ -29,18 +32,20 @@ from typing import Any
 import pytest
 from django.utils import timezone
 from openpyxl import Workbook
+from PIL import Image
 from playwright.sync_api import expect
 
 from lifecert.certification import cycle
 from lifecert.certification.models import (
     BackPay,
     Channel,
+    FaceSession,
     Overpayment,
     ReviewRequest,
     SuspensionRun,
 )
 from lifecert.certification.services import OVERDUE_REASON
-from lifecert.core import testing
+from lifecert.core import testing, vault
 from lifecert.core.pagination import PAGE_SIZE
 from lifecert.pensioner.tests.browser import axe_violations
 from lifecert.registry.imports import COLUMNS, EXAMPLE_SSN, LAST_CERTIFIED
@@ -159,6 +164,12 @@ def _deaths_file(path: Path, ssn: str, death: str) -> Path:
     return path
 
 
+def _jpeg(colour: tuple[int, int, int]) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 240), colour).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
 def _world(personas: Any) -> dict[str, Any]:
     today = timezone.localdate()
     now = timezone.now()
@@ -174,8 +185,23 @@ def _world(personas: Any) -> dict[str, Any]:
         status_reason=OVERDUE_REASON,
         status_since=cycle.add_months(today, -3),
     )
+    # The failed face session whose frames were kept for the review.
+    session = FaceSession.objects.create(
+        person=review.person,
+        region=personas.region,
+        challenge={"actions": ["blink"]},
+        status=FaceSession.Status.FAILED,
+        verdict="mismatch",
+        face_seen=True,
+        expires_at=now,
+        evidence=[vault.seal(_jpeg(c)) for c in ((200, 150, 120), (90, 60, 50))],
+        evidence_until=now + datetime.timedelta(days=30),
+    )
     ReviewRequest.objects.create(
-        person=review.person, region=personas.region, reason="人脸认证失败"
+        person=review.person,
+        region=personas.region,
+        reason="人脸认证失败",
+        face_session=session,
     )
     dead = pension("黄故去", monthly_amount=Decimal("3000.00"))
     testing.make_certification(
@@ -291,7 +317,17 @@ def test_staff_walk_the_cycle_and_the_people_see_it(
     # 3. 人工审核 → 已认证: a certification, and the pension resumes.
     page.click("nav.subnav >> text=人工审核")
     case = page.locator("main table.grid tr", has_text="林审核")
-    case.locator("button[value=approved]").click()
+    case.locator("text=查看认证影像").click()
+    frames = page.locator(".review-frames img")
+    expect(frames).to_have_count(2)
+    for index in range(2):
+        width = frames.nth(index).evaluate(
+            "img => img.complete ? img.naturalWidth : "
+            "new Promise(ok => img.onload = () => ok(img.naturalWidth))"
+        )
+        assert width == 320
+    staff.shot("06-review-frames")
+    page.click("button[value=approved]")
     amount = world["review"].monthly_amount * 3
     expect(page.locator(".msg-success")).to_contain_text(
         f"已记录资格认证（人工审核）。待遇已恢复，补发 3 个月共 {amount} 元。"
@@ -302,7 +338,7 @@ def test_staff_walk_the_cycle_and_the_people_see_it(
     pension = page.locator("main table.grid").first
     expect(pension.locator(".badge")).to_have_text("正常")
     expect(page.locator("main")).to_contain_text("人工审核")
-    staff.shot("06-review-approved")
+    staff.shot("07-review-approved")
     assert BackPay.objects.get().months == 3
 
     # 4. A death record, the overpayment it opens, followed to 已追回.
@@ -331,7 +367,7 @@ def test_staff_walk_the_cycle_and_the_people_see_it(
     row = page.locator("main table.grid tr", has_text="黄故去")
     expect(row.locator(".badge")).to_have_text("已追回")
     expect(row).to_contain_text(personas.staff.username)
-    staff.shot("07-overpayment-recovered")
+    staff.shot("08-overpayment-recovered")
     overpayment = Overpayment.objects.get()
     assert overpayment.status == Overpayment.Status.RECOVERED
     assert overpayment.status_by == personas.staff
@@ -356,7 +392,7 @@ def test_staff_walk_the_cycle_and_the_people_see_it(
     assert final["channel"]["单位代认证"][0] == "1"
     assert final["month"][f"{today:%Y年%m月}"][0] == "1"  # 林审核, not 黄故去
     assert [cells[0] for cells in final["reviews"].values()] == ["0"] * 4
-    staff.shot("08-dashboard-final")
+    staff.shot("09-dashboard-final")
     staff.check_figure_lists(scope=".cards")
 
     # 5. The pensioners' own centres, and the unit's roster.
@@ -390,7 +426,7 @@ def test_staff_walk_the_cycle_and_the_people_see_it(
         )
         pensioner.log_in("personal", person.ssn)
         expect(pensioner.page.locator(selector)).to_contain_text(text)
-        pensioner.shot(f"09-centre-{label}")
+        pensioner.shot(f"10-centre-{label}")
     unit = Walk(
         browser.new_context(viewport=VIEWPORT).new_page(),
         live_server.url,
@@ -410,4 +446,4 @@ def test_staff_walk_the_cycle_and_the_people_see_it(
             status
         )
     expect(roster.locator("tr", has_text="林审核")).to_contain_text("人工审核")
-    unit.shot("10-unit-roster")
+    unit.shot("11-unit-roster")
