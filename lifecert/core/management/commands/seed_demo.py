@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from lifecert.accounts.models import UnitBinding, User
-from lifecert.core import demo
+from lifecert.core import demo, demo_cycle
 from lifecert.registry.ids import with_check_character
 from lifecert.registry.models import Entitlement, Person, Unit
 
@@ -86,7 +86,11 @@ class Command(BaseCommand):
                 self.stdout.write("  重建索引…")
                 demo.rebuild_indexes(rebuild)
             demo.reset_sequences()
+            demo_cycle.count_runs()
             self._accounts(units)
+            demo_cycle.tell_stories(
+                plan.roles, staff=User.objects.get(username="staff")
+            )
         elapsed = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(
