@@ -29,7 +29,9 @@ from lifecert.core.audit_actions import AuditAction
 from lifecert.core.models import AuditChainHead, AuditEvent
 
 GENESIS = "0" * 64
-CHAIN_BATCH = 1000
+# Rows linked per transaction (one commit each): a 159,000-pension suspension
+# run spent 4 s in 160 commits at 1000.
+CHAIN_BATCH = 5000
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
