@@ -15,7 +15,8 @@ to:
   the webcam man's enrolment.
 
 For every frame the capture-quality figures the engine uses are printed too:
-the mean grey level of the face box before lifting, the sharpness (Laplacian
+the mean grey level of the face box before lifting, the focus (edge steepness,
+``geometry.focus``: what the engine judges blur by), the sharpness (Laplacian
 variance of the lifted face) and the face width as a fraction of the frame.
 The last line is one JSON object.
 """
@@ -145,7 +146,7 @@ def main() -> None:
 
     rows = []
     header = (
-        f"{'level':<6} {'face':>5} {'sharp':>6} {'size':>5} | "
+        f"{'level':<6} {'face':>5} {'focus':>5} {'sharp':>6} {'size':>5} | "
         f"{'genuine med':>11} {'max':>5} {'>0.55':>5} | "
         f"{'photo imp min':>13} | {'other imp min':>13} {'med':>5} | "
         f"{'found':>9}"
@@ -153,7 +154,15 @@ def main() -> None:
     print(header)
     for factor in LEVELS:
         rng = np.random.default_rng(11)
-        g, q_light, q_sharp, q_size, photo_imp, other_imp = [], [], [], [], [], []
+        g, q_light, q_focus, q_sharp, q_size, photo_imp, other_imp = (
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+        )
         found = 0
         g_quality = []
         g_descs: dict[int, list] = {}
@@ -168,6 +177,7 @@ def main() -> None:
             g_quality.append(q)
             q_light.append(q["light"])
             q_sharp.append(q["sharpness"])
+            q_focus.append(q["focus"])
             q_size.append(q["size"])
             photo_imp.append(min(descriptor_distance(d, r) for r in photos.values()))
         for k, f in others:
@@ -190,6 +200,7 @@ def main() -> None:
         row = {
             "level": factor,
             "face_light_median": med(q_light, 1),
+            "focus_median": med(q_focus, 2),
             "sharpness_median": med(q_sharp, 1),
             "face_size_median": med(q_size, 3),
             "genuine_frames": len(genuine),
@@ -211,7 +222,8 @@ def main() -> None:
         rows.append(row)
         print(
             f"{factor:<6} {row['face_light_median']!s:>5} "
-            f"{row['sharpness_median']!s:>6} {row['face_size_median']!s:>5} | "
+            f"{row['focus_median']!s:>5} {row['sharpness_median']!s:>6} "
+            f"{row['face_size_median']!s:>5} | "
             f"{row['genuine_median']!s:>11} {row['genuine_max']!s:>5} {over:>5} | "
             f"{row['photo_impostor_min']!s:>13} | "
             f"{row['other_impostor_min']!s:>13} {row['other_impostor_median']!s:>5} | "

@@ -9,6 +9,7 @@ prompt, the peak no sooner than a human reaction allows.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -78,6 +79,19 @@ def moving(
     return False
 
 
+def resting(s: SessionState) -> Baseline:
+    """The baseline, with the yaw and nose offset of where the head came to
+    rest if it settled at another pitch while held back
+    (``prompting.resettle_pitch``): a raised head reads them a little
+    differently, and from the raised baseline the rested head sits at half a
+    turn, so it was never still and never back from a turn."""
+    b, p = s.baseline, s.prompt
+    assert b is not None  # noqa: S101 only called after the baseline
+    if p.rest_yaw is None or p.rest_off is None:
+        return b
+    return replace(b, yaw=p.rest_yaw, off=p.rest_off)
+
+
 def settled(cfg: EngineConfig, b: Baseline, row: Row) -> bool:
     """Every head movement back within the return band."""
     return all(measure(cfg, b, a, row)[1] <= cfg.return_fraction for a in HEAD_MOVES)
@@ -111,7 +125,8 @@ def step(
         return _blink(cfg, b, d, row, early)
     if action == "nod":
         return _nod(cfg, s, row, crop, planar, early)
-    score, away = measure(cfg, b, action, row)
+    # Turns from where the head rests (see resting).
+    score, away = measure(cfg, resting(s), action, row)
     ret = cfg.return_fraction
     neutral = away <= ret
     if not d.peak:
@@ -272,9 +287,14 @@ def _blink(cfg: EngineConfig, b: Baseline, d: Detector, row: Row, early: bool) -
 
 def watch_wrong(cfg: EngineConfig, s: SessionState, action: str, row: Row) -> None:
     """Count turns other than the asked one (once per movement)."""
-    b, d = s.baseline, s.det
-    if b is None or s.prompt.revealed_at is None or row[0] < s.prompt.revealed_at:
+    d = s.det
+    if (
+        s.baseline is None
+        or s.prompt.revealed_at is None
+        or row[0] < s.prompt.revealed_at
+    ):
         return
+    b = resting(s)
     others = tuple(a for a in TURNS if a != action)
     if d.wrong:
         d.wrong = not settled(cfg, b, row)

@@ -73,27 +73,30 @@ def capture_quality(
 
     ``light`` is the mean grey level of the face box *before* the low-light lift
     (the lift helps the landmarks, not the descriptor: the noise of a dark
-    picture is what moves it), ``sharpness`` the Laplacian variance of the face,
+    picture is what moves it), ``focus`` how steep the face's edges are
+    (``geometry.focus``; ``sharpness``, the Laplacian variance, is shown too),
     ``size`` the face width as a fraction of the frame width. ``poor`` when any
     is under its reliable level (see ``bench/bench_light.py``).
     """
-    if fa.box is None:
+    if fa.box is None or fa.landmarks is None:
         raise ValueError("no face on this frame")
     x0, y0, x1, y1 = (int(v) for v in fa.box)
     h, w = raw.shape[:2]
     region = raw[max(0, y0) : min(h, y1), max(0, x0) : min(w, x1)]
     light = float(region.mean()) if region.size else 0.0
     size = (x1 - x0) / max(fa.width, 1)
+    focus = geo.focus(raw, fa.landmarks)
     reason = ""
     if light < cfg.reliable_face_light:
         reason = "dark"
-    elif fa.sharpness < cfg.reliable_sharpness:
+    elif focus < cfg.reliable_focus:
         reason = "blur"
     elif size < cfg.reliable_face_frac:
         reason = "far"
     return {
         "light": round(light, 1),
         "sharpness": round(float(fa.sharpness), 1),
+        "focus": round(focus, 2),
         "size": round(size, 3),
         "poor": bool(reason),
         "reason": reason,

@@ -54,8 +54,8 @@ def hold(cfg: EngineConfig, s: SessionState, row: Row) -> None:
         # and the hold starts again from the new rest.
         s.prompt.armed_at = t
         return
-    baseline = s.baseline
-    assert baseline is not None  # noqa: S101 only called after the baseline
+    # Keeping still is judged from where the head came to rest.
+    baseline = actions.resting(s)
     if actions.moving(
         cfg, baseline, row, ("open_mouth", *HEAD_MOVES), turn_level=cfg.hold_turn_level
     ):
@@ -95,5 +95,7 @@ def resettle_pitch(cfg: EngineConfig, s: SessionState, row: Row) -> bool:
     # them a little differently) let a talking head's drifting pose pass for a
     # still face (test_replay_attacks, talking head 4).
     b.pitch = round(rest, 3)
+    s.prompt.rest_yaw = round(float(np.median(yaw)), 3)
+    s.prompt.rest_off = round(float(np.median(off)), 4)
     s.pending = []
     return True

@@ -35,11 +35,11 @@ VERDICT_MESSAGES: dict[str, str] = {
     "actions_failed": (
         "认证失败，您没有跟着引导做完动作，请正对摄像头，听到提示后再做动作，然后重新认证"
     ),
-    # The face was too dark, blurred or small to be judged: what to change, and
-    # that this try is not counted (the web layer does not count it).
+    # The face was too dark, blurred or small to be judged: what to change.
+    # Whether a try counts is the web layer's to say (NOT_COUNTED), once.
     "poor_capture": (
         "光线太暗/画面模糊/离得太远，未能看清您的相貌，"
-        "请到光线充足处正对摄像头后重新认证。本次不计入失败次数。"
+        "请到光线充足处正对摄像头后重新认证"
     ),
     "no_face": "认证失败，未检测到人脸，请正对摄像头、保持一臂左右的距离后重新认证",
     "multiple_faces": "认证失败，画面中有多张人脸，请确保镜头前只有参保人本人",

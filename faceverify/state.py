@@ -73,6 +73,10 @@ class Prompting:
     revealed_at: float | None = None
     unprompted: int = 0
     wrong: int = 0
+    # Where the head came to rest when the baseline pitch was moved there
+    # (prompting.resettle_pitch): the hold's stillness is judged from it.
+    rest_yaw: float | None = None
+    rest_off: float | None = None
     # The round trip the session's requests show: from an answer leaving
     # (``last_now``) to the newest frame of the next batch arriving.
     last_now: float | None = None

@@ -42,6 +42,12 @@ INSTALLED_APPS = [
     "lifecert.pensioner",
     "lifecert.employer",
     "lifecert.exports",
+    "lifecert.reminders",
+    "lifecert.notices",
+    "lifecert.api",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "csp",
     "axes",
 ]
@@ -110,6 +116,8 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "lifecert.accounts.backends.AccountBackend",
+    # 统一身份认证: answers only the OpenID Connect callback (accounts/oidc.py).
+    "lifecert.accounts.oidc.LifeCertOIDCBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -187,6 +195,45 @@ PERMISSIONS_POLICY = (
     " display-capture=()"
 )
 
+# 统一身份认证 through OpenID Connect (mozilla-django-oidc; README "统一身份认证").
+# Off while OIDC_RP_CLIENT_ID is empty. The endpoints are the provider's
+# discovery document's (``<issuer>/.well-known/openid-configuration``).
+OIDC_RP_CLIENT_ID = envstr("OIDC_RP_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = envstr("OIDC_RP_CLIENT_SECRET")
+OIDC_OP_ISSUER = envstr("OIDC_OP_ISSUER")
+OIDC_OP_AUTHORIZATION_ENDPOINT = envstr("OIDC_OP_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = envstr("OIDC_OP_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = envstr("OIDC_OP_USER_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = envstr("OIDC_OP_JWKS_ENDPOINT")
+OIDC_OP_LOGOUT_ENDPOINT = envstr("OIDC_OP_LOGOUT_ENDPOINT")
+OIDC_RP_SIGN_ALGO = envstr("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = envstr("OIDC_RP_SCOPES", "openid profile idcard")
+# The userinfo claim that carries the ID number (links personal accounts).
+OIDC_ID_NUMBER_CLAIM = envstr("OIDC_ID_NUMBER_CLAIM", "id_number")
+OIDC_USE_PKCE = True
+OIDC_STORE_ID_TOKEN = True  # the hint for the provider's logout
+OIDC_TIMEOUT = envint("OIDC_TIMEOUT", 10)
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc-callback"
+if OIDC_RP_CLIENT_ID and not all(
+    (
+        OIDC_OP_ISSUER,
+        OIDC_OP_AUTHORIZATION_ENDPOINT,
+        OIDC_OP_TOKEN_ENDPOINT,
+        OIDC_OP_USER_ENDPOINT,
+        OIDC_OP_JWKS_ENDPOINT,
+    )
+):
+    raise ImproperlyConfigured(
+        "OIDC_RP_CLIENT_ID is set: also set OIDC_OP_ISSUER and the provider's"
+        " authorization, token, userinfo and JWKS endpoints (README: 统一身份认证)."
+    )
+
+
+def _origin(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}" if rest else ""
+
+
 # Content Security Policy (django-csp): scripts, styles, images and requests
 # only from this site; canvas frames leave as blobs (no blob: URL needed).
 CONTENT_SECURITY_POLICY = {
@@ -200,9 +247,46 @@ CONTENT_SECURITY_POLICY = {
         "font-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
-        "form-action": ["'self'"],
+        # Logging out after a 统一身份认证 login redirects the form's POST to
+        # the provider's logout, which form-action also governs.
+        "form-action": ["'self'"]
+        + ([_origin(OIDC_OP_LOGOUT_ENDPOINT)] if OIDC_OP_LOGOUT_ENDPOINT else []),
         "frame-ancestors": ["'none'"],
     }
+}
+
+# The integration API (lifecert/api): rows per pushed batch, bytes per
+# request, rows per pulled page (default and most).
+API_MAX_BATCH_ROWS = envint("API_MAX_BATCH_ROWS", 5000)
+API_MAX_REQUEST_BYTES = envint("API_MAX_REQUEST_BYTES", 2 * 1024 * 1024)
+API_PAGE_SIZE = envint("API_PAGE_SIZE", 500)
+API_PAGE_MAX = envint("API_PAGE_MAX", 1000)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "lifecert.api.authentication.TokenAuthentication"
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["lifecert.api.authentication.HasScope"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "lifecert.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "LifeCert 系统接口",
+    "DESCRIPTION": (
+        "供社保经办机构其他系统调用：查询认证状态、推送数据比对与死亡名单、"
+        "拉取认证及待遇变动记录。令牌由经办人员在后台“接口令牌”页发放。"
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1/",
 }
 
 # Bodies larger than this are refused before they are read (413), per path
@@ -211,7 +295,19 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 12 * 1024 * 
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 REQUEST_MAX_BYTES = envint("REQUEST_MAX_BYTES", 256 * 1024)
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 25 * 1024 * 1024)
+# What one Excel import may hold (lifecert.registry.excel, every import): rows,
+# characters in a cell, and the unpacked size of the .xlsx zip, checked member
+# by member before openpyxl parses anything (a 300 KB zip can unpack to 300 MB).
+# A 200,000-row registry file unpacks to about 130 MB at a ratio near 11.
+IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 200_000)
+IMPORT_MAX_CELL_CHARS = envint("IMPORT_MAX_CELL_CHARS", 500)
+IMPORT_MAX_UNPACKED_BYTES = envint("IMPORT_MAX_UNPACKED_BYTES", 256 * 1024 * 1024)
+IMPORT_MAX_ZIP_RATIO = envint("IMPORT_MAX_ZIP_RATIO", 100)
+# A checked registry upload waits this long for its confirmation (PendingImport).
+IMPORT_PENDING_HOURS = envint("IMPORT_PENDING_HOURS", 24)
 PHOTO_UPLOAD_MAX_BYTES = 10 * 1024 * 1024 + 64 * 1024
+# A portal notice's attachment (lifecert/notices/attachments.py).
+NOTICE_ATTACHMENT_MAX_BYTES = envint("NOTICE_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 
 # Every throttle (django-axes aside) counts in this cache, a database table
 # shared by all workers that survives restarts (made by core migration 0004).
@@ -302,8 +398,12 @@ REQUEST_SIZE_LIMITS = [
         FACE_MAX_FRAME_BYTES * FACE_MAX_BATCH_FRAMES + 64 * 1024,
     ),
     (r"^/backoffice/import/$", IMPORT_MAX_BYTES),
+    # The API answers a body over API_MAX_REQUEST_BYTES itself, in its error
+    # format; this is the backstop for a body that lies about its length.
+    (r"^/api/v1/", API_MAX_REQUEST_BYTES + 64 * 1024),
     (r"^/backoffice/evidence/[-\w]+/$", IMPORT_MAX_BYTES),
     (r"^/backoffice/persons/[0-9a-f-]+/photo/$", PHOTO_UPLOAD_MAX_BYTES),
+    (r"^/notices/manage/", NOTICE_ATTACHMENT_MAX_BYTES + 256 * 1024),
 ]
 # Tests may fix the challenge ("blink,turn_left"); refused when DEBUG is off.
 FACE_FIXED_CHALLENGE = envlist("FACE_FIXED_CHALLENGE", [])
@@ -326,6 +426,14 @@ FACE_REACTION_SECONDS = envfloat("FACE_REACTION_SECONDS", 3.5)
 FACE_FRAME_SKEW_SECONDS = envfloat("FACE_FRAME_SKEW_SECONDS", 1.5)
 # Starts of face certification per person and day (failures: see above).
 FACE_MAX_STARTS_PER_DAY = envint("FACE_MAX_STARTS_PER_DAY", 10)
+# 认证到期提醒 (lifecert/reminders): how many days before the due date the SMS
+# goes, how often a refused message is tried, and the class that sends it
+# (as EMAIL_BACKEND: ConsoleBackend prints, FileBackend writes under
+# SMS_FILE_PATH, LocmemBackend keeps them for tests; a gateway is one class more).
+REMINDER_DAYS_BEFORE = envint("REMINDER_DAYS_BEFORE", 30)
+REMINDER_MAX_ATTEMPTS = envint("REMINDER_MAX_ATTEMPTS", 3)
+SMS_BACKEND = envstr("SMS_BACKEND", "lifecert.reminders.sms.ConsoleBackend")
+SMS_FILE_PATH = Path(envstr("SMS_FILE_PATH", str(VAR_DIR / "sms")))
 # Days the frames of a failed session are kept for the manual review.
 FACE_REVIEW_KEEP_DAYS = envint("FACE_REVIEW_KEEP_DAYS", 30)
 # Keys that encrypt biometrics at rest (Fernet keys, newest first, separated by

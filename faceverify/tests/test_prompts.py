@@ -188,6 +188,13 @@ class HeadUpFirst:
         (4.0, [1.5, 2.0]),  # asked to nod while still head up: relaxes, then nods
         (0.5, [3.0, 2.0]),  # relaxes while the prompt is held back
         (2.0, [2.5, 2.0]),
+        # Baseline taken head up, relaxes during the hold: from the raised
+        # baseline the rested head read half a turn right, so the hold never
+        # ended (and a turn never came back) until the rest's yaw and nose
+        # offset were used for turns.
+        (1.0, [3.0, 2.0]),
+        (1.5, [3.0, 2.0]),
+        (1.0, [2.0, 2.0]),
     ],
 )
 def test_a_session_begun_head_up_still_passes_its_nod(engine, man, man_ref, up, holds):

@@ -66,6 +66,20 @@ unit_required = kind_required(User.Kind.UNIT)
 staff_required = kind_required(User.Kind.STAFF)
 
 
+def province_required(view: ViewFunc) -> ViewFunc:
+    """Province staff only (no region): other staff get 403, as ``staff_required``
+    treats everyone else."""
+
+    @staff_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if getattr(request.user, "staff_region_id", None) is not None:
+            raise PermissionDenied("只有省级经办人员可以办理此项业务。")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def account_bindings(user: User) -> QuerySet[UnitBinding]:
     return user.bindings.select_related("unit").order_by("id")
 
@@ -115,10 +129,15 @@ def parse_uuid(value: Any) -> uuid.UUID:
         raise Http404("无效的编号。") from exc
 
 
-def access_account_for_staff(user: User, public_id: Any) -> User:
+def access_account_for_staff(
+    user: User, public_id: Any, *, staff_accounts: bool = False
+) -> User:
     """A personal or unit account a staff member may act on at the counter:
     a personal account of a person of their region, a unit account bound to a
-    unit of their region (provincial staff: all). 404 for any other."""
+    unit of their region (provincial staff: all). 404 for any other.
+
+    ``staff_accounts``: province staff also reach the regional staff accounts
+    they keep (the password slip serves both)."""
     personal = Q(kind=User.Kind.PERSONAL, person__in=persons_for_staff(user))
     unit = Q(
         kind=User.Kind.UNIT,
@@ -126,4 +145,16 @@ def access_account_for_staff(user: User, public_id: Any) -> User:
             "account_id"
         ),
     )
-    return get_object_or_404(User.objects.filter(personal | unit), public_id=public_id)
+    allowed = personal | unit
+    if staff_accounts and user.staff_region_id is None:
+        allowed |= Q(kind=User.Kind.STAFF, staff_region__isnull=False)
+    return get_object_or_404(User.objects.filter(allowed), public_id=public_id)
+
+
+def access_regional_staff(user: User, public_id: Any) -> User:
+    """A regional staff account, for province staff (``province_required``);
+    404 for any other account, the province's own included."""
+    return get_object_or_404(
+        User.objects.filter(kind=User.Kind.STAFF, staff_region__isnull=False),
+        public_id=parse_uuid(public_id),
+    )

@@ -115,3 +115,29 @@ class FamilyLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} 协助 {self.person_id}"
+
+
+class ExternalIdentity(models.Model):
+    """统一身份认证: an identity at the OpenID Connect provider (issuer +
+    subject) linked, for one side of the portal, to one account."""
+
+    issuer = models.CharField(max_length=200)
+    subject = models.CharField(max_length=255)
+    kind = models.CharField(max_length=10, choices=User.Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="identities"
+    )
+    linked_at = models.DateTimeField(auto_now_add=True)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "统一身份认证关联"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "subject", "kind"],
+                name="identity_issuer_subject_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issuer} {self.subject} -> {self.user_id}"

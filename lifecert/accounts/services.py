@@ -192,11 +192,7 @@ def reset_password_at_counter(
     lifted; the holder is told to change it after logging in."""
     if account.kind not in (User.Kind.PERSONAL, User.Kind.UNIT):
         raise AccountError("只能重置个人或单位账号的密码。", code="not_resettable")
-    groups = [
-        "".join(secrets.choice(COUNTER_RESET_ALPHABET) for _ in range(4))
-        for _ in range(3)
-    ]
-    temporary = "-".join(groups)
+    temporary = temporary_password()
     with transaction.atomic():
         account.set_password(temporary)
         account.save(update_fields=["password"])
@@ -207,10 +203,25 @@ def reset_password_at_counter(
             ip=ip,
             after={"account": account.get_username(), "kind": account.kind},
         )
+    lift_login_lock(account)
+    return temporary
+
+
+def temporary_password() -> str:
+    """A one-time password to read out or hand over: three groups of four."""
+    groups = [
+        "".join(secrets.choice(COUNTER_RESET_ALPHABET) for _ in range(4))
+        for _ in range(3)
+    ]
+    return "-".join(groups)
+
+
+def lift_login_lock(account: User) -> int:
+    """Forget the account's wrong passwords (django-axes), from every address;
+    the number of records dropped."""
     from axes.utils import reset as axes_reset  # axes reads settings on import
 
-    axes_reset(username=account.get_username())
-    return temporary
+    return int(axes_reset(username=account.get_username()))
 
 
 # ---------------------------------------------------------------- authorization codes

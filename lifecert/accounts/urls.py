@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import oidc, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -25,6 +25,9 @@ urlpatterns = [
     path("unit/switch/", views.unit_switch, name="unit-switch"),
     path("staff/login/", views.staff_login, name="staff-login"),
     path("logout/", views.logout_view, name="logout"),
+    # 统一身份认证 (OpenID Connect): the button, and the provider's answer.
+    path("oidc/<str:kind>/start/", oidc.oidc_start, name="oidc-start"),
+    path("oidc/callback/", oidc.CallbackView.as_view(), name="oidc-callback"),
     path("password/", views.change_password, name="password"),
     path("password/forgot/", views.password_forgot, name="password-forgot"),
 ]

@@ -18,7 +18,7 @@ from lifecert.core.middleware import CERT_SESSION_KEY, FACE_SESSIONS_KEY
 from lifecert.core.redirects import safe_next
 from lifecert.registry.models import Person, Region
 
-from . import forms, services
+from . import forms, oidc, services
 from .access import (
     SESSION_BINDING,
     AuthenticatedRequest,
@@ -65,7 +65,12 @@ def _login_view(request: HttpRequest, kind: str) -> HttpResponse:
     return render(
         request,
         "accounts/login.html",
-        {"form": form, "kind": kind, "title": _LOGIN_TITLES[kind]},
+        {
+            "form": form,
+            "kind": kind,
+            "title": _LOGIN_TITLES[kind],
+            "oidc": oidc.enabled() and kind in oidc.LOGIN_ROUTES,
+        },
     )
 
 
@@ -93,9 +98,11 @@ def staff_login(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
+    """退出登录; after a 统一身份认证 login the provider's session ends too."""
+    provider_logout = oidc.end_session_url(request)
     logout(request)
     messages.info(request, "您已安全退出。")
-    return redirect("home")
+    return redirect(provider_logout or "home")
 
 
 @require_http_methods(["GET", "POST"])

@@ -4,11 +4,20 @@ from django import forms
 
 from lifecert.certification.models import Channel, Overpayment
 from lifecert.core.audit_actions import AuditAction
-from lifecert.registry.models import Region
+from lifecert.registry.models import Entitlement, Region
 
 
 class ImportForm(forms.Form):
     file = forms.FileField(label="Excel 文件（.xlsx）")
+
+
+class EvidenceImportForm(ImportForm):
+    preview = forms.BooleanField(
+        label="仅预览，不写入",
+        required=False,
+        initial=True,
+        help_text="先预览将处理的条数；确认无误后取消勾选并重新上传。",
+    )
 
 
 class PhotoForm(forms.Form):
@@ -64,43 +73,99 @@ class MonthField(forms.DateField):
         super().__init__(**kwargs)
 
 
-def _limit_regions(field: Any, regions: Any) -> None:
-    """Offer only the staff's regions, chosen by code (no row ids in URLs)."""
-    field.queryset = regions if regions is not None else Region.objects.none()
-    field.to_field_name = "code"
+def _date_input() -> forms.DateInput:
+    return forms.DateInput(attrs={"type": "date"})
 
 
-class BackPayFilterForm(forms.Form):
-    run = forms.UUIDField(label="暂停批次", required=False, widget=forms.HiddenInput)
-    month = MonthField(label="恢复月份", required=False)
+class ListFilterForm(forms.Form):
+    """The filters every working list shares: region (the staff's own only;
+    the province chooses among all), unit number, and a date range on the
+    list's own date column (``date_label``; ``None``: the list has none)."""
+
+    date_label: str | None = None
+
     region = forms.ModelChoiceField(
         label="参保地",
         required=False,
         queryset=Region.objects.none(),
         empty_label="全部",
     )
+    unit = forms.CharField(label="单位编号", max_length=20, required=False)
+    date_from = forms.DateField(label="起始日期", required=False, widget=_date_input())
+    date_to = forms.DateField(label="截止日期", required=False, widget=_date_input())
 
     def __init__(self, *args: Any, regions: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _limit_regions(self.fields["region"], regions)
+        region = self.fields["region"]
+        assert isinstance(region, forms.ModelChoiceField)  # noqa: S101 declared above
+        # Chosen by code: no row ids in URLs.
+        region.queryset = regions if regions is not None else Region.objects.none()
+        region.to_field_name = "code"
+        if self.date_label is None:
+            del self.fields["date_from"], self.fields["date_to"]
+        else:
+            self.fields["date_from"].label = f"{self.date_label}（起）"
+            self.fields["date_to"].label = f"{self.date_label}（止）"
+
+    def clean_unit(self) -> str:
+        return str(self.cleaned_data.get("unit") or "").strip()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError("起始日期不能晚于截止日期，请重新选择。")
+        return data
 
 
-class OverpaymentFilterForm(forms.Form):
+class DueFilterForm(ListFilterForm):
+    """30 天内到期 and 已逾期: by region and unit (the due date is the cycle's)."""
+
+
+class EntitlementFilterForm(ListFilterForm):
+    date_label = "状态起始日期"
+
+    status = forms.ChoiceField(
+        label="待遇状态",
+        required=False,
+        choices=[("", "全部"), *Entitlement.Status.choices],
+    )
+    certified = MonthField(label="最近一次认证月份", required=False)
+
+
+class CertificationFilterForm(ListFilterForm):
+    date_label = "认证日期"
+
+    channel = forms.ChoiceField(
+        label="认证方式", required=False, choices=[("", "全部"), *Channel.choices]
+    )
+
+
+class CaseFilterForm(ListFilterForm):
+    date_label = "登记日期"
+
+    kind = forms.ChoiceField(
+        label="类别",
+        required=False,
+        choices=[("", "全部"), ("death", "死亡后认证核查"), ("review", "人工审核")],
+    )
+
+
+class BackPayFilterForm(ListFilterForm):
+    date_label = "恢复日期"
+
+    run = forms.UUIDField(label="暂停批次", required=False, widget=forms.HiddenInput)
+    month = MonthField(label="恢复月份", required=False)
+
+
+class OverpaymentFilterForm(ListFilterForm):
+    date_label = "登记日期"
+
     status = forms.ChoiceField(
         label="追回状态",
         required=False,
         choices=[("", "全部"), *Overpayment.Status.choices],
     )
-    region = forms.ModelChoiceField(
-        label="参保地",
-        required=False,
-        queryset=Region.objects.none(),
-        empty_label="全部",
-    )
-
-    def __init__(self, *args: Any, regions: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _limit_regions(self.fields["region"], regions)
 
 
 class OverpaymentStatusForm(forms.Form):

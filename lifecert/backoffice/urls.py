@@ -1,12 +1,26 @@
 from django.urls import path
 
-from . import views
+from . import (
+    list_views,
+    lists,
+    registry_import,
+    reminders,
+    reviews,
+    staff_accounts,
+    views,
+)
 
 app_name = "backoffice"
 urlpatterns = [
     path("", views.index, name="index"),
-    path("import/", views.registry_import, name="import"),
-    path("import/template.xlsx", views.import_template, name="import-template"),
+    path("import/", registry_import.upload, name="import"),
+    path("import/template.xlsx", registry_import.template, name="import-template"),
+    path("import/<uuid:token>/", registry_import.preview, name="import-preview"),
+    path(
+        "import/<uuid:token>/confirm/",
+        registry_import.confirm,
+        name="import-confirm",
+    ),
     path("persons/", views.person_list, name="person-list"),
     path("persons/<uuid:public_id>/", views.person_detail, name="person-detail"),
     path("persons/<uuid:public_id>/photo/", views.person_photo, name="person-photo"),
@@ -35,6 +49,24 @@ urlpatterns = [
         views.account_password_slip,
         name="account-password-slip",
     ),
+    path("reminders/", reminders.reminder_list, name="reminder-list"),
+    path("reminders/export/", reminders.reminder_export, name="reminder-export"),
+    path("staff/", staff_accounts.staff_list, name="staff-list"),
+    path(
+        "staff/<uuid:public_id>/password-reset/",
+        staff_accounts.staff_password_reset,
+        name="staff-password-reset",
+    ),
+    path(
+        "staff/<uuid:public_id>/unlock/",
+        staff_accounts.staff_unlock,
+        name="staff-unlock",
+    ),
+    path(
+        "staff/<uuid:public_id>/active/",
+        staff_accounts.staff_active,
+        name="staff-active",
+    ),
     path("cycle/suspend/", views.run_suspensions, name="run-suspensions"),
     path(
         "cycle/suspend/export/",
@@ -48,14 +80,29 @@ urlpatterns = [
         views.suspension_run_export,
         name="suspension-run-export",
     ),
-    path("money/back-pay/", views.back_pay_list, name="back-pay-list"),
-    path("money/back-pay/export/", views.back_pay_export, name="back-pay-export"),
-    path("money/overpayments/", views.overpayment_list, name="overpayment-list"),
-    path(
-        "money/overpayments/export/",
-        views.overpayment_export,
-        name="overpayment-export",
-    ),
+    *[
+        route
+        for prefix, spec in [
+            ("money/back-pay", lists.LISTS["back-pay-list"]),
+            ("money/overpayments", lists.LISTS["overpayment-list"]),
+            ("lists/due", lists.LISTS["due-list"]),
+            ("lists/overdue", lists.LISTS["overdue-list"]),
+            ("lists/entitlements", lists.LISTS["entitlement-list"]),
+            ("lists/certifications", lists.LISTS["certification-list"]),
+            ("lists/cases", lists.LISTS["case-list"]),
+        ]
+        for route in (
+            path(
+                f"{prefix}/", list_views.work_list, {"name": spec.name}, name=spec.name
+            ),
+            path(
+                f"{prefix}/export/",
+                list_views.work_list_export,
+                {"name": spec.name},
+                name=spec.export_name,
+            ),
+        )
+    ],
     path(
         "money/overpayments/<uuid:public_id>/status/",
         views.overpayment_status,
@@ -69,6 +116,12 @@ urlpatterns = [
     ),
     path("evidence/<slug:kind>/", views.evidence_import, name="evidence-import"),
     path("reviews/", views.review_queue, name="review-queue"),
+    path("reviews/<uuid:public_id>/", reviews.review_detail, name="review-detail"),
+    path(
+        "reviews/<uuid:public_id>/frames/<int:index>/",
+        reviews.review_frame,
+        name="review-frame",
+    ),
     path("reviews/<uuid:public_id>/close/", views.review_close, name="review-close"),
     path("audit/", views.audit_list, name="audit-list"),
     path("audit/export/", views.audit_export, name="audit-export"),

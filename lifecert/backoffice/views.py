@@ -4,7 +4,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,7 +23,7 @@ from lifecert.accounts.services import (
     reset_password_at_counter,
     revoke_binding,
 )
-from lifecert.certification import cycle, enrolment
+from lifecert.certification import enrolment
 from lifecert.certification import imports as evidence_imports
 from lifecert.certification.access import (
     access_death_case,
@@ -36,8 +36,6 @@ from lifecert.certification.access import (
     suspension_runs_for_staff,
 )
 from lifecert.certification.models import (
-    BackPay,
-    Certification,
     DeathAfterCertificationCase,
     Overpayment,
     ReviewRequest,
@@ -68,8 +66,9 @@ from lifecert.registry.access import (
     units_for_staff,
 )
 from lifecert.registry.models import Entitlement, Region
+from lifecert.reminders.models import Reminder
 
-from . import audit_log, forms, lists
+from . import audit_log, dashboard, forms, lists
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 AUDIT_FIELDS = list(forms.AuditSearchForm.base_fields)
@@ -78,96 +77,8 @@ AUDIT_FIELDS = list(forms.AuditSearchForm.base_fields)
 @staff_required
 @require_GET
 def index(request: AuthenticatedRequest) -> HttpResponse:
-    """Dashboard: entitlements by status and what falls due, for the staff's regions."""
-    regions = list(staff_regions(request.user))
-    entitlements = Entitlement.objects.filter(region__in=regions)
-    by_status = dict(
-        entitlements.values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
-    )
-    today = timezone.localdate()
-    due_soon = cycle.due_within(entitlements, cycle.DUE_SOON_DAYS, today).count()
-    # The same set the suspension run would stop today.
-    overdue = cycle.overdue(entitlements, today).count()
-    this_month = Certification.objects.filter(
-        region__in=regions, certified_at__gte=cycle.month_start()
-    ).count()
-    open_reviews = ReviewRequest.objects.filter(
-        region__in=regions, status=ReviewRequest.Status.OPEN
-    ).count()
-    pending = (
-        overpayments_for_staff(request.user)
-        .filter(status=Overpayment.Status.PENDING)
-        .aggregate(n=Count("id"), amount=Sum("amount"))
-    )
-    back_pay_month = lists.filter_back_pays(
-        back_pays_for_staff(request.user), {"month": today}
-    ).aggregate(n=Count("id"), amount=Sum("amount"))
-    open_cases = (
-        death_cases_for_staff(request.user)
-        .filter(status=DeathAfterCertificationCase.Status.OPEN)
-        .count()
-    )
-    return render(
-        request,
-        "backoffice/index.html",
-        {
-            "regions": regions,
-            "by_status": [
-                (label, by_status.get(value, 0))
-                for value, label in Entitlement.Status.choices
-            ],
-            "due_soon": due_soon,
-            "overdue": overdue,
-            "this_month": this_month,
-            "open_reviews": open_reviews,
-            "pending_overpayments": pending,
-            "back_pay_month": back_pay_month,
-            "this_month_param": f"{today:%Y-%m}",
-            "open_cases": open_cases,
-        },
-    )
-
-
-@staff_required
-@require_http_methods(["GET", "POST"])
-def registry_import(request: AuthenticatedRequest) -> HttpResponse:
-    form = forms.ImportForm(request.POST or None, request.FILES or None)
-    errors: list[tuple[int, str]] = []
-    result = None
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            result = imports.import_registry(
-                upload.read(),
-                acting_user=request.user,
-                regions=list(staff_regions(request.user)),
-                ip=client_ip(request),
-            )
-        except imports.ImportRejected as exc:
-            errors = exc.errors
-        else:
-            messages.success(request, f"导入成功：共 {result.rows} 行。")
-    return render(
-        request,
-        "backoffice/import.html",
-        {"form": form, "errors": errors, "result": result, "columns": imports.COLUMNS},
-        status=400 if errors else 200,
-    )
-
-
-@staff_required
-@require_GET
-def import_template(request: AuthenticatedRequest) -> HttpResponse:
-    response = HttpResponse(
-        imports.template_workbook(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = (
-        "attachment; filename*=UTF-8''registry-template.xlsx"
-    )
-    return response
+    """Dashboard: figures linked to their lists, and charts (the staff's regions)."""
+    return render(request, "backoffice/index.html", dashboard.dashboard(request.user))
 
 
 @staff_required
@@ -225,6 +136,11 @@ def person_detail(request: AuthenticatedRequest, public_id: str) -> HttpResponse
             "status_choices": Overpayment.Status.choices,
             "photo_form": forms.PhotoForm(),
             "accounts": person.accounts.filter(kind=User.Kind.PERSONAL).order_by("id"),
+            "reminders": Reminder.objects.filter(
+                entitlement__person=person, region__in=regions
+            )
+            .select_related("region")
+            .order_by("-due_on")[:5],
         },
     )
 
@@ -390,7 +306,7 @@ def unit_binding_revoke(
     return redirect("backoffice:unit-code", public_id=unit.public_id)
 
 
-_SESSION_RESET_SLIP = "backoffice:password-slip"
+SESSION_RESET_SLIP = "backoffice:password-slip"
 
 
 @staff_required
@@ -405,7 +321,7 @@ def account_password_reset(
         acting_user=request.user, account=account, ip=client_ip(request)
     )
     # Shown once, on the next GET (POST-redirect-GET), as the code slip.
-    request.session[_SESSION_RESET_SLIP] = {
+    request.session[SESSION_RESET_SLIP] = {
         "account": str(account.public_id),
         "password": temporary,
     }
@@ -418,14 +334,18 @@ def account_password_slip(
     request: AuthenticatedRequest, public_id: str
 ) -> HttpResponse:
     """重置密码回执: the temporary password once; afterwards only the advice."""
-    account = access_account_for_staff(request.user, parse_uuid(public_id))
-    slip = request.session.get(_SESSION_RESET_SLIP) or {}
+    account = access_account_for_staff(
+        request.user, parse_uuid(public_id), staff_accounts=True
+    )
+    slip = request.session.get(SESSION_RESET_SLIP) or {}
     password = None
     if slip.get("account") == str(account.public_id):
         password = slip["password"]
-        del request.session[_SESSION_RESET_SLIP]
+        del request.session[SESSION_RESET_SLIP]
     if account.kind == User.Kind.PERSONAL and account.person is not None:
         back = reverse("backoffice:person-detail", args=[account.person.public_id])
+    elif account.kind == User.Kind.STAFF:
+        back = reverse("backoffice:staff-list")
     else:
         binding = account.bindings.select_related("unit").first()
         back = (
@@ -573,126 +493,6 @@ def suspension_run_export(
     )
 
 
-def _filtered(
-    request: AuthenticatedRequest,
-    form_class: Any,
-    records: QuerySet[Any],
-    apply: Any,
-) -> tuple[Any, QuerySet[Any], dict[str, Any]]:
-    """A money list's filter form on the staff's regions, and what it selects
-    (nothing while the form is invalid)."""
-    form = form_class(request.GET or None, regions=staff_regions(request.user))
-    if form.is_bound and not form.is_valid():
-        return form, records.none(), {}
-    criteria = form.cleaned_data if form.is_bound else {}
-    return form, apply(records, criteria), criteria
-
-
-def _back_pay_search(
-    request: AuthenticatedRequest,
-) -> tuple[forms.BackPayFilterForm, QuerySet[BackPay], dict[str, Any]]:
-    return _filtered(
-        request,
-        forms.BackPayFilterForm,
-        back_pays_for_staff(request.user),
-        lists.filter_back_pays,
-    )
-
-
-@staff_required
-@require_GET
-def back_pay_list(request: AuthenticatedRequest) -> HttpResponse:
-    """补发清单: back pay owed on resumption, for payroll, by run and month."""
-    form, back_pays, criteria = _back_pay_search(request)
-    totals = back_pays.aggregate(n=Count("id"), amount=Sum("amount"))
-    run = None
-    if criteria.get("run"):
-        run = (
-            suspension_runs_for_staff(request.user)
-            .filter(public_id=criteria["run"])
-            .first()
-        )
-    return render(
-        request,
-        "backoffice/back_pay_list.html",
-        {
-            "form": form,
-            "run": run,
-            "totals": totals,
-            "pager": paginate(
-                request,
-                back_pays.select_related("suspension_run", "certification").order_by(
-                    "-created_at", "-pk"
-                ),
-            ),
-            "export_query": request.GET.urlencode(),
-        },
-    )
-
-
-@staff_required
-@require_GET
-def back_pay_export(request: AuthenticatedRequest) -> FileResponse:
-    _, back_pays, criteria = _back_pay_search(request)
-    report = money_reports.back_pay_report(back_pays)
-    handle = lists.export_list(
-        report,
-        action=AuditAction.EXPORT_BACK_PAY,
-        criteria=criteria,
-        acting_user=request.user,
-        ip=client_ip(request),
-    )
-    return FileResponse(
-        handle, as_attachment=True, filename=report.filename, content_type=XLSX
-    )
-
-
-def _overpayment_search(
-    request: AuthenticatedRequest,
-) -> tuple[forms.OverpaymentFilterForm, QuerySet[Overpayment], dict[str, Any]]:
-    return _filtered(
-        request,
-        forms.OverpaymentFilterForm,
-        overpayments_for_staff(request.user),
-        lists.filter_overpayments,
-    )
-
-
-@staff_required
-@require_GET
-def overpayment_list(request: AuthenticatedRequest) -> HttpResponse:
-    """待追回: overpayments with the responsible party and their status."""
-    form, overpayments, _ = _overpayment_search(request)
-    return render(
-        request,
-        "backoffice/overpayment_list.html",
-        {
-            "form": form,
-            "totals": overpayments.aggregate(n=Count("id"), amount=Sum("amount")),
-            "pager": paginate(request, overpayments.order_by("-created_at", "-pk")),
-            "status_choices": Overpayment.Status.choices,
-            "export_query": request.GET.urlencode(),
-        },
-    )
-
-
-@staff_required
-@require_GET
-def overpayment_export(request: AuthenticatedRequest) -> FileResponse:
-    _, overpayments, criteria = _overpayment_search(request)
-    report = money_reports.overpayment_report(overpayments)
-    handle = lists.export_list(
-        report,
-        action=AuditAction.EXPORT_OVERPAYMENTS,
-        criteria=criteria,
-        acting_user=request.user,
-        ip=client_ip(request),
-    )
-    return FileResponse(
-        handle, as_attachment=True, filename=report.filename, content_type=XLSX
-    )
-
-
 @staff_required
 @require_POST
 def overpayment_status(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
@@ -763,6 +563,34 @@ _EVIDENCE = {
 }
 
 
+def _evidence_messages(
+    request: AuthenticatedRequest, result: evidence_imports.EvidenceResult
+) -> None:
+    if result.dry_run:
+        messages.info(
+            request,
+            f"预览（未写入任何数据）：共 {result.rows} 行，将处理 {result.changed}"
+            f" 条养老待遇，跳过 {result.skipped} 条（已终止或已有更新的认证）"
+            + (f"，{result.overpaid} 条将登记为待追回" if result.overpaid else "")
+            + (f"，{result.cases} 条将转死亡后认证核查" if result.cases else "")
+            + "。确认无误后取消勾选“仅预览，不写入”并重新上传。",
+        )
+        return
+    messages.success(
+        request,
+        f"导入成功：共 {result.rows} 行，处理 {result.changed} 条养老待遇，"
+        f"跳过 {result.skipped} 条（已终止或已有更新的认证）。",
+    )
+    if result.overpaid:
+        messages.warning(
+            request, f"{result.overpaid} 条待遇在死亡后仍有发放，已登记为待追回。"
+        )
+    if result.cases:
+        messages.warning(
+            request, f"{result.cases} 条认证记录晚于死亡日期，已转死亡后认证核查。"
+        )
+
+
 @staff_required
 @require_http_methods(["GET", "POST"])
 def evidence_import(request: AuthenticatedRequest, kind: str) -> HttpResponse:
@@ -770,7 +598,7 @@ def evidence_import(request: AuthenticatedRequest, kind: str) -> HttpResponse:
     if kind not in _EVIDENCE:
         raise Http404
     title, columns, run = _EVIDENCE[kind]
-    form = forms.ImportForm(request.POST or None, request.FILES or None)
+    form = forms.EvidenceImportForm(request.POST or None, request.FILES or None)
     errors: list[tuple[int, str]] = []
     result = None
     if request.method == "POST" and form.is_valid():
@@ -780,25 +608,12 @@ def evidence_import(request: AuthenticatedRequest, kind: str) -> HttpResponse:
                 acting_user=request.user,
                 regions=list(staff_regions(request.user)),
                 ip=client_ip(request),
+                dry_run=form.cleaned_data["preview"],
             )
         except imports.ImportRejected as exc:
             errors = exc.errors
         else:
-            messages.success(
-                request,
-                f"导入成功：共 {result.rows} 行，处理 {result.changed} 条养老待遇，"
-                f"跳过 {result.skipped} 条（已终止或已有更新的认证）。",
-            )
-            if result.overpaid:
-                messages.warning(
-                    request,
-                    f"{result.overpaid} 条待遇在死亡后仍有发放，已登记为待追回。",
-                )
-            if result.cases:
-                messages.warning(
-                    request,
-                    f"{result.cases} 条认证记录晚于死亡日期，已转死亡后认证核查。",
-                )
+            _evidence_messages(request, result)
     return render(
         request,
         "backoffice/evidence_import.html",

@@ -6,7 +6,14 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from .models import BackPay, DeathAfterCertificationCase, Overpayment, SuspensionRun
+from .models import (
+    BackPay,
+    Certification,
+    DeathAfterCertificationCase,
+    Overpayment,
+    ReviewRequest,
+    SuspensionRun,
+)
 
 
 def _region_ids(user: Any) -> list[int] | None:
@@ -71,3 +78,21 @@ def death_cases_for_staff(user: Any) -> QuerySet[DeathAfterCertificationCase]:
 
 def access_death_case(user: Any, public_id: Any) -> DeathAfterCertificationCase:
     return get_object_or_404(death_cases_for_staff(user), public_id=public_id)
+
+
+def certifications_for_staff(user: Any) -> QuerySet[Certification]:
+    """Certifications recorded in the staff user's region (province: all)."""
+    ids = _region_ids(user)
+    certifications = Certification.objects.all()
+    return certifications if ids is None else certifications.filter(region_id__in=ids)
+
+
+def reviews_for_staff(user: Any) -> QuerySet[ReviewRequest]:
+    """人工审核 cases of the staff's region (province: all), with their session."""
+    reviews = ReviewRequest.objects.select_related("person", "region", "face_session")
+    ids = _region_ids(user)
+    return reviews if ids is None else reviews.filter(region_id__in=ids)
+
+
+def access_review(user: Any, public_id: Any) -> ReviewRequest:
+    return get_object_or_404(reviews_for_staff(user), public_id=public_id)

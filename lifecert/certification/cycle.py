@@ -21,6 +21,7 @@ cannot import the cycle without turning the layers upside down.
 
 import calendar
 import datetime
+import itertools
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -109,6 +110,20 @@ def overdue_since(entitlement: Entitlement) -> datetime.date:
     return add_months(base_date(entitlement), cycle_months()) + ONE_DAY
 
 
+def due_soon_days(
+    entitlement: Entitlement,
+    today: datetime.date | None = None,
+    days: int = DUE_SOON_DAYS,
+) -> int | None:
+    """Days left to the due date when it falls within ``days`` (0: due today),
+    else ``None`` (not normal, overdue, or further away). ``due_within`` in SQL."""
+    if entitlement.status != Entitlement.Status.NORMAL:
+        return None
+    today = today or timezone.localdate()
+    left = (add_months(base_date(entitlement), cycle_months()) - today).days
+    return left if 0 <= left <= days else None
+
+
 # Sets of entitlements: the same rule in SQL.
 
 
@@ -123,21 +138,29 @@ def month_start(now: datetime.datetime | None = None) -> datetime.datetime:
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def _base_before(day: datetime.date) -> Q:
+def _base_before_parts(day: datetime.date) -> tuple[Q, Q]:
     # The local date of an instant is before ``day`` exactly when the instant
     # is before local midnight of ``day``: a range on the stored column, with
     # no time-zone function per row.
-    return Q(last_certified_at__lt=local_midnight(day)) | Q(
+    return Q(last_certified_at__lt=local_midnight(day)), Q(
         last_certified_at__isnull=True, start_date__lt=day
     )
 
 
-def _base_in(first: datetime.date, stop: datetime.date) -> Q:
+def _base_in_parts(first: datetime.date, stop: datetime.date) -> tuple[Q, Q]:
     """first <= base < stop, as one range on each column."""
     return Q(
         last_certified_at__gte=local_midnight(first),
         last_certified_at__lt=local_midnight(stop),
-    ) | Q(last_certified_at__isnull=True, start_date__gte=first, start_date__lt=stop)
+    ), Q(last_certified_at__isnull=True, start_date__gte=first, start_date__lt=stop)
+
+
+def _either(parts: tuple[Q, Q]) -> Q:
+    return parts[0] | parts[1]
+
+
+def _base_before(day: datetime.date) -> Q:
+    return _either(_base_before_parts(day))
 
 
 def due_on_or_before(
@@ -159,8 +182,23 @@ def overdue(
     months: int | None = None,
 ) -> QuerySet[Entitlement]:
     """Normal entitlements past their due date: what the suspension run stops."""
+    return entitlements.filter(overdue_q(today, months=months))
+
+
+def overdue_parts(
+    today: datetime.date | None = None, *, months: int | None = None
+) -> tuple[Q, Q]:
+    """``overdue`` as two disjoint conditions (certified too long ago; never
+    certified and started too long ago), each one index range: counted apart
+    and added, where SQLite would plan their OR as a walk of every row."""
     today = today or timezone.localdate()
-    return entitlements.filter(_NORMAL, _base_before(base_cutoff(today, months)))
+    certified, never = _base_before_parts(base_cutoff(today, months))
+    return _NORMAL & certified, _NORMAL & never
+
+
+def overdue_q(today: datetime.date | None = None, *, months: int | None = None) -> Q:
+    """``overdue`` as a condition."""
+    return _either(overdue_parts(today, months=months))
 
 
 def due_within(
@@ -171,9 +209,46 @@ def due_within(
     months: int | None = None,
 ) -> QuerySet[Entitlement]:
     """Normal entitlements due from ``today`` to ``days`` days later, not overdue."""
+    return entitlements.filter(due_within_q(days, today, months=months))
+
+
+def due_within_parts(
+    days: int, today: datetime.date | None = None, *, months: int | None = None
+) -> tuple[Q, Q]:
+    """``due_within`` as two disjoint conditions, as ``overdue_parts``."""
     today = today or timezone.localdate()
     last = today + datetime.timedelta(days=days)
-    return entitlements.filter(
-        _NORMAL,
-        _base_in(base_cutoff(today, months), base_cutoff(last + ONE_DAY, months)),
+    certified, never = _base_in_parts(
+        base_cutoff(today, months), base_cutoff(last + ONE_DAY, months)
+    )
+    return _NORMAL & certified, _NORMAL & never
+
+
+def due_within_q(
+    days: int, today: datetime.date | None = None, *, months: int | None = None
+) -> Q:
+    """``due_within`` as a condition."""
+    return _either(due_within_parts(days, today, months=months))
+
+
+def normal_by_last_certification(bounds: list[datetime.date]) -> list[Q]:
+    """Normal entitlements split by the local day of their last certification:
+    never certified, before ``bounds[0]``, each ``[bounds[i], bounds[i+1])``,
+    and from ``bounds[-1]`` on. The parts are disjoint and together are every
+    normal entitlement; each is one range of ``entitlement_region_cycle``."""
+    edges = [local_midnight(day) for day in bounds]
+    parts = [Q(last_certified_at__isnull=True), Q(last_certified_at__lt=edges[0])]
+    parts += [
+        Q(last_certified_at__gte=first, last_certified_at__lt=stop)
+        for first, stop in itertools.pairwise(edges)
+    ]
+    parts.append(Q(last_certified_at__gte=edges[-1]))
+    return [_NORMAL & part for part in parts]
+
+
+def certified_in_q(first: datetime.date, stop: datetime.date) -> Q:
+    """Last certified on local days ``first`` to the day before ``stop``."""
+    return Q(
+        last_certified_at__gte=local_midnight(first),
+        last_certified_at__lt=local_midnight(stop),
     )

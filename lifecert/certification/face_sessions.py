@@ -101,6 +101,12 @@ def tries_left(person: Person, now: datetime.datetime | None = None) -> int:
     return max(0, settings.FACE_MAX_FAILURES_PER_DAY - failures_today(person, now))
 
 
+def counted(session: FaceSession) -> bool:
+    """Whether a finished session is one of the day's failed tries (shown once,
+    on the camera page and on the result page)."""
+    return session.face_seen and session.status != FaceSession.Status.PASSED
+
+
 def open_review_today(person: Person) -> ReviewRequest | None:
     return (
         ReviewRequest.objects.filter(
@@ -261,6 +267,7 @@ class FrameOutcome:
         if verdict is not None:
             data["verdict"] = {"code": verdict.code, "message": verdict.message}
             data["tries_left"] = tries_left(self.session.person)
+            data["counted"] = counted(self.session)
         if self.coaching is not None:
             data["coaching"] = self.coaching
         data["frames_seen"] = self.session.frames_seen
@@ -499,8 +506,16 @@ def _review_if_blocked(
     existing = open_review_today(person)
     if existing is not None:
         return existing
+    if session is None:
+        # Blocked at the start: the day's last failed session holds the frames.
+        session = (
+            _today(person, timezone.now())
+            .filter(status=FaceSession.Status.FAILED, face_seen=True)
+            .order_by("-created_at")
+            .first()
+        )
     review = ReviewRequest.objects.create(
-        person=person, region_id=region_id, reason=REVIEW_REASON
+        person=person, region_id=region_id, reason=REVIEW_REASON, face_session=session
     )
     audit.record(
         AuditAction.REVIEW_REQUEST_CREATE,
@@ -523,9 +538,10 @@ def purge_biometrics(now: datetime.datetime | None = None) -> dict[str, int]:
     """Drop what no longer needs keeping: review frames past their window, any
     state left on a session that is over. Idempotent (run daily)."""
     now = now or timezone.now()
-    evidence = FaceSession.objects.filter(evidence_until__lt=now).update(
-        evidence=None, evidence_until=None
-    )
+    # ``evidence_until`` stays: the review page says when the frames went.
+    evidence = FaceSession.objects.filter(
+        evidence__isnull=False, evidence_until__lt=now
+    ).update(evidence=None)
     over = (
         FaceSession.objects.exclude(state=None)
         .exclude(status__in=[FaceSession.Status.PASSED, FaceSession.Status.FAILED])

@@ -1,47 +1,44 @@
-"""Imports of evidence from other agencies: death records and data comparison.
+"""Excel imports of evidence from other agencies: death records and data comparison.
 
-Both follow the registry import's rule: the whole file is checked first, every
+The sheet is read here; every rule lives in ``evidence.py``, the one row-level
+service the integration API uses too. The whole file is checked first, every
 bad row is reported with its number and reason, and nothing is written unless
 every row is good.
 """
 
-import datetime
-from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
-from django.utils import timezone
-
-from lifecert.core import audit
-from lifecert.core.audit_actions import AuditAction
 from lifecert.registry.ids import compact
 from lifecert.registry.imports import ImportRejected, cell_date, cell_text, read_rows
-from lifecert.registry.models import Entitlement, Region
+from lifecert.registry.models import Region
 
-from .models import Channel, DeathAfterCertificationCase
-from .services import record_certification, record_death
+from .evidence import (
+    DATE_LABEL,
+    EvidenceRejected,
+    EvidenceResult,
+    EvidenceRow,
+    Kind,
+    RowError,
+    apply_rows,
+)
 
 DEATH_COLUMNS = ["社会保障号码", "姓名", "死亡日期"]
 COMPARISON_COLUMNS = ["社会保障号码", "姓名", "比对日期", "数据来源"]
+COLUMNS = {Kind.DEATHS: DEATH_COLUMNS, Kind.COMPARISON: COMPARISON_COLUMNS}
+
+__all__ = [
+    "COMPARISON_COLUMNS",
+    "DEATH_COLUMNS",
+    "EvidenceResult",
+    "import_comparison",
+    "import_deaths",
+    "sheet_rows",
+]
 
 
-@dataclass
-class EvidenceResult:
-    rows: int
-    changed: int
-    skipped: int
-    # Deaths only: overpayments recorded, and certifications found dated after
-    # the death (each a case for staff).
-    overpaid: int = 0
-    cases: int = 0
-
-
-_CheckedRow = tuple[int, list[Entitlement], datetime.date, dict[str, str]]
-
-
-def _check(
-    data: bytes, columns: list[str], date_column: str, regions: list[Region]
-) -> list[_CheckedRow]:
+def sheet_rows(data: bytes, kind: Kind) -> list[EvidenceRow]:
+    """The sheet's data rows, numbered as Excel shows them; raises ImportRejected."""
+    columns = COLUMNS[kind]
     header, rows = read_rows(data)
     missing = [c for c in columns if c not in header]
     if missing:
@@ -49,114 +46,89 @@ def _check(
     if not rows:
         raise ImportRejected([(2, "文件中没有数据行。")])
     position = {c: header.index(c) for c in columns}
-    numbers = {compact(cell_text(r[position["社会保障号码"]])) for _, r in rows}
-    entitlements: dict[str, list[Entitlement]] = {}
-    for e in Entitlement.objects.filter(
-        person__ssn__in=numbers, region__in=regions
-    ).select_related("person", "region"):
-        entitlements.setdefault(e.person.ssn, []).append(e)
-    today = timezone.localdate()
-    errors: list[tuple[int, str]] = []
-    good: list[_CheckedRow] = []
+    date_column = DATE_LABEL[kind]
+    result = []
     for number, raw in rows:
         values = {
             c: raw[position[c]] if position[c] < len(raw) else None for c in columns
         }
-        ssn = compact(cell_text(values["社会保障号码"]))
-        name = cell_text(values["姓名"])
-        found = entitlements.get(ssn)
-        problems = []
-        if not found:
-            problems.append(
-                f"社会保障号码 {ssn or '（空）'} 在您管辖的参保地没有养老待遇"
+        result.append(
+            EvidenceRow(
+                number=number,
+                ssn=compact(cell_text(values["社会保障号码"])),
+                name=cell_text(values["姓名"]),
+                date=cell_date(values[date_column]),
+                date_text=cell_text(values[date_column]),
+                source=cell_text(values.get("数据来源")),
             )
-        elif found[0].person.name != name:
-            problems.append(f"姓名“{name}”与登记的姓名不一致")
-        day = cell_date(values[date_column])
-        if day is None:
-            problems.append(
-                f"{date_column}“{cell_text(values[date_column])}”不是有效日期"
-            )
-        elif day > today:
-            problems.append(f"{date_column} {day} 晚于今天")
-        if problems:
-            errors.append((number, "；".join(problems)))
-        else:
-            assert day is not None  # noqa: S101 a missing date is one of the problems
-            extra = {c: cell_text(values[c]) for c in columns if c not in DEATH_COLUMNS}
-            good.append((number, found or [], day, extra))
-    if errors:
-        raise ImportRejected(errors)
-    return good
+        )
+    return result
+
+
+def _sheet_errors(errors: list[RowError]) -> list[tuple[int, str]]:
+    """One line per row, its problems joined, as the import page lists them."""
+    by_row: dict[int, list[str]] = {}
+    for error in errors:
+        by_row.setdefault(error.row or 0, []).append(error.message)
+    return [(row, "；".join(messages)) for row, messages in by_row.items()]
+
+
+def _import(
+    kind: Kind,
+    data: bytes,
+    *,
+    acting_user: Any,
+    regions: list[Region],
+    ip: str | None,
+    dry_run: bool,
+) -> EvidenceResult:
+    rows = sheet_rows(data, kind)
+    try:
+        return apply_rows(
+            kind,
+            rows,
+            acting_user=acting_user,
+            regions=regions,
+            ip=ip,
+            dry_run=dry_run,
+        )
+    except EvidenceRejected as exc:
+        raise ImportRejected(_sheet_errors(exc.errors)) from None
 
 
 def import_deaths(
-    data: bytes, *, acting_user: Any, regions: list[Region], ip: str | None = None
+    data: bytes,
+    *,
+    acting_user: Any,
+    regions: list[Region],
+    ip: str | None = None,
+    dry_run: bool = False,
 ) -> EvidenceResult:
     """Terminate the pensions of the deceased; record overpayments to recover."""
-    rows = _check(data, DEATH_COLUMNS, "死亡日期", regions)
-    changed = skipped = overpaid = 0
-    with transaction.atomic():
-        cases_before = DeathAfterCertificationCase.objects.count()
-        for _, found, day, _ in rows:
-            for entitlement in found:
-                if entitlement.status == Entitlement.Status.TERMINATED:
-                    skipped += 1
-                    continue
-                if record_death(
-                    entitlement=entitlement,
-                    death_date=day,
-                    acting_user=acting_user,
-                    ip=ip,
-                ):
-                    overpaid += 1
-                changed += 1
-        cases = DeathAfterCertificationCase.objects.count() - cases_before
-        audit.record(
-            AuditAction.IMPORT_DEATHS,
-            acting_user=acting_user,
-            ip=ip,
-            after={
-                "rows": len(rows),
-                "terminated": changed,
-                "skipped": skipped,
-                "overpaid": overpaid,
-                "cases": cases,
-            },
-        )
-    return EvidenceResult(len(rows), changed, skipped, overpaid, cases)
+    return _import(
+        Kind.DEATHS,
+        data,
+        acting_user=acting_user,
+        regions=regions,
+        ip=ip,
+        dry_run=dry_run,
+    )
 
 
 def import_comparison(
-    data: bytes, *, acting_user: Any, regions: list[Region], ip: str | None = None
+    data: bytes,
+    *,
+    acting_user: Any,
+    regions: list[Region],
+    ip: str | None = None,
+    dry_run: bool = False,
 ) -> EvidenceResult:
     """数据比对: evidence of life from other records becomes a silent certification."""
-    rows = _check(data, COMPARISON_COLUMNS, "比对日期", regions)
-    changed = skipped = 0
-    with transaction.atomic():
-        for _, found, day, extra in rows:
-            at = timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
-            for entitlement in found:
-                last = entitlement.last_certified_at
-                if entitlement.status == Entitlement.Status.TERMINATED or (
-                    last is not None and last >= at
-                ):
-                    skipped += 1
-                    continue
-                record_certification(
-                    entitlement=entitlement,
-                    channel=Channel.DATA,
-                    acting_user=acting_user,
-                    at=at,
-                    evidence={"source": extra.get("数据来源", "")},
-                    operator_name="数据比对",
-                    ip=ip,
-                )
-                changed += 1
-        audit.record(
-            AuditAction.IMPORT_COMPARISON,
-            acting_user=acting_user,
-            ip=ip,
-            after={"rows": len(rows), "certified": changed, "skipped": skipped},
-        )
-    return EvidenceResult(len(rows), changed, skipped)
+    return _import(
+        Kind.COMPARISON,
+        data,
+        acting_user=acting_user,
+        regions=regions,
+        ip=ip,
+        dry_run=dry_run,
+    )

@@ -13,6 +13,9 @@ class Channel(models.TextChoices):
     HOME_VISIT = "home", "上门"
     DATA = "data", "数据比对"
     REVIEW = "review", "人工审核"
+    # The last certification a registry import carried over from the system
+    # before LifeCert (上次认证日期): how it was done is not known.
+    MIGRATED = "migrated", "历史数据迁移"
 
 
 class Certification(models.Model):
@@ -63,6 +66,11 @@ class Certification(models.Model):
             models.Index(fields=["person", "-certified_at"], name="cert_person_time"),
             models.Index(fields=["entitlement", "-certified_at"], name="cert_ent_time"),
             models.Index(fields=["unit", "-certified_at"], name="cert_unit_time"),
+            # This month's certifications of each channel (the dashboard): one
+            # covering range per channel.
+            models.Index(
+                fields=["channel", "certified_at", "region"], name="cert_channel_time"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -349,6 +357,16 @@ class ReviewRequest(models.Model):
     )
     region = models.ForeignKey(Region, on_delete=models.PROTECT)
     reason = models.CharField(max_length=200)
+    # The failed face session whose kept frames staff look at (人工审核影像);
+    # its frames are purged after FACE_REVIEW_KEEP_DAYS, the link stays.
+    face_session = models.ForeignKey(
+        FaceSession,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reviews",
+        verbose_name="人脸认证",
+    )
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.OPEN
     )

@@ -46,6 +46,10 @@ def client_ip(request: HttpRequest | None) -> str | None:
 
 
 def _label(user: Any) -> str:
+    # A calling system (lifecert.api) is no account: it names itself.
+    label = getattr(user, "audit_label", None)
+    if isinstance(label, str):
+        return label
     if user is None or not getattr(user, "is_authenticated", False):
         return "anonymous"
     username: str = user.get_username()
@@ -206,28 +210,30 @@ def link_hash(prev_hash: str, event: AuditEvent) -> str:
 
 
 def _write_links(links: list[tuple[int, str, str, int]]) -> None:
-    """Store (seq, prev_hash, hash, id) of a batch in one ``UPDATE … FROM`` a
-    list of values.
+    """Store (seq, prev_hash, hash, id) of a batch, in one statement or one batch.
 
-    ``bulk_update`` builds a ``CASE WHEN`` expression per row: it took 45 of
-    the 53 s a 20,000-pension suspension run spent (bench/bench_cycle.py), and
-    linking 159,000 rows with one ``UPDATE`` per row (``executemany``) took
-    32 s on PostgreSQL.
+    Not ``bulk_update``: its CASE expression cost 1.2 s per 1,000 rows to
+    build (45 of the 53 s a 20,000-pension suspension run spent,
+    bench/bench_cycle.py). PostgreSQL joins a VALUES list (one round trip; one
+    UPDATE per row took 32 s for 159,000 rows); SQLite, in process, runs one
+    prepared UPDATE per row (it plans the join as a scan).
     """
-    table = AuditEvent._meta.db_table  # the model's own name, never input
-    row = (
-        "(%s::bigint, %s, %s, %s::bigint)"
-        if connection.vendor == "postgresql"
-        else "(%s, %s, %s, %s)"
-    )
-    values = ", ".join([row] * len(links))
+    table = AuditEvent._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH v (seq, prev_hash, hash, id) AS (VALUES {values})"  # noqa: S608
-            f" UPDATE {table} SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash"
-            f" FROM v WHERE {table}.id = v.id",
-            [value for link in links for value in link],
-        )
+        if connection.vendor == "postgresql":
+            marks = ", ".join(["(%s, %s, %s, %s)"] * len(links))
+            cursor.execute(
+                f"UPDATE {table} SET seq = v.seq, prev_hash = v.prev,"  # noqa: S608 the model's table
+                f" hash = v.hash FROM (VALUES {marks}) AS v(seq, prev, hash, id)"
+                f" WHERE {table}.id = v.id",
+                [x for link in links for x in link],
+            )
+        else:
+            cursor.executemany(
+                f"UPDATE {table} SET seq = %s, prev_hash = %s, hash = %s"  # noqa: S608 the model's table
+                " WHERE id = %s",
+                links,
+            )
 
 
 def chain_pending() -> int:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import reminders, views
 
 app_name = "employer"
 urlpatterns = [
@@ -16,6 +16,11 @@ urlpatterns = [
     path("certify/export/", views.certify_export, name="certify-export"),
     path("roster/", views.roster, name="roster"),
     path("roster/export/", views.roster_export, name="roster-export"),
+    path(
+        "roster/reminders/export/",
+        reminders.reminder_export,
+        name="reminder-export",
+    ),
     path("query/", views.query, name="query"),
     path("query/<uuid:public_id>/", views.query_person, name="query-person"),
     path("history/export/", views.history_export, name="history-export"),

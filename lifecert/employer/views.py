@@ -11,6 +11,7 @@ from django.db.models import F, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from lifecert.accounts.access import (
@@ -21,6 +22,7 @@ from lifecert.accounts.access import (
     unit_required,
 )
 from lifecert.accounts.models import UnitBinding
+from lifecert.certification import cycle
 from lifecert.certification.cycle import due_date_of
 from lifecert.core.audit import client_ip
 from lifecert.core.pagination import paginate
@@ -482,8 +484,10 @@ def roster(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
             ),
         ),
     )
+    today = timezone.localdate()
     for entitlement in pager.page.object_list:
         entitlement.next_due = due_date_of(entitlement)
+        entitlement.due_in = cycle.due_soon_days(entitlement, today)
         entitlement.channel_label = reports.CHANNEL_LABELS.get(entitlement.channel, "")
     return render(
         request,
@@ -496,6 +500,11 @@ def roster(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
             sort=criteria.get("sort", ""),
             criteria=pager.querystring,  # filter, order and the search's key
             pager=pager,
+            # 30 天内到期 of the whole unit, whatever the filter: the notice.
+            due_soon=cycle.due_within(
+                access.unit_entitlements(binding.unit), cycle.DUE_SOON_DAYS, today
+            ).count(),
+            due_soon_days=cycle.DUE_SOON_DAYS,
         ),
     )
 

@@ -12,6 +12,11 @@ taken 2,000 at a time and turned into cells a column at a time, a column of
 plain text is checked once per chunk, a row is one generated f-string, cells
 of repeated values are memoised, dates come as Excel serials from the
 database (``reports.ExcelSerial``), and deflating runs in a second thread.
+It is the one writer of every export. XlsxWriter's constant-memory mode was
+measured against it on the same 50,000-row roster (bench/bench_xlsx_writer.py,
+docs/benchmarks.md): the same cells and tests, but 6-8 times the time (6.8 to
+12.3 s on the shared machine, 4.1 CPU-seconds; the budget is 5 s), so this
+writer stays.
 Safety by construction: the writer has no way to emit a
 formula (``<f>``); every string is an inline string, and one that starts with
 = + - @ also gets Excel's quote prefix, so editing the cell keeps it text.

@@ -4,7 +4,7 @@ from typing import Any, TypeGuard
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +18,7 @@ from lifecert.accounts.access import (
 )
 from lifecert.accounts.models import FamilyLink, User
 from lifecert.certification import face_sessions, receipts
-from lifecert.certification.cycle import cycle_months
+from lifecert.certification.cycle import cycle_months, due_soon_days
 from lifecert.certification.cycle import due_date_of as due_date
 from lifecert.certification.models import Certification, FaceSession
 from lifecert.core.audit import client_ip
@@ -56,6 +56,8 @@ def _status_context(request: HttpRequest, person: Person) -> dict[str, Any]:
         "entitlement": entitlement,
         "due": due,
         "overdue": due is not None and due < timezone.localdate(),
+        # 认证到期提醒: days left when the due date is within 30 days.
+        "due_in": due_soon_days(entitlement) if entitlement else None,
         "regions": person_regions(person),
         "is_self": _is_personal(request) and request.user.person_id == person.pk,
     }
@@ -371,7 +373,7 @@ def session_result(request: CertifyingRequest, public_id: str) -> HttpResponse:
             "office": session.region,
             "blocked": face_sessions.camera_blocked(person),
             "tries_left": face_sessions.tries_left(person),
-            "counted": session.face_seen and code != "passed",
+            "counted": face_sessions.counted(session),
             "review": face_sessions.open_review_today(person),
             "other_channels": OTHER_CHANNELS,
             "person": person,
@@ -485,6 +487,10 @@ def family_cancel(request: AuthenticatedRequest) -> HttpResponse:
 def receipt_pdf(request: CertifyingRequest, public_id: str) -> HttpResponse:
     person = request.cert_person
     certification = access_certification(person, public_id)
+    if not certification.receipt_code:
+        # A certification carried over from the old system (历史数据迁移) has no
+        # receipt: nothing was certified here that a code could vouch for.
+        raise Http404("这条认证记录没有回执。")
     verify_url = request.build_absolute_uri(
         reverse("pensioner:receipt-verify") + f"?code={certification.receipt_code}"
     )

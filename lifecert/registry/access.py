@@ -25,6 +25,13 @@ def persons_for_staff(user: Any) -> QuerySet[Person]:
     )
 
 
+def entitlements_for_staff(user: Any) -> QuerySet[Entitlement]:
+    """Pensions of the staff user's region; every one for provincial staff."""
+    if user.staff_region_id is None:
+        return Entitlement.objects.all()
+    return Entitlement.objects.filter(region_id=user.staff_region_id)
+
+
 def units_for_staff(user: Any) -> QuerySet[Unit]:
     if user.staff_region_id is None:
         return Unit.objects.all()

@@ -1,23 +1,42 @@
 """Registry import from Excel: persons, units and entitlements in one sheet.
 
-The whole file is checked first; every bad row is reported with its row number
-and reason, and nothing is written unless every row is good.
+Nothing is written before staff have seen what a file would do:
+
+1. ``check_rows`` checks each row's shape (numbers, dates, lengths) and reports
+   every bad row with its number and reason;
+2. ``import_plan.plan_import`` compares the rows with the registry: what each
+   row creates, changes (old → new) or leaves alone, and which rows would
+   change people who are not the importing staff's to change;
+3. ``import_write.confirm_registry`` writes exactly the previewed plan.
+
+Reading the file (limits on size, rows, cells and the zip) is ``excel.py``,
+shared with the evidence imports of ``lifecert.certification.imports``.
 """
 
 import datetime
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
-from django.db import transaction
-from openpyxl import load_workbook
+from django.utils import timezone
 
-from lifecert.core import audit
-from lifecert.core.audit_actions import AuditAction
-
-from .ids import InvalidNumber, birth_date, compact, gender, validate_ssn
+from .excel import ImportRejected, cell_date, cell_text, quote, read_rows
+from .ids import InvalidNumber, compact, validate_ssn
 from .models import Entitlement, Person, Region, Unit
+
+__all__ = [
+    "COLUMNS",
+    "EXAMPLE_SSN",
+    "OPTIONAL_COLUMNS",
+    "ImportRejected",
+    "cell_date",
+    "cell_text",
+    "check_rows",
+    "quote",
+    "read_rows",
+    "template_workbook",
+]
 
 COLUMNS = [
     "社会保障号码",
@@ -31,32 +50,37 @@ COLUMNS = [
     "月养老金",
     "待遇开始日期",
 ]
+# Optional: the last certification in the system before LifeCert (so imported
+# pensioners do not all fall due at once), and when a suspended pension stopped
+# (so a later certification pays back the right months).
+LAST_CERTIFIED = "上次认证日期"
+SUSPENDED_SINCE = "暂停发放日期"
+OPTIONAL_COLUMNS = [LAST_CERTIFIED, SUSPENDED_SINCE]
 STATUS_BY_LABEL = {label: value for value, label in Entitlement.Status.choices}
-MAX_ROWS = 200_000
-NOT_XLSX = "文件不是有效的 Excel（.xlsx）文件，请按导入模板另存为 .xlsx 后重新上传。"
+# The template's example row: an impossible number (born 1900, wrong check
+# digit) that no registered person can hold; a file that still has it skips it.
+EXAMPLE_SSN = "440106190001010000"
+EXAMPLE_NAME = "示例（导入前请删除本行）"
 
 
-class ImportRejected(Exception):
-    """The file was refused as a whole; ``errors`` lists (row, message)."""
-
-    def __init__(self, errors: list[tuple[int, str]]) -> None:
-        super().__init__(f"{len(errors)} errors")
-        self.errors = errors
+def _max_length(model: Any, name: str) -> int:
+    length: int = model._meta.get_field(name).max_length
+    return length
 
 
-@dataclass
-class ImportResult:
-    persons_created: int = 0
-    persons_updated: int = 0
-    units_created: int = 0
-    entitlements_created: int = 0
-    entitlements_updated: int = 0
-    rows: int = 0
-    details: dict[str, Any] = field(default_factory=dict)
+LENGTHS = {
+    "姓名": _max_length(Person, "name"),
+    "联系电话": _max_length(Person, "phone"),
+    "居住地址": _max_length(Person, "address"),
+    "单位编号": _max_length(Unit, "number"),
+    "单位名称": _max_length(Unit, "name"),
+}
 
 
 @dataclass
-class _Row:
+class Row:
+    """One checked data row."""
+
     number: int
     ssn: str
     name: str
@@ -68,50 +92,8 @@ class _Row:
     status: str
     amount: Decimal
     start: datetime.date
-
-
-def cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-def cell_date(value: Any) -> datetime.date | None:
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    text = cell_text(value).replace("/", "-").replace(".", "-")
-    for fmt in ("%Y-%m-%d", "%Y%m%d"):
-        try:
-            return datetime.datetime.strptime(text, fmt).date()  # noqa: DTZ007 a date
-        except ValueError:
-            continue
-    return None
-
-
-def read_rows(data: bytes) -> tuple[list[str], list[tuple[int, tuple[Any, ...]]]]:
-    """Header and numbered data rows of the first sheet; raises ImportRejected."""
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = [cell_text(cell) for cell in next(rows, ())]
-        numbered = []
-        for index, row in enumerate(rows, start=2):
-            if index - 1 > MAX_ROWS:
-                raise ImportRejected([(index, f"最多导入 {MAX_ROWS} 行，请分批。")])
-            if any(cell_text(cell) for cell in row):
-                numbered.append((index, tuple(row)))
-        workbook.close()
-    except ImportRejected:
-        raise
-    except Exception as exc:
-        # openpyxl raises a zoo of errors on a damaged file; all mean the same here.
-        raise ImportRejected([(0, NOT_XLSX)]) from exc
-    return header, numbered
+    last_certified: datetime.date | None = None
+    suspended_since: datetime.date | None = None
 
 
 def check_rows(
@@ -119,216 +101,157 @@ def check_rows(
     rows: list[tuple[int, tuple[Any, ...]]],
     *,
     regions: dict[str, Region],
-) -> list[_Row]:
-    """Validate every row; raise ImportRejected with all problems at once."""
+) -> tuple[list[Row], list[tuple[int, str]], list[tuple[int, str]]]:
+    """Validate every row: the good rows, the skipped ones (the template's
+    example) and the errors (row, message) of the others, which the plan
+    reports together with its own. ImportRejected for a file that has no
+    header or no data."""
     missing = [name for name in COLUMNS if name not in header]
     if missing:
         raise ImportRejected(
             [(1, f"表头缺少列：{'、'.join(missing)}。请使用导入模板。")]
         )
-    position = {name: header.index(name) for name in COLUMNS}
-    if not rows:
-        raise ImportRejected([(2, "文件中没有数据行。")])
+    position = {n: header.index(n) for n in COLUMNS + OPTIONAL_COLUMNS if n in header}
     registered_legacy = set(
         Person.objects.filter(legacy_code=True).values_list("ssn", flat=True)
     )
-    errors: list[tuple[int, str]] = []
-    good: list[_Row] = []
-    seen: dict[tuple[str, str], int] = {}
     unit_regions = dict(Unit.objects.values_list("number", "region__code"))
+    today = timezone.localdate()
+    errors: list[tuple[int, str]] = []
+    skipped: list[tuple[int, str]] = []
+    good: list[Row] = []
+    seen: dict[tuple[str, str], int] = {}
+    identities: dict[str, tuple[int, tuple[str, str, str]]] = {}
     for number, raw in rows:
 
-        def cell(name: str, raw: tuple[Any, ...] = raw) -> Any:
-            i = position[name]
-            return raw[i] if i < len(raw) else None
+        def text(name: str, raw: tuple[Any, ...] = raw) -> str:
+            i = position.get(name)
+            return cell_text(raw[i] if i is not None and i < len(raw) else None)
 
+        def date(name: str, raw: tuple[Any, ...] = raw) -> datetime.date | None:
+            i = position.get(name)
+            return cell_date(raw[i] if i is not None and i < len(raw) else None)
+
+        ssn = compact(text("社会保障号码"))
+        if ssn == EXAMPLE_SSN:
+            skipped.append((number, "导入模板的示例行，未导入"))
+            continue
         problems = []
-        ssn = compact(cell_text(cell("社会保障号码")))
         try:
             validate_ssn(ssn)
         except InvalidNumber as exc:
             if ssn not in registered_legacy:
-                problems.append(f"社会保障号码 {ssn or '（空）'}：{exc.message}")
-        name = cell_text(cell("姓名"))
+                problems.append(f"社会保障号码 {quote(ssn) or '（空）'}：{exc.message}")
+        name = text("姓名")
         if not name:
             problems.append("姓名不能为空")
-        region_code = cell_text(cell("参保地代码"))
+        for column, limit in LENGTHS.items():
+            if len(text(column)) > limit:
+                problems.append(
+                    f"{column}过长（{len(text(column))} 个字符，最多 {limit} 个）："
+                    f"“{quote(text(column))}”"
+                )
+        region_code = text("参保地代码")
         region = regions.get(region_code)
         if region is None:
             problems.append(
-                f"参保地代码 {region_code or '（空）'} 不存在或不在您的管辖范围"
+                f"参保地代码 {quote(region_code) or '（空）'} 不存在或不在您的管辖范围"
             )
-        unit_number = cell_text(cell("单位编号"))
-        unit_name = cell_text(cell("单位名称"))
+        unit_number, unit_name = text("单位编号"), text("单位名称")
         if unit_number:
             known_region = unit_regions.get(unit_number)
             if known_region and region and known_region != region.code:
-                problems.append(f"单位编号 {unit_number} 属于参保地 {known_region}")
+                problems.append(
+                    f"单位编号 {quote(unit_number)} 属于参保地 {known_region}"
+                )
             if not known_region and not unit_name:
-                problems.append(f"新单位编号 {unit_number} 需要填写单位名称")
-        status_label = cell_text(cell("待遇状态")) or "正常"
+                problems.append(f"新单位编号 {quote(unit_number)} 需要填写单位名称")
+        status_label = text("待遇状态") or "正常"
         status = STATUS_BY_LABEL.get(status_label)
         if status is None:
-            problems.append(f"待遇状态“{status_label}”无效，应为 正常 / 暂停 / 终止")
+            problems.append(
+                f"待遇状态“{quote(status_label)}”无效，应为 正常 / 暂停 / 终止"
+            )
         try:
-            amount = Decimal(cell_text(cell("月养老金")))
-            if amount <= 0 or amount > Decimal("1000000"):
+            amount = Decimal(text("月养老金"))
+            if not Decimal(0) < amount <= Decimal(1000000):
                 raise InvalidOperation
         except InvalidOperation:
             amount = Decimal(0)
-            problems.append(f"月养老金“{cell_text(cell('月养老金'))}”不是有效金额")
-        start = cell_date(cell("待遇开始日期"))
+            problems.append(f"月养老金“{quote(text('月养老金'))}”不是有效金额")
+        start = date("待遇开始日期")
         if start is None:
-            problems.append(
-                f"待遇开始日期“{cell_text(cell('待遇开始日期'))}”不是有效日期"
-            )
+            problems.append(f"待遇开始日期“{quote(text('待遇开始日期'))}”不是有效日期")
+        dates: dict[str, datetime.date | None] = {}
+        for column in OPTIONAL_COLUMNS:
+            dates[column] = day = date(column)
+            if day is None and text(column):
+                problems.append(f"{column}“{quote(text(column))}”不是有效日期")
+            elif day is not None and day > today:
+                problems.append(f"{column} {day} 晚于今天")
+            elif day is not None and start is not None and day < start:
+                problems.append(f"{column} {day} 早于待遇开始日期 {start}")
+        if dates[SUSPENDED_SINCE] and status != Entitlement.Status.SUSPENDED:
+            problems.append(f"待遇状态为“暂停”时才填写{SUSPENDED_SINCE}")
         if region is not None and ssn:
             key = (ssn, region.code)
             if key in seen:
                 problems.append(f"与第 {seen[key]} 行重复（同一人同一参保地）")
             seen[key] = number
+        identity = (name, text("联系电话"), text("居住地址"))
+        first = identities.setdefault(ssn, (number, identity))
+        if first[1] != identity:
+            problems.append(f"姓名、联系电话或居住地址与第 {first[0]} 行（同一人）不同")
         if problems:
             errors.append((number, "；".join(problems)))
-        else:
-            good.append(
-                _Row(
-                    number,
-                    ssn,
-                    name,
-                    cell_text(cell("联系电话")),
-                    cell_text(cell("居住地址")),
-                    region,  # type: ignore[arg-type]  # checked above
-                    unit_number,
-                    unit_name,
-                    status,  # type: ignore[arg-type]  # checked above
-                    amount,
-                    start,  # type: ignore[arg-type]  # checked above
-                )
+            continue
+        # Each is a problem above when missing.
+        region, status = cast(Region, region), cast(str, status)
+        start = cast(datetime.date, start)
+        good.append(
+            Row(
+                number,
+                ssn,
+                name,
+                identity[1],
+                identity[2],
+                region,
+                unit_number,
+                unit_name,
+                status,
+                amount,
+                start,
+                dates[LAST_CERTIFIED],
+                dates[SUSPENDED_SINCE],
             )
-    if errors:
-        raise ImportRejected(errors)
-    return good
-
-
-def import_registry(
-    data: bytes, *, acting_user: Any, regions: list[Region], ip: str | None = None
-) -> ImportResult:
-    """Import a registry workbook, all or nothing, for the given allowed regions."""
-    header, raw_rows = read_rows(data)
-    rows = check_rows(header, raw_rows, regions={r.code: r for r in regions})
-    result = ImportResult(rows=len(rows))
-    with transaction.atomic():
-        existing_units = {
-            u.number: u
-            for u in Unit.objects.filter(
-                number__in={r.unit_number for r in rows if r.unit_number}
-            )
-        }
-        for row in rows:
-            if row.unit_number and row.unit_number not in existing_units:
-                existing_units[row.unit_number] = Unit.objects.create(
-                    number=row.unit_number, name=row.unit_name, region=row.region
-                )
-                result.units_created += 1
-        persons = {
-            p.ssn: p for p in Person.objects.filter(ssn__in={r.ssn for r in rows})
-        }
-        for row in rows:
-            person = persons.get(row.ssn)
-            if person is None:
-                persons[row.ssn] = Person.objects.create(
-                    ssn=row.ssn,
-                    name=row.name,
-                    phone=row.phone,
-                    address=row.address,
-                    birth_date=birth_date(row.ssn),
-                    gender=gender(row.ssn),
-                )
-                result.persons_created += 1
-            elif (person.name, person.phone, person.address) != (
-                row.name,
-                row.phone,
-                row.address,
-            ):
-                person.name, person.phone, person.address = (
-                    row.name,
-                    row.phone,
-                    row.address,
-                )
-                person.save(update_fields=["name", "phone", "address"])
-                result.persons_updated += 1
-        entitlements = {
-            (e.person_id, e.region_id): e
-            for e in Entitlement.objects.filter(
-                person__in=[persons[r.ssn] for r in rows]
-            )
-        }
-        for row in rows:
-            person = persons[row.ssn]
-            unit = existing_units.get(row.unit_number) if row.unit_number else None
-            values = {
-                "unit": unit,
-                "status": row.status,
-                "monthly_amount": row.amount,
-                "start_date": row.start,
-            }
-            current = entitlements.get((person.pk, row.region.pk))
-            if current is None:
-                Entitlement.objects.create(person=person, region=row.region, **values)
-                result.entitlements_created += 1
-                continue
-            changed = [f for f, v in values.items() if getattr(current, f) != v]
-            if changed:
-                before = {f: str(getattr(current, f)) for f in changed}
-                for f in changed:
-                    setattr(current, f, values[f])
-                current.save(update_fields=changed)
-                result.entitlements_updated += 1
-                if "status" in changed:
-                    audit.record(
-                        AuditAction.ENTITLEMENT_STATUS,
-                        acting_user=acting_user,
-                        target=current,
-                        ip=ip,
-                        before=before,
-                        after={"status": row.status, "source": "import"},
-                    )
-        audit.record(
-            AuditAction.REGISTRY_IMPORT,
-            acting_user=acting_user,
-            ip=ip,
-            after={
-                "rows": result.rows,
-                "persons_created": result.persons_created,
-                "persons_updated": result.persons_updated,
-                "units_created": result.units_created,
-                "entitlements_created": result.entitlements_created,
-                "entitlements_updated": result.entitlements_updated,
-            },
         )
-    return result
+    if not good and not errors:
+        raise ImportRejected([(2, "文件中没有数据行（模板的示例行不导入）。")])
+    return good, skipped, errors
 
 
 def template_workbook() -> bytes:
-    """An empty import template with the expected header and one example row."""
+    """The import template: the header and one visibly fictional example row."""
     from openpyxl import Workbook
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "参保人员"
-    sheet.append(COLUMNS)
+    sheet.append(COLUMNS + OPTIONAL_COLUMNS)
     sheet.append(
         [
-            "43060319920301203X",
-            "杨书维",
-            "13800138000",
-            "广州市天河区示例路 1 号",
+            EXAMPLE_SSN,
+            EXAMPLE_NAME,
+            "示例电话",
+            "示例地址（本行为示例，导入时跳过）",
             "440100",
-            "4401000001",
-            "广州市示例有限公司",
+            "示例单位编号",
+            "示例单位名称",
             "正常",
-            3200.5,
+            1000,
             datetime.date(2015, 1, 1),
+            datetime.date(2025, 6, 1),
+            None,
         ]
     )
     for column in sheet.iter_cols(min_col=1, max_col=1, min_row=2):

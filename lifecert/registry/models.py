@@ -136,6 +136,14 @@ class Entitlement(models.Model):
                 condition=Q(status="normal"),
             ),
             models.Index(fields=["region", "status"], name="entitlement_region_status"),
+            # The dashboard's cycle counts (backoffice.dashboard): each of the
+            # cycle's conditions is one range of a region's normal pensions by
+            # last certification, or by start date for the never certified.
+            models.Index(
+                fields=["region", "last_certified_at", "start_date"],
+                name="entitlement_region_cycle",
+                condition=Q(status="normal"),
+            ),
             # No (status, last_certified_at) index: the planners would walk it for
             # the employer list's pages instead of the unit's own index, and the
             # yearly suspension run is a set-based batch that may scan.

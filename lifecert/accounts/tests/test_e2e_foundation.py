@@ -138,9 +138,15 @@ def test_staff_import_a_file_and_issue_a_code(
     page.click("main button[type=submit]")
     page.click("text=导入参保数据")
     page.set_input_files("#id_file", str(path))
-    page.click("text=上传并导入")
-    expect(page.locator("#import-result")).to_contain_text(
-        "新增参保人：1", timeout=TIMEOUT
+    page.click("text=上传并预览")
+    # The preview says what would be written; nothing is, until the confirmation.
+    expect(page.locator("#count-create")).to_have_text("1", timeout=TIMEOUT)
+    expect(page.locator("#import-rows")).to_contain_text("罗桂芳")
+    _shot(page, screenshot_dir, "staff-import-preview")
+    assert not Person.objects.filter(ssn=ssn).exists()
+    page.click("#confirm-import")
+    expect(page.locator("main")).to_contain_text(
+        "导入成功：共 1 行，新增 1 条养老待遇", timeout=TIMEOUT
     )
     assert Person.objects.filter(ssn=ssn, name="罗桂芳").exists()
 

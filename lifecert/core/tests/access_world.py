@@ -17,12 +17,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from lifecert.accounts.models import FamilyLink
 from lifecert.accounts.services import issue_authorization_code
+from lifecert.api.services import issue_token
 from lifecert.certification.models import (
     BackPay,
     Channel,
@@ -32,9 +34,10 @@ from lifecert.certification.models import (
     ReviewRequest,
     SuspensionRun,
 )
-from lifecert.core import audit, testing
+from lifecert.core import audit, testing, vault
 from lifecert.core.audit_actions import AuditAction
 from lifecert.employer.models import Commitment
+from lifecert.notices.services import NoticeFields, publish_notice
 from lifecert.pensioner.access import SESSION_PERSON
 from lifecert.pensioner.tests.helpers import enrol_ready
 from lifecert.registry.models import Entitlement
@@ -85,6 +88,8 @@ class World:
     death_case_d: Any
     run_gz: Any
     code_z: str  # the plain authorization code of unit Z
+    notice_gz: Any  # a published GZ notice with an attachment (门户公告)
+    token_gz: Any  # a system token of GZ (接口令牌)
     # Each role's logged-in session, made once (each test rolls its changes
     # back), and a CSRF token as a browser gets it from a page with a form.
     sessions: dict[str, str] = field(default_factory=dict)
@@ -157,7 +162,6 @@ def build() -> World:
         months=1,
         amount=Decimal("3200.00"),
     )
-    review_a = ReviewRequest.objects.create(person=a, region=gz, reason="人脸认证失败")
     face_session_a = FaceSession.objects.create(
         person=a,
         region=gz,
@@ -167,6 +171,12 @@ def build() -> World:
         face_seen=True,
         expires_at=timezone.now(),
         finished_at=timezone.now(),
+        # One frame kept for the review (人工审核影像).
+        evidence=[vault.seal(b"\xff\xd8\xff\xe0matrix-frame")],
+        evidence_until=timezone.now() + datetime.timedelta(days=30),
+    )
+    review_a = ReviewRequest.objects.create(
+        person=a, region=gz, reason="人脸认证失败", face_session=face_session_a
     )
 
     users = {
@@ -194,6 +204,9 @@ def build() -> World:
             version=_letter_version(),
         )
     code_z = issue_authorization_code(unit=unit_z, acting_user=None)
+    token_gz, _ = issue_token(
+        system_name="广州医保比对", scopes=["read_status"], region=gz, acting_user=None
+    )
     # One audit row in each region, about its pensioner (审计日志).
     for staff, person, region in (("staff_gz", a, gz), ("staff_sz", b, sz)):
         audit.record(
@@ -202,6 +215,17 @@ def build() -> World:
             target=person,
             region_id=region.pk,
         )
+    notice_gz = publish_notice(
+        acting_user=users["staff_gz"],
+        fields=NoticeFields(
+            category="announcement",
+            title="广州市认证安排公示",
+            body="请按时认证。",
+            region=gz,
+            publish_at=last_year,
+        ),
+        attachment=SimpleUploadedFile("安排.pdf", b"%PDF-1.4\n%%EOF\n"),
+    )
     world = World(
         users={role: user.pk for role, user in users.items()},
         usernames={role: user.username for role, user in users.items()},
@@ -227,6 +251,8 @@ def build() -> World:
         death_case_d=death_case_d,
         run_gz=run_gz,
         code_z=code_z,
+        notice_gz=notice_gz,
+        token_gz=token_gz,
     )
     for role, user in users.items():
         browser = Client()

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.db import transaction
 from django.test import Client, override_settings
@@ -35,6 +36,7 @@ from lifecert.accounts.models import (
     UnitBinding,
     User,
 )
+from lifecert.api.models import ApiToken
 from lifecert.certification.models import (
     Certification,
     DeathAfterCertificationCase,
@@ -48,6 +50,7 @@ from lifecert.core.models import AuditEvent
 from lifecert.core.testing import xlsx_upload
 from lifecert.employer.models import Commitment
 from lifecert.employer.selection import get_selection, sign_shown
+from lifecert.notices.models import Notice
 from lifecert.pensioner.access import SESSION_FAMILY_PENDING, SESSION_PERSON
 from lifecert.pensioner.tests.helpers import frame
 from lifecert.registry.imports import COLUMNS
@@ -96,6 +99,11 @@ def staff_only(ok: Expect = 200, **roles: Expect) -> dict[str, Expect]:
 def staff_gz(ok: Expect = 200, **roles: Expect) -> dict[str, Expect]:
     """A GZ object: SZ staff do not find it."""
     return staff_only(ok, staff_sz=404, **roles)
+
+
+def province_only(ok: Expect = 200, **roles: Expect) -> dict[str, Expect]:
+    """``province_required``: regional staff get 403 like the other kinds."""
+    return staff_only(ok, staff_gz=403, staff_sz=403, **roles)
 
 
 def unit_only(ok: Expect = 200, **roles: Expect) -> dict[str, Expect]:
@@ -162,6 +170,7 @@ def fingerprint() -> tuple[Any, ...]:
         list(ReviewRequest.objects.order_by("id").values_list("status")),
         list(Overpayment.objects.order_by("id").values_list("status")),
         list(DeathAfterCertificationCase.objects.order_by("id").values_list("status")),
+        list(Notice.objects.order_by("id").values_list("title", "withdraw_at")),
     )
 
 
@@ -213,6 +222,12 @@ OPERATOR = {
     "operator_id_number": "440106198001010019",
 }
 NEW_PASSWORD = "Qz-8841-matrix"
+NOTICE = {
+    "category": "news",
+    "title": "矩阵公告",
+    "body": "正文",
+    "publish_at": "2026-01-01T08:00",
+}
 
 
 def _row(world: World) -> list[Any]:
@@ -229,6 +244,22 @@ def _row(world: World) -> list[Any]:
         "待遇开始日期": datetime.date(2016, 5, 1),
     }
     return [values[c] for c in COLUMNS]
+
+
+def _import_plan(world: World) -> tuple[bytes, Any]:
+    from lifecert.registry.import_plan import preview_registry
+
+    data = xlsx_upload(COLUMNS, [_row(world)]).getvalue()
+    return data, preview_registry(data, regions=[world.gz])
+
+
+def _pending_import(world: World) -> Any:
+    """A registry upload GZ staff checked and have not confirmed: its token."""
+    from lifecert.backoffice import pending_imports
+
+    data, plan = _import_plan(world)
+    staff = User.objects.get(pk=world.users["staff_gz"])
+    return pending_imports.save(data, user=staff, plan=plan, file_name="m.xlsx")
 
 
 def _png() -> io.BytesIO:
@@ -302,6 +333,36 @@ def _session_state(key: str) -> State:
 def _account_a(world: World) -> Any:
     """Pensioner A's personal account (窗口重置密码)."""
     return User.objects.get(pk=world.users["pensioner_a"]).public_id
+
+
+def _staff_gz(world: World) -> Any:
+    """GZ's staff account (经办人员账号, kept by the province)."""
+    return User.objects.get(pk=world.users["staff_gz"]).public_id
+
+
+def _staff_gz_row(ctx: Ctx) -> Any:
+    return User.objects.filter(pk=ctx.world.users["staff_gz"]).values_list(
+        "password", "is_active"
+    )[0]
+
+
+def _lock_staff_gz(ctx: Ctx) -> None:
+    AccessAttempt.objects.create(
+        username=ctx.world.usernames["staff_gz"],
+        ip_address="10.0.0.9",
+        user_agent="matrix",
+        failures_since_start=5,
+        get_data="",
+        post_data="",
+        http_accept="",
+        path_info="/accounts/staff/login/",
+    )
+
+
+def _staff_gz_locks(ctx: Ctx) -> Any:
+    return AccessAttempt.objects.filter(
+        username=ctx.world.usernames["staff_gz"]
+    ).count()
 
 
 def _logged_in(ctx: Ctx) -> Any:
@@ -470,6 +531,9 @@ MATRIX: dict[str, Route] = {
         ),
     ),
     "accounts:password-forgot": Route(public()),
+    # 统一身份认证 is off unless a provider is configured (accounts/tests/test_oidc).
+    "accounts:oidc-start": Route(public(404), args=lambda w: ["personal"]),
+    "accounts:oidc-callback": Route(public(404)),
     # ---- pensioner (个人版)
     "pensioner:centre": Route(certifying()),
     "pensioner:cert-login": Route(
@@ -623,6 +687,7 @@ MATRIX: dict[str, Route] = {
     "employer:certify-export": Route(unit_only()),
     "employer:roster": Route(unit_only(), post=Write(unit_only(To("/unit/roster/")))),
     "employer:roster-export": Route(unit_only()),
+    "employer:reminder-export": Route(unit_only()),
     "employer:query": Route(
         unit_only(),
         post=Write(
@@ -638,14 +703,29 @@ MATRIX: dict[str, Route] = {
     "backoffice:index": Route(staff_only()),
     "backoffice:import": Route(
         staff_only(),
+        # An upload only shows its preview: nobody writes anything here.
         post=Write(
-            staff_only(200, staff_sz=400),  # a GZ row is not SZ's to import
+            staff_only(To("/backoffice/import/"), staff_sz=400),  # GZ is not SZ's
             data=lambda ctx: {"file": xlsx_upload(COLUMNS, [_row(ctx.world)])},
             state=lambda ctx: Person.objects.filter(name="庚新人").count(),
-            writers=("staff_gz", "province"),
+            writers=(),
         ),
     ),
     "backoffice:import-template": Route(staff_only()),
+    # GZ staff's own upload: nobody else's to see or confirm, province included.
+    "backoffice:import-preview": Route(
+        staff_only(staff_sz=404, province=404), args=lambda w: [_pending_import(w)]
+    ),
+    "backoffice:import-confirm": Route(
+        staff_only(405),
+        args=lambda w: [_pending_import(w)],
+        post=Write(
+            staff_only(To("/backoffice/import/"), staff_sz=404, province=404),
+            data=lambda ctx: {"fingerprint": _import_plan(ctx.world)[1].fingerprint},
+            state=lambda ctx: Person.objects.filter(name="庚新人").count(),
+            writers=("staff_gz",),
+        ),
+    ),
     "backoffice:person-list": Route(
         staff_only(),
         post=Write(
@@ -763,6 +843,17 @@ MATRIX: dict[str, Route] = {
         ),
     ),
     "backoffice:death-case-list": Route(staff_only()),
+    # 工作清单: every staff member opens them; rows and exports stay in the region.
+    "backoffice:due-list": Route(staff_only()),
+    "backoffice:due-export": Route(staff_only()),
+    "backoffice:overdue-list": Route(staff_only()),
+    "backoffice:overdue-export": Route(staff_only()),
+    "backoffice:entitlement-list": Route(staff_only()),
+    "backoffice:entitlement-export": Route(staff_only()),
+    "backoffice:certification-list": Route(staff_only()),
+    "backoffice:certification-export": Route(staff_only()),
+    "backoffice:case-list": Route(staff_only()),
+    "backoffice:case-export": Route(staff_only()),
     "backoffice:death-case-close": Route(
         staff_only(405),
         args=lambda w: [w.death_case_d.public_id],
@@ -794,6 +885,57 @@ MATRIX: dict[str, Route] = {
         ),
     ),
     "backoffice:review-queue": Route(staff_only()),
+    "backoffice:review-detail": Route(
+        staff_gz(), args=lambda w: [w.review_a.public_id]
+    ),
+    # A's kept frame (JPEG), opened after the region check.
+    "backoffice:review-frame": Route(
+        staff_gz(), args=lambda w: [w.review_a.public_id, 0]
+    ),
+    "backoffice:reminder-list": Route(staff_only()),
+    "backoffice:reminder-export": Route(staff_only()),
+    "backoffice:staff-list": Route(
+        province_only(),
+        post=Write(
+            province_only(To("/backoffice/accounts/")),
+            data=lambda ctx: {
+                "username": "matrix_new_staff",
+                "display_name": "新经办",
+                "region": ctx.world.gz.code,
+            },
+            state=lambda ctx: User.objects.filter(username="matrix_new_staff").count(),
+            writers=("province",),
+        ),
+    ),
+    "backoffice:staff-password-reset": Route(
+        province_only(405),
+        args=lambda w: [_staff_gz(w)],
+        post=Write(
+            province_only(To("/backoffice/accounts/")),
+            state=_staff_gz_row,
+            writers=("province",),
+        ),
+    ),
+    "backoffice:staff-unlock": Route(
+        province_only(405),
+        args=lambda w: [_staff_gz(w)],
+        post=Write(
+            province_only(To("/backoffice/staff/")),
+            prepare=_lock_staff_gz,
+            state=_staff_gz_locks,
+            writers=("province",),
+        ),
+    ),
+    "backoffice:staff-active": Route(
+        province_only(405),
+        args=lambda w: [_staff_gz(w)],
+        post=Write(
+            province_only(To("/backoffice/staff/")),
+            data=lambda ctx: {"active": "0"},
+            state=_staff_gz_row,
+            writers=("province",),
+        ),
+    ),
     "backoffice:review-close": Route(
         staff_only(405),
         args=lambda w: [w.review_a.public_id],
@@ -811,6 +953,88 @@ MATRIX: dict[str, Route] = {
         post=Write(staff_only(To("/backoffice/audit/")), data=lambda ctx: {}),
     ),
     "backoffice:audit-export": Route(staff_only()),
+    # ---- portal notices (门户公告): public reads, staff writes
+    "notices:list": Route(public()),
+    "notices:detail": Route(public(), args=lambda w: [w.notice_gz.public_id]),
+    "notices:attachment": Route(public(), args=lambda w: [w.notice_gz.public_id]),
+    "notices:manage": Route(staff_only()),
+    "notices:create": Route(
+        staff_only(),
+        post=Write(
+            # SZ staff may not choose GZ: the form comes back with the reason.
+            staff_only(To("/notices/manage/"), staff_sz=200),
+            data=lambda ctx: {**NOTICE, "region": ctx.world.gz.code},
+            state=lambda ctx: Notice.objects.filter(title=NOTICE["title"]).count(),
+            writers=("staff_gz", "province"),
+        ),
+    ),
+    "notices:edit": Route(
+        staff_gz(),
+        args=lambda w: [w.notice_gz.public_id],
+        post=Write(
+            staff_gz(To("/notices/manage/")),
+            data=lambda ctx: {**NOTICE, "region": ctx.world.gz.code},
+            state=lambda ctx: Notice.objects.get(pk=ctx.world.notice_gz.pk).title,
+            writers=("staff_gz", "province"),
+        ),
+    ),
+    "notices:withdraw": Route(
+        staff_only(405),
+        args=lambda w: [w.notice_gz.public_id],
+        post=Write(
+            staff_gz(To("/notices/manage/")),
+            state=lambda ctx: Notice.objects.get(pk=ctx.world.notice_gz.pk).withdraw_at,
+            writers=("staff_gz", "province"),
+        ),
+    ),
+    # ---- 接口令牌 (system tokens, lifecert/api)
+    "api-tokens:list": Route(
+        staff_only(),
+        post=Write(
+            staff_only(200, staff_sz=400),  # GZ is not among SZ's regions
+            data=lambda ctx: {
+                "system_name": "矩阵系统",
+                "scopes": ["read_status"],
+                "region": ctx.world.gz.pk,
+            },
+            state=lambda ctx: ApiToken.objects.filter(system_name="矩阵系统").count(),
+            writers=("staff_gz", "province"),
+        ),
+    ),
+    "api-tokens:rotate": Route(
+        staff_only(405),
+        args=lambda w: [w.token_gz.public_id],
+        post=Write(
+            staff_gz(200),
+            state=lambda ctx: ApiToken.objects.get(pk=ctx.world.token_gz.pk).key,
+            writers=("staff_gz", "province"),
+        ),
+    ),
+    "api-tokens:revoke": Route(
+        staff_only(405),
+        args=lambda w: [w.token_gz.public_id],
+        post=Write(
+            staff_gz(To("/backoffice/api-tokens/")),
+            state=lambda ctx: ApiToken.objects.get(pk=ctx.world.token_gz.pk).active,
+            writers=("staff_gz", "province"),
+        ),
+    ),
+    # ---- the integration API: a system token, never a session (401 to every
+    # browser role, a POST too: lifecert/api/tests); the schema is public.
+    "api:schema": Route(public()),
+    "api:docs": Route(public()),
+    **{
+        f"api:{name}": Route(by(401))
+        for name in (
+            "status",
+            "evidence",
+            "deaths",
+            "certifications",
+            "suspensions",
+            "resumptions",
+            "overpayments",
+        )
+    },
 }
 
 
@@ -1145,6 +1369,7 @@ MASKED_PAGES = [
     ("backoffice:person-list", "staff_gz", "a"),
     ("backoffice:person-list", "province", "b"),
     ("backoffice:review-queue", "staff_gz", "a"),
+    ("backoffice:review-detail", "province", "a"),
     ("backoffice:back-pay-list", "staff_gz", "a"),
     ("backoffice:overpayment-list", "staff_gz", "d"),
     ("backoffice:death-case-list", "province", "d"),
@@ -1155,6 +1380,10 @@ MASKED_PAGES = [
     ("pensioner:family", "helper", "a"),
     ("admin:registry_person_changelist", "province", "a"),
     ("backoffice:audit-list", "staff_gz", "a"),
+    ("backoffice:entitlement-list", "staff_gz", "a"),
+    ("backoffice:overdue-list", "staff_gz", "c"),
+    ("backoffice:certification-list", "staff_gz", "a"),
+    ("backoffice:case-list", "province", "d"),
 ]
 
 
@@ -1212,6 +1441,17 @@ LIST_ROWS = [
     ("backoffice:audit-list", "staff_gz", [A], [B]),
     ("backoffice:audit-list", "staff_sz", [B], [A]),
     ("backoffice:audit-list", "province", [A, B], []),
+    ("backoffice:entitlement-list", "staff_gz", [A, C, D], [B]),
+    ("backoffice:entitlement-list", "staff_sz", [B], [A, C, D]),
+    ("backoffice:entitlement-list", "province", [A, B], []),
+    ("backoffice:overdue-list", "staff_gz", [C], [B]),
+    ("backoffice:overdue-list", "staff_sz", [], [A, C, D]),
+    ("backoffice:due-list", "staff_gz", [], [B]),
+    ("backoffice:due-list", "staff_sz", [], [A, C, D]),
+    ("backoffice:certification-list", "staff_gz", [A], [B]),
+    ("backoffice:certification-list", "staff_sz", [], [A, C, D]),
+    ("backoffice:case-list", "staff_gz", [A, D], [B]),
+    ("backoffice:case-list", "staff_sz", [], [A, C, D]),
 ]
 
 
@@ -1261,6 +1501,15 @@ EXPORT_ROWS = [
     ("backoffice:overpayment-export", "staff_sz", [], [D]),
     ("backoffice:audit-export", "staff_gz", [A], [B]),
     ("backoffice:audit-export", "staff_sz", [B], [A]),
+    ("backoffice:entitlement-export", "staff_gz", [A, C, D], [B]),
+    ("backoffice:entitlement-export", "staff_sz", [B], [A, C, D]),
+    ("backoffice:overdue-export", "staff_gz", [C], [B]),
+    ("backoffice:overdue-export", "staff_sz", [], [A, C, D]),
+    ("backoffice:due-export", "staff_sz", [], [A, C, D]),
+    ("backoffice:certification-export", "staff_gz", [A], [B]),
+    ("backoffice:certification-export", "staff_sz", [], [A, C, D]),
+    ("backoffice:case-export", "staff_gz", [A, D], [B]),
+    ("backoffice:case-export", "staff_sz", [], [A, C, D]),
 ]
 
 

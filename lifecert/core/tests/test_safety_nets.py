@@ -94,6 +94,14 @@ def test_seed_demo_builds_the_documented_accounts(settings):
     for username in ("staff", "province", "demo_unit", yang.ssn):
         assert User.objects.filter(username=username).exists()
     assert User.objects.get(username="demo_unit").bindings.count() == 2
+    from lifecert.notices.models import Notice
+
+    # One published notice of each category on the home page.
+    assert sorted(Notice.objects.visible().values_list("category", flat=True)) == [
+        "announcement",
+        "news",
+        "policy",
+    ]
     from lifecert.registry.ids import is_valid_ssn
 
     assert all(

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from lifecert.certification.models import Certification, FaceSession
+from lifecert.certification.models import Certification, Channel, FaceSession
 from lifecert.core import testing
 
 from .helpers import enrol_ready, frame
@@ -74,6 +74,7 @@ def test_a_session_without_a_face_says_it_did_not_count(pensioner_client):
     assert finished["tries_left"] == 3
     page = pensioner_client.get(finished["result_url"]).content.decode()
     assert "这次不计入失败次数，今天还可以再试 <strong>3</strong> 次" in page
+    assert page.count("计入") == 1, "said once, not twice"
 
 
 def test_blocked_camera_page_gives_the_office(pensioner_client, settings):
@@ -123,7 +124,7 @@ def test_receipt_is_named_by_the_local_date(client, personas):
     # 00:19 in Beijing on 2 March is 16:19 UTC on 1 March.
     at = datetime.datetime(2026, 3, 1, 16, 19, tzinfo=datetime.UTC)
     certification = testing.make_certification(
-        entitlement=personas.entitlement, certified_at=at
+        entitlement=personas.entitlement, certified_at=at, receipt_code="R20260302001"
     )
     client.force_login(personas.pensioner_user)
     response = client.get(reverse("pensioner:receipt", args=[certification.public_id]))
@@ -138,3 +139,14 @@ def test_open_session_is_no_result_yet(pensioner_client):
     assert FaceSession.objects.get(public_id=session["id"]).status == "open"
     response = pensioner_client.get(session["result_url"])
     assert response.status_code == 302
+
+
+def test_a_migrated_certification_has_no_receipt(client, personas):
+    # 历史数据迁移 (the registry import's 上次认证日期) certifies nothing here:
+    # no receipt code, so no receipt, even by typing its id into the URL.
+    migrated = testing.make_certification(
+        entitlement=personas.entitlement, channel=Channel.MIGRATED
+    )
+    client.force_login(personas.pensioner_user)
+    response = client.get(reverse("pensioner:receipt", args=[migrated.public_id]))
+    assert response.status_code == 404

@@ -8,6 +8,8 @@ from django.db import transaction
 
 from lifecert.accounts.models import UnitBinding, User
 from lifecert.core import demo, demo_cycle
+from lifecert.notices.demo import publish_demo_notices
+from lifecert.notices.models import Notice
 from lifecert.registry.ids import with_check_character
 from lifecert.registry.models import Entitlement, Person, Unit
 
@@ -91,6 +93,8 @@ class Command(BaseCommand):
             demo_cycle.tell_stories(
                 plan.roles, staff=User.objects.get(username="staff")
             )
+            if not Notice.objects.exists():
+                publish_demo_notices(User.objects.get(username="province"))
         elapsed = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,0 +1,374 @@
+# ruff: noqa: S608  (the SQL is built from this file's constants and model tables only)
+"""Benchmark: evidence pushed through the integration API, next to the Excel
+import and plain SQL doing the same work; and the pull of 1,000,000
+certifications in pages.
+
+Seeds ``--persons`` pensioners (``manage.py seed_demo``, five certifications
+each), then takes ``--rows`` pensioners with one normal entitlement each, not
+certified for two days, and certifies them three times by 数据比对, so that
+each run does the same work (every row a new certification):
+
+- **API**: ``POST /api/v1/evidence/`` in batches of ``API_MAX_BATCH_ROWS``
+  through the Django test client (token, parsing, checks, idempotency record,
+  certifications, audit rows and their hash chain, the call's audit row),
+  evidence dated the day before yesterday;
+- **Excel**: the same rows as one .xlsx through ``import_comparison`` (the
+  sheet is made before the clock starts), dated yesterday;
+- **plain SQL**: the rows into a temporary table, then one INSERT ... SELECT of
+  certifications matched by number and name, one UPDATE of
+  ``last_certified_at`` and one INSERT ... SELECT of audit rows, through the
+  same connection, in one transaction, dated today. It does not chain the
+  audit rows: that is timed on its own afterwards (``audit.chain_pending``) and
+  shown beside it.
+
+Then pulls ``--pull-rows`` certifications (1,000,000) through
+``GET /api/v1/certifications/`` in pages of ``API_PAGE_MAX``, next to the same
+keyset pages read in SQL.
+
+Prints the figures and, last, one JSON line.
+
+    .venv/bin/python bench/bench_api_push.py \
+        --database-url sqlite:///$PWD/var/bench_api.sqlite3
+"""
+
+import argparse
+import datetime
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env(database_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        DJANGO_SETTINGS_MODULE="lifecert.settings",
+        DEBUG="1",
+    )
+    return env
+
+
+def _seed(args: argparse.Namespace) -> None:
+    env = _env(args.database_url)
+    if args.database_url.startswith("sqlite:///") and not args.reuse:
+        path = Path(args.database_url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v", "0"], check=True, env=env, cwd=ROOT)
+    started = time.perf_counter()
+    subprocess.run(
+        [*manage, "seed_demo", "--persons", str(args.persons), "--if-empty"],
+        check=True,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    print(f"seed: {time.perf_counter() - started:.1f} s")
+
+
+def _pick(rows: int, since: datetime.date) -> list[tuple[str, str]]:
+    """(number, name) of ``rows`` pensioners with one normal entitlement each,
+    alive, not certified since noon of ``since``: each of the three runs
+    certifies all of them once, on a later day than the run before."""
+    from django.db.models import Exists, OuterRef
+
+    from lifecert.certification.evidence import _noon
+    from lifecert.registry.models import Entitlement
+
+    other = Entitlement.objects.filter(person_id=OuterRef("person_id")).exclude(
+        pk=OuterRef("pk")
+    )
+    found = list(
+        Entitlement.objects.filter(
+            ~Exists(other),
+            person__death_date=None,
+            status=Entitlement.Status.NORMAL,
+            last_certified_at__lt=_noon(since),
+        )
+        .order_by("pk")
+        .values_list("person__ssn", "person__name")[:rows]
+    )
+    if len(found) < rows:
+        raise SystemExit(f"only {len(found)} suitable pensioners: seed more persons")
+    return found
+
+
+def _push_api(people: list[tuple[str, str]], today: str) -> dict[str, Any]:
+    from django.conf import settings
+    from django.test import Client
+
+    from lifecert.api.services import issue_token
+
+    _, token = issue_token(
+        system_name="bench", scopes=["push_evidence"], region=None, acting_user=None
+    )
+    client = Client()
+    size = settings.API_MAX_BATCH_ROWS
+    bodies = [
+        json.dumps(
+            {
+                "batch_id": f"bench-{start}",
+                "rows": [
+                    {"ssn": s, "name": n, "date": today, "source": "医保就医"}
+                    for s, n in people[start : start + size]
+                ],
+            },
+            ensure_ascii=False,
+        )
+        for start in range(0, len(people), size)
+    ]
+    changed = 0
+    started = time.perf_counter()
+    for body in bodies:
+        response = client.post(
+            "/api/v1/evidence/",
+            body,
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 200, response.content[:500]
+        changed += response.json()["changed"]
+    seconds = time.perf_counter() - started
+    return {"s": seconds, "changed": changed, "requests": len(bodies)}
+
+
+def _push_excel(people: list[tuple[str, str]], today: str) -> dict[str, Any]:
+    from openpyxl import Workbook
+
+    from lifecert.certification.imports import COMPARISON_COLUMNS, import_comparison
+    from lifecert.registry.models import Region
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append(COMPARISON_COLUMNS)
+    for ssn, name in people:
+        sheet.append([ssn, name, today, "医保就医"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    data = buffer.getvalue()
+    started = time.perf_counter()
+    result = import_comparison(
+        data, acting_user=None, regions=list(Region.objects.all())
+    )
+    seconds = time.perf_counter() - started
+    return {"s": seconds, "changed": result.changed, "xlsx_bytes": len(data)}
+
+
+def _push_sql(people: list[tuple[str, str]], at: datetime.datetime) -> dict[str, Any]:
+    from django.db import connection, transaction
+
+    from lifecert.certification.models import Certification
+    from lifecert.core import audit
+    from lifecert.core.models import AuditEvent
+    from lifecert.registry.models import Entitlement, Person
+
+    cert, ent, person = (
+        Certification._meta.db_table,
+        Entitlement._meta.db_table,
+        Person._meta.db_table,
+    )
+    log = AuditEvent._meta.db_table
+    postgres = connection.vendor == "postgresql"
+    at_param = connection.ops.adapt_datetimefield_value(at)
+    uuid_sql = "gen_random_uuid()" if postgres else "lower(hex(randomblob(16)))"
+    code_sql = (
+        "upper(substr(md5(random()::text), 1, 16))"
+        if postgres
+        else "upper(hex(randomblob(8)))"
+    )
+    json_cast = "::jsonb" if postgres else ""
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE bench_rows (ssn varchar(18), name varchar(60),"
+            " source varchar(100))"
+        )
+        cursor.executemany(
+            "INSERT INTO bench_rows VALUES (%s, %s, %s)",
+            [(s, n, "医保就医") for s, n in people],
+        )
+        cursor.execute("SELECT max(id) FROM " + cert)
+        before = cursor.fetchone()[0] or 0
+        cursor.execute(
+            f"INSERT INTO {cert} (public_id, person_id, region_id, entitlement_id,"
+            " certified_at, channel, operator_name, evidence, receipt_code)"
+            f" SELECT {uuid_sql}, e.person_id, e.region_id, e.id, %s, 'data',"
+            f" '数据比对', ('{{\"source\": \"' || r.source || '\"}}'){json_cast},"
+            f" {code_sql}"
+            f" FROM bench_rows r JOIN {person} p ON p.ssn = r.ssn AND p.name = r.name"
+            f" JOIN {ent} e ON e.person_id = p.id"
+            " WHERE e.status = 'normal' AND (e.last_certified_at IS NULL"
+            " OR e.last_certified_at < %s)",
+            [at_param, at_param],
+        )
+        changed = cursor.rowcount
+        cursor.execute(
+            f"UPDATE {ent} SET last_certified_at = %s WHERE id IN"
+            f" (SELECT entitlement_id FROM {cert} WHERE id > %s)",
+            [at_param, before],
+        )
+        public_id = (
+            "t.public_id::text"
+            if postgres
+            else "substr(t.public_id,1,8)||'-'||substr(t.public_id,9,4)||'-'||"
+            "substr(t.public_id,13,4)||'-'||substr(t.public_id,17,4)||'-'||"
+            "substr(t.public_id,21,12)"
+        )
+        cursor.execute(
+            f"INSERT INTO {log} (at, actor_id, actor_label, action, target_type,"
+            " target_id, region_id, ip, before, after)"
+            f" SELECT %s, NULL, 'bench', 'certification.create', 'Certification',"
+            f" {public_id}, t.region_id, NULL, '{{}}'{json_cast},"
+            f' \'{{"channel": "data"}}\'{json_cast} FROM {cert} t WHERE t.id > %s',
+            [at_param, before],
+        )
+        cursor.execute("DROP TABLE bench_rows")
+    seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    audit.chain_pending()
+    chain = time.perf_counter() - started
+    return {"s": seconds, "changed": changed, "chain_s": chain}
+
+
+def _pull(page: int, most: int) -> dict[str, Any]:
+    from django.db import connection
+    from django.test import Client
+
+    from lifecert.api.services import issue_token
+    from lifecert.certification.models import Certification
+    from lifecert.registry.models import Person, Region, Unit
+
+    _, token = issue_token(
+        system_name="bench-pull",
+        scopes=["pull_certifications"],
+        region=None,
+        acting_user=None,
+    )
+    client = Client()
+    headers = {"Authorization": f"Bearer {token}"}
+    rows = pages = 0
+    cursor_value = ""
+    started = time.perf_counter()
+    while True:
+        query = {"limit": page, **({"cursor": cursor_value} if cursor_value else {})}
+        body = client.get("/api/v1/certifications/", query, headers=headers).json()
+        rows += len(body["results"])
+        pages += 1
+        cursor_value = body["next_cursor"]
+        if not body["has_more"] or rows >= most:
+            break
+    api_s = time.perf_counter() - started
+    cert = Certification._meta.db_table
+    sql = (
+        f"SELECT c.id, p.ssn, p.name, r.code, e.public_id, c.public_id,"
+        f" c.certified_at, c.channel, u.number FROM {cert} c"
+        f" JOIN {Person._meta.db_table} p ON p.id = c.person_id"
+        f" JOIN {Region._meta.db_table} r ON r.id = c.region_id"
+        " LEFT JOIN registry_entitlement e ON e.id = c.entitlement_id"
+        f" LEFT JOIN {Unit._meta.db_table} u ON u.id = c.unit_id"
+        " WHERE c.id > %s ORDER BY c.id LIMIT %s"
+    )
+    sql_rows, after = 0, 0
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(sql, [after, page + 1])
+            got = cursor.fetchall()[:page]
+            sql_rows += len(got)
+            if len(got) < page or sql_rows >= most:
+                break
+            after = got[-1][0]
+    sql_s = time.perf_counter() - started
+    return {
+        "api_s": api_s,
+        "rows": rows,
+        "pages": pages,
+        "sql_s": sql_s,
+        "sql_rows": sql_rows,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--database-url", default=f"sqlite:///{ROOT / 'var' / 'bench_api.sqlite3'}"
+    )
+    parser.add_argument("--persons", type=int, default=220_000)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--reuse", action="store_true", help="keep the seeded data")
+    parser.add_argument("--pull-rows", type=int, default=1_000_000)
+    parser.add_argument("--skip-pull", action="store_true")
+    args = parser.parse_args()
+    _seed(args)
+    os.environ.update(_env(args.database_url))
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+    from django.utils import timezone
+
+    from lifecert.certification.evidence import _noon
+    from lifecert.certification.models import Certification
+    from lifecert.core import audit
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # planner statistics after the bulk load
+    started = time.perf_counter()
+    linked = audit.chain_pending()  # the seed's audit rows, before any clock
+    seconds = time.perf_counter() - started
+    print(f"audit rows of the seed chained: {linked:,} in {seconds:.1f} s")
+    today = timezone.localdate()
+    days = [today - datetime.timedelta(days=n) for n in (2, 1, 0)]
+    people = _pick(args.rows, days[0])
+    api = _push_api(people, days[0].isoformat())
+    excel = _push_excel(people, days[1].isoformat())
+    plain = _push_sql(people, _noon(days[2]))
+    assert api["changed"] == excel["changed"] == plain["changed"] == args.rows, (
+        api,
+        excel,
+        plain,
+    )
+    print(
+        f"push {args.rows:,} evidence rows ({connection.vendor}):"
+        f" API {api['s']:.1f} s in {api['requests']} requests |"
+        f" Excel import {excel['s']:.1f} s |"
+        f" plain SQL {plain['s']:.1f} s (+ audit chain {plain['chain_s']:.1f} s)"
+        f" | API / plain SQL {api['s'] / plain['s']:.2f}x,"
+        f" / (SQL + chain) {api['s'] / (plain['s'] + plain['chain_s']):.2f}x"
+    )
+    results: dict[str, Any] = {
+        "database": connection.vendor,
+        "rows": args.rows,
+        "api": api,
+        "excel": excel,
+        "plain_sql": plain,
+        "api_over_sql": round(api["s"] / plain["s"], 2),
+        "api_over_sql_and_chain": round(api["s"] / (plain["s"] + plain["chain_s"]), 2),
+    }
+    if not args.skip_pull:
+        total = Certification.objects.count()
+        pull = _pull(settings.API_PAGE_MAX, args.pull_rows)
+        print(
+            f"pull {pull['rows']:,} of {total:,} certifications in {pull['pages']}"
+            f" pages of {settings.API_PAGE_MAX}: API {pull['api_s']:.1f} s"
+            f" ({pull['api_s'] / pull['pages'] * 1000:.1f} ms a page) |"
+            f" plain SQL keyset pages {pull['sql_s']:.1f} s |"
+            f" ratio {pull['api_s'] / pull['sql_s']:.2f}x"
+        )
+        results["pull"] = {**pull, "ratio": round(pull["api_s"] / pull["sql_s"], 2)}
+    print(json.dumps(results, default=str))
+
+
+if __name__ == "__main__":
+    main()

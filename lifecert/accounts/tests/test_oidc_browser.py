@@ -1,0 +1,135 @@
+"""统一身份认证 in a real browser against the real development provider:
+a pensioner and a unit operator log in through it, their accounts are linked,
+they certify, and logging out ends both sessions."""
+
+import copy
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from lifecert.accounts.models import ExternalIdentity
+from lifecert.accounts.services import issue_authorization_code
+from lifecert.certification.models import Certification, Channel
+from lifecert.conftest import OidcProvider, Personas
+from lifecert.core import testing
+from lifecert.pensioner.tests.browser import Shots
+from lifecert.pensioner.tests.helpers import enrol_ready
+
+from .oidc_helpers import DEMO_PASSWORD
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def provider(live_server: Any, start_oidc_provider: Any, settings: Any) -> OidcProvider:
+    provider = start_oidc_provider(live_server.url)
+    for name, value in provider.rp_settings().items():
+        setattr(settings, name, value)
+    # As settings.py does when OIDC_OP_LOGOUT_ENDPOINT is set at start-up: the
+    # logout form's redirect to the provider is a form action.
+    policy = copy.deepcopy(settings.CONTENT_SECURITY_POLICY)
+    origin = provider.issuer.rsplit("/", 1)[0]
+    policy["DIRECTIVES"]["form-action"] = ["'self'", origin]
+    settings.CONTENT_SECURITY_POLICY = policy
+    return provider
+
+
+def _provider_login(page: Any, username: str) -> None:
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "广东省统一身份认证平台（开发用）"
+    )
+    page.fill("#id_username", username)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("#idp-login")
+
+
+def _logout_ends_both_sessions(page: Any, base: str, login_path: str) -> None:
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_url(f"{base}/")
+    expect(page.locator(".msg")).to_contain_text("您已安全退出")
+    # LifeCert's session is gone …
+    page.goto(f"{base}{login_path}")
+    # … and so is the provider's: it asks for the password again.
+    page.click("#sso-login")
+    expect(page.locator("#idp-login")).to_be_visible()
+
+
+def test_pensioner_and_unit_operator_log_in_link_certify_and_log_out(
+    live_server: Any,
+    launch_browser: Any,
+    personas: Personas,
+    provider: OidcProvider,
+    screenshot_dir: Any,
+) -> None:
+    base = live_server.url
+    for index in range(2):
+        person = testing.make_person(name=f"林{index}")
+        testing.make_entitlement(
+            person=person, region=personas.region, unit=personas.unit
+        )
+    enrol_ready(personas.pensioner)  # a reference photo: the camera page opens
+    browser = launch_browser()
+    refused: list[str] = []
+
+    # ---- the pensioner: linked by the ID number the provider vouches for
+    page = browser.new_context().new_page()
+    page.set_default_timeout(20000)
+    page.on(
+        "console",
+        lambda m: "Content Security Policy" in m.text and refused.append(m.text),
+    )
+    page.goto(f"{base}/accounts/personal/login/")
+    Shots(page, screenshot_dir, "sso-", axe=True)("personal-login")
+    page.click("#sso-login")
+    _provider_login(page, "43060319920301203X")
+    page.wait_for_url(f"{base}/personal/")
+    expect(page.locator(".msg-success")).to_contain_text("已将您的统一身份认证账号")
+    link = ExternalIdentity.objects.get(kind="personal")
+    assert link.user == personas.pensioner_user
+    page.goto(f"{base}/personal/certify/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("养老待遇资格认证")
+    expect(page.locator("#start")).to_be_attached()
+    _logout_ends_both_sessions(page, base, "/accounts/personal/login/")
+
+    # ---- the unit operator: real-names the new account with a code, certifies
+    code = issue_authorization_code(unit=personas.unit, acting_user=personas.staff)
+    page = browser.new_context().new_page()
+    page.set_default_timeout(20000)
+    page.on(
+        "console",
+        lambda m: "Content Security Policy" in m.text and refused.append(m.text),
+    )
+    page.goto(f"{base}/accounts/unit/login/")
+    Shots(page, screenshot_dir, "sso-", axe=True)("unit-login")
+    page.click("#sso-login")
+    _provider_login(page, "demo_unit")
+    page.wait_for_url(f"{base}/accounts/unit/bind/code/")
+    page.fill("input[name=unit_number]", personas.unit.number)
+    page.fill("input[name=code]", code)
+    page.fill("input[name=operator_name]", "王经办")
+    page.fill("input[name=operator_phone]", "13900139000")
+    page.fill("input[name=operator_id_number]", "440106198001010019")
+    page.locator("form button[type=submit]").last.click()
+    expect(page.locator(".msg-success")).to_contain_text(
+        f"绑定成功：{personas.unit.name}"
+    )
+    unit_link = ExternalIdentity.objects.get(kind="unit")
+    assert unit_link.user.bindings.get().unit == personas.unit
+
+    page.click("#direct-login")
+    page.click("#menu-certify")
+    page.get_by_role("link", name="办结").click()
+    page.get_by_role("button", name="我已阅读并同意").click()
+    expect(page.locator(".pager-summary")).to_have_text(
+        "显示第 1 到第 3 条记录，总共 3 条记录"
+    )
+    page.check("#select-page")
+    page.get_by_role("button", name="保存").click()
+    page.get_by_role("button", name="确认认证（3 人）").click()
+    expect(page.locator(".msg-success")).to_have_text("认证成功，共 3 人。")
+    certified = Certification.objects.filter(channel=Channel.UNIT)
+    assert certified.count() == 3
+    assert {c.operator_id for c in certified} == {unit_link.user_id}
+    _logout_ends_both_sessions(page, base, "/accounts/unit/login/")
+    assert refused == []

@@ -1,0 +1,77 @@
+"""接口令牌: staff issue, rotate and revoke the tokens of the bureau's systems.
+
+The secret is on the page that answers the POST, once; it is never stored.
+"""
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from lifecert.accounts.access import AuthenticatedRequest, parse_uuid, staff_required
+from lifecert.core.audit import client_ip
+
+from .access import access_token, tokens_for_staff
+from .forms import TokenForm
+from .models import ApiToken
+from .services import issue_token, revoke_token, rotate_token
+
+
+def _secret_page(
+    request: AuthenticatedRequest, token: ApiToken, plain: str
+) -> HttpResponse:
+    return render(request, "api/token_secret.html", {"token": token, "plain": plain})
+
+
+@staff_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def token_list(request: AuthenticatedRequest) -> HttpResponse:
+    """The tokens the staff user manages, and the form that issues one."""
+    form = TokenForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        token, plain = issue_token(
+            system_name=form.cleaned_data["system_name"],
+            scopes=form.cleaned_data["scopes"],
+            region=form.cleaned_data["region"],
+            acting_user=request.user,
+            ip=client_ip(request),
+        )
+        return _secret_page(request, token, plain)
+    return render(
+        request,
+        "api/token_list.html",
+        {"form": form, "tokens": tokens_for_staff(request.user)},
+        status=400 if form.errors else 200,
+    )
+
+
+@staff_required
+@never_cache
+@require_POST
+def token_rotate(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
+    token = access_token(request.user, parse_uuid(public_id))
+    try:
+        token, plain = rotate_token(
+            token=token, acting_user=request.user, ip=client_ip(request)
+        )
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect("api-tokens:list")
+    return _secret_page(request, token, plain)
+
+
+@staff_required
+@require_POST
+def token_revoke(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
+    token = access_token(request.user, parse_uuid(public_id))
+    try:
+        revoke_token(token=token, acting_user=request.user, ip=client_ip(request))
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, f"已停用“{token.system_name}”的令牌，该系统的调用将被拒绝。"
+        )
+    return redirect("api-tokens:list")

@@ -1,0 +1,60 @@
+"""The working lists' pages and exports: one view each for every list in
+``lists.LISTS`` (the URL names the list)."""
+
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from lifecert.accounts.access import AuthenticatedRequest, staff_required
+from lifecert.core.audit import client_ip
+from lifecert.core.pagination import paginate
+from lifecert.registry.access import staff_regions
+
+from . import lists
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@staff_required
+@require_GET
+def work_list(request: AuthenticatedRequest, name: str) -> HttpResponse:
+    """A working list: its filters, the count, one page of rows, the export link."""
+    spec = lists.LISTS[name]
+    form, rows, criteria = lists.search(
+        spec, request.user, request.GET, staff_regions(request.user)
+    )
+    page_rows = rows.order_by(*spec.order)
+    if spec.related:
+        page_rows = page_rows.select_related(*spec.related)
+    context = {
+        "spec": spec,
+        "form": form,
+        "pager": paginate(request, page_rows),
+        "export_url": reverse(f"backoffice:{spec.export_name}"),
+        "export_query": request.GET.urlencode(),
+    }
+    if spec.more is not None:
+        context.update(spec.more(request.user, rows, criteria))
+    return render(request, spec.page_template, context)
+
+
+@staff_required
+@require_GET
+def work_list_export(request: AuthenticatedRequest, name: str) -> FileResponse:
+    """The list as filtered, as .xlsx; the export is audited with its criteria."""
+    spec = lists.LISTS[name]
+    _, rows, criteria = lists.search(
+        spec, request.user, request.GET, staff_regions(request.user)
+    )
+    report = spec.report(rows)
+    handle = lists.export_list(
+        report,
+        action=spec.action,
+        criteria=criteria,
+        acting_user=request.user,
+        ip=client_ip(request),
+    )
+    return FileResponse(
+        handle, as_attachment=True, filename=report.filename, content_type=XLSX
+    )

@@ -1,0 +1,371 @@
+"""Evidence from other agencies, row by row: death records and data comparison.
+
+One service under both doors: the Excel imports (``imports.py``, rows read
+from a sheet) and the integration API (``lifecert.api``, rows from a JSON
+batch). Both follow the registry import's rule: every row is checked first,
+each bad row is reported with its number, field and reason, and nothing is
+written unless every row is good. ``dry_run`` runs the whole batch the same way
+inside a transaction and rolls it back: the preview counts are the real ones.
+"""
+
+import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from lifecert.core import audit
+from lifecert.core.audit_actions import AuditAction
+from lifecert.registry.excel import quote
+from lifecert.registry.models import Entitlement, Region
+
+from .models import Certification, Channel, DeathAfterCertificationCase, Overpayment
+from .services import (
+    OVERDUE_REASON,
+    new_receipt_codes,
+    record_certification,
+    record_death,
+)
+
+
+class Kind(models.TextChoices):
+    DEATHS = "deaths", "死亡名单"
+    COMPARISON = "comparison", "数据比对"
+
+
+# What the date of a row means, in the words of the sheet's header.
+DATE_LABEL = {Kind.DEATHS: "死亡日期", Kind.COMPARISON: "比对日期"}
+SOURCE_MAX_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    """One row as the caller sent it; ``number`` is how the caller counts rows."""
+
+    number: int
+    ssn: str
+    name: str
+    date: datetime.date | None
+    # The date as written, for the message when it is not one.
+    date_text: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One problem of one row: which field, a stable code, a Chinese message."""
+
+    row: int | None
+    field: str
+    code: str
+    message: str
+
+
+class EvidenceRejected(Exception):
+    """Some rows are bad: nothing was written."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__(f"{len(errors)} row errors")
+        self.errors = errors
+
+
+@dataclass
+class EvidenceResult:
+    rows: int
+    changed: int
+    skipped: int
+    # Deaths only: overpayments recorded, and certifications found dated after
+    # the death (each a case for staff).
+    overpaid: int = 0
+    cases: int = 0
+    dry_run: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class _Good:
+    row: EvidenceRow
+    day: datetime.date
+    entitlements: list[Entitlement] = field(default_factory=list)
+
+
+def check_rows(
+    kind: Kind, rows: Sequence[EvidenceRow], regions: Iterable[Region]
+) -> list[_Good]:
+    """Every row matched to its entitlements in ``regions``; raises EvidenceRejected."""
+    numbers = {row.ssn for row in rows}
+    entitlements: dict[str, list[Entitlement]] = {}
+    for e in Entitlement.objects.filter(
+        person__ssn__in=numbers, region__in=list(regions)
+    ).select_related("person", "region"):
+        entitlements.setdefault(e.person.ssn, []).append(e)
+    today = timezone.localdate()
+    label = DATE_LABEL[kind]
+    errors: list[RowError] = []
+    good: list[_Good] = []
+    for row in rows:
+        found = entitlements.get(row.ssn)
+        before = len(errors)
+        if not found:
+            errors.append(
+                RowError(
+                    row.number,
+                    "ssn",
+                    "not_found",
+                    f"社会保障号码 {quote(row.ssn) or '（空）'} "
+                    "在您管辖的参保地没有养老待遇",
+                )
+            )
+        elif found[0].person.name != row.name:
+            errors.append(
+                RowError(
+                    row.number,
+                    "name",
+                    "name_mismatch",
+                    f"姓名“{quote(row.name)}”与登记的姓名不一致",
+                )
+            )
+        if row.date is None:
+            errors.append(
+                RowError(
+                    row.number,
+                    "date",
+                    "invalid_date",
+                    f"{label}“{quote(row.date_text)}”不是有效日期",
+                )
+            )
+        elif row.date > today:
+            errors.append(
+                RowError(
+                    row.number, "date", "future_date", f"{label} {row.date} 晚于今天"
+                )
+            )
+        if len(errors) == before and found and row.date is not None:
+            good.append(_Good(row, row.date, found))
+    if errors:
+        raise EvidenceRejected(errors)
+    return good
+
+
+class _Preview(Exception):
+    """Raised to roll a dry run back, carrying what it would have done."""
+
+    def __init__(self, result: EvidenceResult) -> None:
+        super().__init__("dry run")
+        self.result = result
+
+
+def apply_rows(
+    kind: Kind,
+    rows: Sequence[EvidenceRow],
+    *,
+    acting_user: Any,
+    regions: Iterable[Region],
+    ip: str | None = None,
+    dry_run: bool = False,
+    evidence: dict[str, Any] | None = None,
+    audit_extra: dict[str, Any] | None = None,
+) -> EvidenceResult:
+    """Check every row, then terminate (deaths) or certify (comparison) in one
+    transaction, audited as the Excel import is. ``dry_run``: the same work,
+    rolled back. ``evidence`` is added to each silent certification's evidence."""
+    good = check_rows(kind, rows, regions)
+    try:
+        with transaction.atomic():
+            if kind == Kind.DEATHS:
+                result = _deaths(good, acting_user=acting_user, ip=ip)
+                action = AuditAction.IMPORT_DEATHS
+                after = {
+                    "rows": result.rows,
+                    "terminated": result.changed,
+                    "skipped": result.skipped,
+                    "overpaid": result.overpaid,
+                    "cases": result.cases,
+                }
+            else:
+                result = _comparison(
+                    good, acting_user=acting_user, ip=ip, evidence=evidence or {}
+                )
+                action = AuditAction.IMPORT_COMPARISON
+                after = {
+                    "rows": result.rows,
+                    "certified": result.changed,
+                    "skipped": result.skipped,
+                }
+            if dry_run:
+                result.dry_run = True
+                raise _Preview(result)
+            audit.record(
+                action,
+                acting_user=acting_user,
+                ip=ip,
+                after={**after, **(audit_extra or {})},
+            )
+    except _Preview as preview:
+        return preview.result
+    return result
+
+
+def _deaths(good: list[_Good], *, acting_user: Any, ip: str | None) -> EvidenceResult:
+    changed = skipped = overpaid = 0
+    cases_before = DeathAfterCertificationCase.objects.count()
+    for item in good:
+        for entitlement in item.entitlements:
+            if entitlement.status == Entitlement.Status.TERMINATED:
+                skipped += 1
+                continue
+            overpayment: Overpayment | None = record_death(
+                entitlement=entitlement,
+                death_date=item.day,
+                acting_user=acting_user,
+                ip=ip,
+            )
+            overpaid += overpayment is not None
+            changed += 1
+    cases = DeathAfterCertificationCase.objects.count() - cases_before
+    return EvidenceResult(len(good), changed, skipped, overpaid, cases)
+
+
+# Entitlements locked and certified per statement batch.
+CHUNK = 2000
+
+
+@dataclass
+class _State:
+    """An entitlement as the batch has left it so far (rows may repeat a person)."""
+
+    status: str
+    reason: str
+    last: datetime.datetime | None
+    person_id: int
+    region_id: int
+    death_date: datetime.date | None
+
+
+def _comparison(
+    good: list[_Good], *, acting_user: Any, ip: str | None, evidence: dict[str, Any]
+) -> EvidenceResult:
+    """Silent certifications in set-based SQL; the rare row that resumes a
+    suspended pension or vouches for someone recorded dead goes through
+    ``record_certification`` one by one, with the same effect as the rest."""
+    todo = [
+        (e.pk, _noon(item.day), item.row.source)
+        for item in good
+        for e in item.entitlements
+    ]
+    changed = skipped = 0
+    for start in range(0, len(todo), CHUNK):
+        chunk = todo[start : start + CHUNK]
+        states = _lock([pk for pk, _, _ in chunk])
+        plain: list[tuple[int, datetime.datetime, str]] = []
+        for pk, at, source in chunk:
+            state = states[pk]
+            if state.status == Entitlement.Status.TERMINATED or (
+                state.last is not None and state.last >= at
+            ):
+                skipped += 1
+                continue
+            changed += 1
+            dead = state.death_date is not None and (
+                timezone.localdate(at) > state.death_date
+            )
+            resumes = (
+                state.status == Entitlement.Status.SUSPENDED
+                and state.reason == OVERDUE_REASON
+            )
+            if not (dead or resumes):
+                plain.append((pk, at, source))
+                state.last = at
+                continue
+            # The rows before it first, so that it sees them.
+            _write_plain(plain, states, acting_user=acting_user, ip=ip, extra=evidence)
+            plain = []
+            record_certification(
+                entitlement=Entitlement(pk=pk),
+                channel=Channel.DATA,
+                acting_user=acting_user,
+                at=at,
+                evidence={"source": source, **evidence},
+                operator_name=OPERATOR,
+                ip=ip,
+            )
+            fresh = Entitlement.objects.get(pk=pk)
+            state.status, state.reason = fresh.status, fresh.status_reason
+            state.last = fresh.last_certified_at
+        _write_plain(plain, states, acting_user=acting_user, ip=ip, extra=evidence)
+    return EvidenceResult(len(good), changed, skipped)
+
+
+OPERATOR = "数据比对"
+
+
+def _noon(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+
+
+def _lock(pks: list[int]) -> dict[int, _State]:
+    rows = (
+        Entitlement.objects.filter(pk__in=pks)
+        .select_for_update(of=("self",))
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "status",
+            "status_reason",
+            "last_certified_at",
+            "person_id",
+            "region_id",
+            "person__death_date",
+        )
+    )
+    return {row[0]: _State(*row[1:]) for row in rows}
+
+
+def _write_plain(
+    rows: list[tuple[int, datetime.datetime, str]],
+    states: dict[int, _State],
+    *,
+    acting_user: Any,
+    ip: str | None,
+    extra: dict[str, Any],
+) -> None:
+    """One INSERT of certifications, one UPDATE per distinct new last date, and
+    the audit rows by ``record_many``: what ``record_certification`` writes."""
+    if not rows:
+        return
+    codes = new_receipt_codes(len(rows))
+    created = Certification.objects.bulk_create(
+        [
+            Certification(
+                person_id=states[pk].person_id,
+                region_id=states[pk].region_id,
+                entitlement_id=pk,
+                certified_at=at,
+                channel=Channel.DATA,
+                operator_name=OPERATOR,
+                evidence={"source": source, **extra},
+                receipt_code=code,
+            )
+            for (pk, at, source), code in zip(rows, codes, strict=True)
+        ],
+        batch_size=500,
+    )
+    by_last: dict[datetime.datetime, list[int]] = {}
+    for pk in dict.fromkeys(pk for pk, _, _ in rows):
+        last = states[pk].last
+        assert last is not None  # noqa: S101 each of these rows set it
+        by_last.setdefault(last, []).append(pk)
+    for last, pks in by_last.items():
+        Entitlement.objects.filter(pk__in=pks).update(last_certified_at=last)
+    audit.record_many(
+        AuditAction.CERTIFICATION_CREATE,
+        acting_user=acting_user,
+        model=Certification,
+        pks=[c.pk for c in created],
+        ip=ip,
+        after={"channel": Channel.DATA.value},
+    )
