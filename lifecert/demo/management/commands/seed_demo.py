@@ -7,7 +7,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from lifecert.accounts.models import UnitBinding, User
-from lifecert.core import demo, demo_cycle
+from lifecert.demo import demo_cycle
+from lifecert.demo import loader as demo
 from lifecert.notices.demo import publish_demo_notices
 from lifecert.notices.models import Notice
 from lifecert.registry.ids import with_check_character

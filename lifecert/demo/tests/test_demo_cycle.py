@@ -28,7 +28,8 @@ from lifecert.certification.models import (
     SuspensionRun,
 )
 from lifecert.certification.services import OVERDUE_REASON
-from lifecert.core import demo, demo_cycle
+from lifecert.demo import demo_cycle
+from lifecert.demo import loader as demo
 from lifecert.registry.models import Entitlement
 
 pytestmark = pytest.mark.django_db

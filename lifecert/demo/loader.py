@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from lifecert.certification.models import BackPay, Certification, SuspensionRun
 from lifecert.certification.services import DEATH_REASON, OVERDUE_REASON
-from lifecert.core import demo_cycle
+from lifecert.demo import demo_cycle
 from lifecert.registry.ids import with_check_character
 from lifecert.registry.models import Entitlement, Person, Region, Unit
 
