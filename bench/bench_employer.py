@@ -151,7 +151,7 @@ def main() -> None:
     from lifecert.accounts.models import User
     from lifecert.certification.cycle import due_date, month_start
     from lifecert.certification.models import Certification
-    from lifecert.core import demo
+    from lifecert.demo import loader as demo
     from lifecert.employer.models import Commitment
     from lifecert.registry.models import Entitlement, Person, Unit
 

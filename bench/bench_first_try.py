@@ -101,7 +101,7 @@ def main() -> None:
     from faceverify import actors
     from lifecert.certification.models import FaceSession
     from lifecert.conftest import CHROMIUM, CHROMIUM_ARGS
-    from lifecert.core import testing
+    from lifecert.demo import testing
     from lifecert.pensioner.tests.browser import enrol
     from lifecert.pensioner.tests.fakecam import install_fake_camera
 

@@ -718,7 +718,8 @@ def _count(values) -> dict[str, int]:
 def setup_accounts(unit_clients: int) -> tuple[list[str], list[tuple[str, str]]]:
     """Unit accounts (two share the big unit) with the letter accepted, and the
     seeded pensioners the certification logins use."""
-    from lifecert.core import demo, testing
+    from lifecert.demo import loader as demo
+    from lifecert.demo import testing
     from lifecert.employer import services
     from lifecert.registry.models import Entitlement, Unit
 

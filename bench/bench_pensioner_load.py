@@ -101,7 +101,7 @@ def prepare_database(env: dict[str, str], persons: int) -> list[tuple[str, str]]
     django.setup()
     from lifecert.certification.enrolment import enrol_photo
     from lifecert.certification.models import FaceTemplate
-    from lifecert.core import testing
+    from lifecert.demo import testing
 
     region = testing.make_region("440100")
     photo = actors.webcam_man(shared_dir()).enrolment

@@ -125,7 +125,7 @@ def enrol_people(
     load.prepare_database(env, 0)
     from lifecert.certification.enrolment import enrol_photo
     from lifecert.certification.models import FaceTemplate
-    from lifecert.core import testing
+    from lifecert.demo import testing
 
     region = testing.make_region("440100")
     people: dict[str, list[tuple[str, str]]] = {}

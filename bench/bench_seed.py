@@ -84,7 +84,7 @@ def plain_worker(persons: int) -> None:
     django.setup()
     from django.db import transaction
 
-    from lifecert.core import demo
+    from lifecert.demo import loader as demo
 
     rng = random.Random(2026)
     insert_seconds = generate_seconds = 0.0

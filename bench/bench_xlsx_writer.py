@@ -140,7 +140,7 @@ def main() -> None:
     from django.conf import settings
     from django.db import connection
 
-    from lifecert.core import demo
+    from lifecert.demo import loader as demo
     from lifecert.exports import reports
     from lifecert.exports import xlsx as current
     from lifecert.registry.models import Entitlement, Unit

@@ -11,7 +11,7 @@ from django.conf import settings
 from pytest_django import Settings
 
 from lifecert.accounts.models import User
-from lifecert.core import testing
+from lifecert.demo import testing
 from lifecert.pensioner.tests.fakecam import FakeCamera, install_fake_camera
 from lifecert.registry.models import Entitlement, Person, Region, Unit
 

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "lifecert.exports",
     "lifecert.reminders",
     "lifecert.notices",
+    # Demo data (seed_demo) and test factories: above every other app.
+    "lifecert.demo",
     "lifecert.api",
     "rest_framework",
     "drf_spectacular",

@@ -2,10 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from lifecert.core import views as core_views
+from lifecert.notices import views as notices_views
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", notices_views.home, name="home"),
     path("accounts/", include("lifecert.accounts.urls")),
     path("personal/", include("lifecert.pensioner.urls")),
     path("unit/", include("lifecert.employer.urls")),

@@ -27,8 +27,8 @@ NOT_GATED = {
     "lifecert/wsgi.py": "the gunicorn entry point: three lines, run by gunicorn only",
     "lifecert/conftest.py": "test code (pytest fixtures)",
     "lifecert/core/pytest_env.py": "test code (the test run's environment)",
-    "lifecert/core/testing.py": "test code (factories the tests call)",
-    "lifecert/core/demo.py": "the demo-data bulk loader (refuses production): a"
+    "lifecert/demo/testing.py": "test code (factories the tests call)",
+    "lifecert/demo/loader.py": "the demo-data bulk loader (refuses production): a"
     " quarter of it is per database (COPY and foreign keys on PostgreSQL,"
     " executemany on SQLite), so no one run reaches 90 %; each database's run"
     " loads demo data through it (test_safety_nets, test_bulk_seed_*)",

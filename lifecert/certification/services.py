@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -232,11 +232,7 @@ def run_suspension(
             region=region,
             count=len(pks),
         )
-        through = SuspensionRun.entitlements.through
-        through.objects.bulk_create(
-            [through(suspensionrun_id=run.pk, entitlement_id=pk) for pk in pks],
-            batch_size=5000,
-        )
+        _list_run(run, pks)
         audit.record_many(
             AuditAction.ENTITLEMENT_SUSPEND,
             acting_user=acting_user,
@@ -253,6 +249,26 @@ def run_suspension(
             after={"count": len(pks), "run_on": today.isoformat(), "source": source},
         )
     return run
+
+
+def _list_run(run: SuspensionRun, pks: list[int]) -> None:
+    """The run's list (暂停名单), by ``INSERT … SELECT`` a chunk at a time.
+
+    As ``audit.record_many`` does: at 159,000 pensions ``bulk_create`` spent
+    about 17 of a run's 73 s (profiled) building a model instance per row.
+    """
+    through = SuspensionRun.entitlements.through
+    table = through._meta.db_table  # the model's own names, never input
+    source = Entitlement._meta.db_table
+    with connection.cursor() as cursor:
+        for start in range(0, len(pks), 5000):
+            chunk = pks[start : start + 5000]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} (suspensionrun_id, entitlement_id)"  # noqa: S608
+                f" SELECT %s, id FROM {source} WHERE id IN ({marks})",
+                [run.pk, *chunk],
+            )
 
 
 def suspend_overdue(

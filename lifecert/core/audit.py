@@ -29,7 +29,9 @@ from lifecert.core.audit_actions import AuditAction
 from lifecert.core.models import AuditChainHead, AuditEvent
 
 GENESIS = "0" * 64
-CHAIN_BATCH = 1000
+# Rows linked per transaction (one commit each): a 159,000-pension suspension
+# run spent 4 s in 160 commits at 1000.
+CHAIN_BATCH = 5000
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -163,32 +165,42 @@ def record_many(
 # ---------------------------------------------------------------- the chain
 
 
+# What a row's hash covers, in the order of the canonical form's keys.
+CHAIN_FIELDS = (
+    "id",
+    "seq",
+    "at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "target_type",
+    "target_id",
+    "region_id",
+    "ip",
+    "before",
+    "after",
+)
+
+
+def _encode(row: dict[str, Any]) -> str:
+    """The canonical text of one row given as ``CHAIN_FIELDS`` values."""
+    at = row["at"].astimezone(datetime.UTC).isoformat(timespec="microseconds")
+    return json.dumps(
+        {**row, "v": 1, "at": at},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
 def canonical(event: AuditEvent) -> str:
     """The row's content as hashed: every field but the chain's own hashes.
 
     Chain format 1; the data migration that chained the first rows keeps a
     copy of it, so change neither without a new format number.
     """
-    at = event.at.astimezone(datetime.UTC).isoformat(timespec="microseconds")
-    return json.dumps(
-        {
-            "v": 1,
-            "id": event.pk,
-            "seq": event.seq,
-            "at": at,
-            "actor_id": event.actor_id,
-            "actor_label": event.actor_label,
-            "action": event.action,
-            "target_type": event.target_type,
-            "target_id": event.target_id,
-            "region_id": event.region_id,
-            "ip": event.ip,
-            "before": event.before,
-            "after": event.after,
-        },
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
+    return _encode(
+        {name: getattr(event, "pk" if name == "id" else name) for name in CHAIN_FIELDS}
     )
 
 
@@ -197,29 +209,30 @@ def link_hash(prev_hash: str, event: AuditEvent) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _write_links(rows: list[AuditEvent]) -> None:
-    """The three chain columns of ``rows``, in one statement or one batch.
+def _write_links(links: list[tuple[int, str, str, int]]) -> None:
+    """Store (seq, prev_hash, hash, id) of a batch, in one statement or one batch.
 
     Not ``bulk_update``: its CASE expression cost 1.2 s per 1,000 rows to
-    build. PostgreSQL joins a VALUES list (one round trip); SQLite, in
-    process, runs one prepared UPDATE per row (it plans the join as a scan).
+    build (45 of the 53 s a 20,000-pension suspension run spent,
+    bench/bench_cycle.py). PostgreSQL joins a VALUES list (one round trip; one
+    UPDATE per row took 32 s for 159,000 rows); SQLite, in process, runs one
+    prepared UPDATE per row (it plans the join as a scan).
     """
     table = AuditEvent._meta.db_table
-    values = [(e.pk, e.seq, e.prev_hash, e.hash) for e in rows]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            marks = ", ".join(["(%s, %s, %s, %s)"] * len(values))
+            marks = ", ".join(["(%s, %s, %s, %s)"] * len(links))
             cursor.execute(
                 f"UPDATE {table} SET seq = v.seq, prev_hash = v.prev,"  # noqa: S608 the model's table
-                f" hash = v.hash FROM (VALUES {marks}) AS v(id, seq, prev, hash)"
+                f" hash = v.hash FROM (VALUES {marks}) AS v(seq, prev, hash, id)"
                 f" WHERE {table}.id = v.id",
-                [x for row in values for x in row],
+                [x for link in links for x in link],
             )
         else:
             cursor.executemany(
                 f"UPDATE {table} SET seq = %s, prev_hash = %s, hash = %s"  # noqa: S608 the model's table
                 " WHERE id = %s",
-                [(seq, prev, link, pk) for pk, seq, prev, link in values],
+                links,
             )
 
 
@@ -233,17 +246,24 @@ def chain_pending() -> int:
     while True:
         with transaction.atomic():
             head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+            # Plain values, not model instances: at 159,000 rows the instances
+            # were most of the chain's Python time (bench/bench_cycle.py).
             rows = list(
-                AuditEvent.objects.filter(seq=None).order_by("id")[:CHAIN_BATCH]
+                AuditEvent.objects.filter(seq=None)
+                .order_by("id")
+                .values(*CHAIN_FIELDS)[:CHAIN_BATCH]
             )
             if not rows:
                 return linked
             seq, prev = head.seq, head.hash
-            for event in rows:
+            links = []
+            for row in rows:
                 seq += 1
-                event.seq, event.prev_hash = seq, prev
-                event.hash = prev = link_hash(prev, event)
-            _write_links(rows)
+                row["seq"] = seq
+                digest = hashlib.sha256(f"{prev}\n{_encode(row)}".encode()).hexdigest()
+                links.append((seq, prev, digest, row["id"]))
+                prev = digest
+            _write_links(links)
             head.seq, head.hash = seq, prev
             head.save(update_fields=["seq", "hash"])
         linked += len(rows)

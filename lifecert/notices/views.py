@@ -16,10 +16,17 @@ from .access import (
     access_attachment_notice,
     access_notice_for_staff,
     access_visible_notice,
+    latest_notices,
     notices_for_staff,
     visible_notices,
 )
 from .models import Notice
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Portal home: the two entries 个人服务 and 单位服务, and the newest
+    政策解读 / 工作动态 / 公示公告."""
+    return render(request, "core/home.html", {"notice_columns": latest_notices()})
 
 
 @require_GET

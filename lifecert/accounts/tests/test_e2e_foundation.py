@@ -8,7 +8,7 @@ from openpyxl import Workbook
 from playwright.sync_api import expect
 
 from lifecert.accounts.models import UnitBinding
-from lifecert.core.testing import (
+from lifecert.demo.testing import (
     TEST_PASSWORD,
     make_entitlement,
     make_person,

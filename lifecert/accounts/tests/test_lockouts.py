@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from lifecert.accounts.models import UnitBinding, User
 from lifecert.core.models import AuditEvent
-from lifecert.core.testing import TEST_PASSWORD, make_ssn, make_user
+from lifecert.demo.testing import TEST_PASSWORD, make_ssn, make_user
 
 pytestmark = pytest.mark.django_db
 UNIT_LOGIN = reverse("accounts:unit-login")

@@ -18,9 +18,9 @@ from lifecert.accounts.models import ExternalIdentity, User
 from lifecert.accounts.oidc import NOT_DONE, UNAVAILABLE
 from lifecert.accounts.services import issue_authorization_code
 from lifecert.conftest import OidcProvider, Personas
-from lifecert.core import testing
 from lifecert.core.middleware import SESSION_CLOCK
 from lifecert.core.models import AuditEvent
+from lifecert.demo import testing
 
 from .oidc_helpers import provider_login, sso_login
 

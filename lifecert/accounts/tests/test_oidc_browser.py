@@ -12,7 +12,7 @@ from lifecert.accounts.models import ExternalIdentity
 from lifecert.accounts.services import issue_authorization_code
 from lifecert.certification.models import Certification, Channel
 from lifecert.conftest import OidcProvider, Personas
-from lifecert.core import testing
+from lifecert.demo import testing
 from lifecert.pensioner.tests.browser import Shots
 from lifecert.pensioner.tests.helpers import enrol_ready
 

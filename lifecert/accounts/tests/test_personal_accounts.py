@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from lifecert.accounts.models import User
 from lifecert.core.models import AuditEvent
-from lifecert.core.testing import (
+from lifecert.demo.testing import (
     TEST_PASSWORD,
     make_entitlement,
     make_person,

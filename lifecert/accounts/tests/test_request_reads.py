@@ -11,7 +11,7 @@ from django.urls import reverse
 from lifecert.accounts.access import bindings_of
 from lifecert.accounts.backends import AccountBackend
 from lifecert.accounts.models import UnitBinding
-from lifecert.core.testing import make_personal_user, make_unit, make_unit_user
+from lifecert.demo.testing import make_personal_user, make_unit, make_unit_user
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from lifecert.accounts.services import AccountError, OperatorInfo
 from lifecert.certification.models import FaceSession
 from lifecert.core.audit_actions import AuditAction
 from lifecert.core.models import AuditEvent
-from lifecert.core.testing import (
+from lifecert.demo.testing import (
     TEST_PASSWORD,
     make_person,
     make_personal_user,
@@ -106,7 +106,7 @@ def test_only_the_holder_changes_a_bindings_operator():
             )
         assert refused.value.code == "forbidden"
     binding.refresh_from_db()
-    assert binding.operator_name == "王经办"  # as bound (core.testing)
+    assert binding.operator_name == "王经办"  # as bound (demo.testing)
 
 
 def test_a_unit_account_name_is_taken_once():

@@ -5,7 +5,7 @@ from django.urls import reverse
 from lifecert.accounts import services
 from lifecert.accounts.models import AuthorizationCode, UnitBinding, User
 from lifecert.core.models import AuditEvent
-from lifecert.core.testing import make_ssn, make_unit, make_user
+from lifecert.demo.testing import make_ssn, make_unit, make_user
 
 pytestmark = pytest.mark.django_db
 BIND = reverse("accounts:unit-bind-code")
@@ -212,7 +212,7 @@ def test_bind_with_old_account(client, personas, fresh_account):
     }
     response = client.post(reverse("accounts:unit-bind-old"), data)
     assert "旧账号或密码不正确" in response.content.decode()
-    from lifecert.core.testing import TEST_PASSWORD
+    from lifecert.demo.testing import TEST_PASSWORD
 
     data["old_password"] = TEST_PASSWORD
     assert client.post(reverse("accounts:unit-bind-old"), data).status_code == 302

@@ -10,7 +10,7 @@ from django.utils import timezone
 from lifecert.api.models import Scope
 from lifecert.api.pull import encode
 from lifecert.certification.models import BackPay, Overpayment, SuspensionRun
-from lifecert.core.testing import make_certification, make_entitlement
+from lifecert.demo.testing import make_certification, make_entitlement
 
 from .helpers import call, token_for
 

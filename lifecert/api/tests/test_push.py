@@ -9,7 +9,7 @@ from django.utils import timezone
 from lifecert.api.models import ApiBatch, Scope
 from lifecert.certification.models import Certification, Channel, Overpayment
 from lifecert.core.models import AuditEvent
-from lifecert.core.testing import make_entitlement, make_person
+from lifecert.demo.testing import make_entitlement, make_person
 from lifecert.registry.models import Entitlement
 
 from .helpers import call, token_for

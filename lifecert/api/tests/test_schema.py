@@ -26,7 +26,7 @@ from schemathesis.checks import (
 )
 
 from lifecert.api.models import Scope
-from lifecert.core.testing import make_certification
+from lifecert.demo.testing import make_certification
 
 from .helpers import call, token_for
 

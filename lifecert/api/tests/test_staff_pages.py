@@ -6,7 +6,7 @@ from django.urls import reverse
 from lifecert.api.models import ApiToken
 from lifecert.api.services import find_token, issue_token
 from lifecert.core.models import AuditEvent
-from lifecert.core.testing import make_staff_user
+from lifecert.demo.testing import make_staff_user
 
 pytestmark = pytest.mark.django_db
 LIST = reverse("api-tokens:list")

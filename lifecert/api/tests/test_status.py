@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from lifecert.core.testing import make_certification, make_entitlement, make_region
+from lifecert.demo.testing import make_certification, make_entitlement, make_region
 from lifecert.registry.models import Entitlement
 
 from .helpers import call, token_for

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from lifecert.certification.models import Certification
 from lifecert.core.models import AuditEvent
-from lifecert.core.testing import xlsx_upload
+from lifecert.demo.testing import xlsx_upload
 from lifecert.registry.imports import COLUMNS, OPTIONAL_COLUMNS
 from lifecert.registry.models import Entitlement, Person, Unit
 

@@ -11,9 +11,10 @@ import time_machine
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from lifecert.core import audit, testing
+from lifecert.core import audit
 from lifecert.core.audit_actions import AuditAction
 from lifecert.core.models import AuditEvent
+from lifecert.demo import testing
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,10 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from lifecert.backoffice import audit_log
-from lifecert.core import audit, testing
+from lifecert.core import audit
 from lifecert.core.audit_actions import AuditAction
 from lifecert.core.models import AuditEvent
+from lifecert.demo import testing
 
 pytestmark = pytest.mark.django_db
 

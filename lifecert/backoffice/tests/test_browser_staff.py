@@ -10,7 +10,8 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from lifecert.certification.models import Certification, FaceSession, ReviewRequest
-from lifecert.core import testing, vault
+from lifecert.core import vault
+from lifecert.demo import testing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from lifecert.certification.models import Certification
 from lifecert.certification.services import OVERDUE_REASON
-from lifecert.core import testing
+from lifecert.demo import testing
 from lifecert.registry.models import Entitlement
 
 pytestmark = pytest.mark.django_db

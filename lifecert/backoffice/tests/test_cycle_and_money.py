@@ -22,7 +22,7 @@ from lifecert.certification.services import (
     run_suspension,
 )
 from lifecert.core.models import AuditEvent
-from lifecert.core.testing import make_certification, make_entitlement, make_person
+from lifecert.demo.testing import make_certification, make_entitlement, make_person
 from lifecert.registry.models import Entitlement
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +108,7 @@ def test_a_stale_confirmation_suspends_nobody(client, personas, overdue):
 
 @time_machine.travel(NOW, tick=False)
 def test_province_staff_suspend_every_region(client, personas, overdue):
-    from lifecert.core.testing import make_staff_user
+    from lifecert.demo.testing import make_staff_user
 
     client.force_login(make_staff_user(None, username="province"))
     assert client.get(PREVIEW).context["total"] == 3
@@ -298,7 +298,7 @@ def test_the_back_pay_list_of_one_run(client, personas, overdue):
 
 def test_the_death_import_says_what_it_found(client, personas):
     """The issue's 胡国 again, through the death-record import."""
-    from lifecert.core.testing import xlsx_upload
+    from lifecert.demo.testing import xlsx_upload
 
     hu = make_person(name="胡国")
     ent = make_entitlement(person=hu, region=personas.region, unit=personas.unit)

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from lifecert.certification.models import Certification, Overpayment, ReviewRequest
 from lifecert.core.models import AuditEvent
-from lifecert.core.testing import make_entitlement, make_person, xlsx_upload
+from lifecert.demo.testing import make_entitlement, make_person, xlsx_upload
 from lifecert.registry.models import Entitlement
 
 pytestmark = pytest.mark.django_db

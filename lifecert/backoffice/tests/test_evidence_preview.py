@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from lifecert.certification.models import Overpayment
 from lifecert.core.models import AuditEvent
-from lifecert.core.testing import xlsx_upload
+from lifecert.demo.testing import xlsx_upload
 from lifecert.registry.models import Entitlement
 
 pytestmark = pytest.mark.django_db

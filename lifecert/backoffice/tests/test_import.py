@@ -9,7 +9,7 @@ import time_machine
 from django.urls import reverse
 
 from lifecert.core.models import AuditEvent
-from lifecert.core.testing import make_ssn, make_staff_user
+from lifecert.demo.testing import make_ssn, make_staff_user
 from lifecert.registry.models import Entitlement, Person, Unit
 
 from .import_helpers import URL, confirm, everything, preview, row, xlsx
@@ -136,7 +136,7 @@ def test_a_row_that_is_refused_at_the_confirmation_writes_nothing(client, person
     page = preview(client, [row(ssn)])
     # Before the confirmation the person gets a pension in Shenzhen: the row
     # is no longer Guangzhou's to write.
-    from lifecert.core.testing import make_entitlement, make_person
+    from lifecert.demo.testing import make_entitlement, make_person
 
     make_entitlement(
         person=make_person(ssn=ssn, name="赵桂英"),
@@ -390,7 +390,7 @@ def test_rows_with_units_and_names_that_do_not_fit_are_reported(client, personas
 
 
 def test_a_registered_legacy_code_is_accepted(client, personas):
-    from lifecert.core.testing import make_person
+    from lifecert.demo.testing import make_person
 
     legacy = make_person(ssn="440100A0012345", legacy_code=True, name="老编码")
     client.force_login(personas.staff)

@@ -13,7 +13,7 @@ from lifecert.certification import cycle
 from lifecert.certification.models import Certification, Channel
 from lifecert.certification.services import OVERDUE_REASON, record_certification
 from lifecert.core.models import AuditEvent
-from lifecert.core.testing import (
+from lifecert.demo.testing import (
     make_entitlement,
     make_person,
     make_ssn,

@@ -7,9 +7,9 @@ from django.urls import reverse
 
 from lifecert.accounts import services
 from lifecert.accounts.models import User
-from lifecert.core import testing
 from lifecert.core.audit_actions import AuditAction
 from lifecert.core.models import AuditEvent
+from lifecert.demo import testing
 
 pytestmark = pytest.mark.django_db
 

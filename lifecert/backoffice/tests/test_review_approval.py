@@ -17,7 +17,7 @@ from lifecert.certification.models import (
 from lifecert.certification.services import record_death, suspend_overdue
 from lifecert.core import audit
 from lifecert.core.models import AuditEvent
-from lifecert.core.testing import make_certification
+from lifecert.demo.testing import make_certification
 from lifecert.registry.models import Entitlement
 
 pytestmark = pytest.mark.django_db

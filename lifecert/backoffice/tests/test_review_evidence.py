@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from lifecert.certification import face_sessions
 from lifecert.certification.models import FaceSession, ReviewRequest
-from lifecert.core import testing, vault
+from lifecert.core import vault
 from lifecert.core.audit_actions import AuditAction
 from lifecert.core.models import AuditEvent
+from lifecert.demo import testing
 from lifecert.pensioner.tests.helpers import enrol_ready, frame
 
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,9 @@ from django.utils import timezone
 from lifecert.accounts import staff
 from lifecert.accounts.models import User
 from lifecert.accounts.services import AccountError
-from lifecert.core import testing
 from lifecert.core.audit_actions import AuditAction
 from lifecert.core.models import AuditEvent
+from lifecert.demo import testing
 
 pytestmark = pytest.mark.django_db
 

@@ -30,7 +30,7 @@ import time_machine
 
 from lifecert.certification.models import Channel, ReviewRequest
 from lifecert.certification.services import record_certification, record_death
-from lifecert.core.testing import (
+from lifecert.demo.testing import (
     make_certification,
     make_entitlement,
     make_person,

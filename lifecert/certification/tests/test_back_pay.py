@@ -13,7 +13,7 @@ from lifecert.certification.services import (
     record_certification,
     suspend_overdue,
 )
-from lifecert.core.testing import make_certification
+from lifecert.demo.testing import make_certification
 from lifecert.registry.models import Entitlement
 
 pytestmark = pytest.mark.django_db

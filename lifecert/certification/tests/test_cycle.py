@@ -14,7 +14,7 @@ from lifecert.certification.services import (
     suspend_overdue,
 )
 from lifecert.core.models import AuditEvent
-from lifecert.core.testing import make_certification, make_entitlement
+from lifecert.demo.testing import make_certification, make_entitlement
 from lifecert.registry.models import Entitlement
 
 pytestmark = pytest.mark.django_db

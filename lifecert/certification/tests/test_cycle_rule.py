@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from lifecert.certification import cycle
 from lifecert.certification.cycle import add_months, base_cutoff, due_date
 from lifecert.certification.services import suspend_overdue
-from lifecert.core.testing import make_certification, make_entitlement
+from lifecert.demo.testing import make_certification, make_entitlement
 from lifecert.registry.models import Entitlement
 
 pytestmark = pytest.mark.django_db

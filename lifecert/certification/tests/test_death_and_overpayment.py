@@ -19,7 +19,7 @@ from lifecert.certification.services import (
     suspend_overdue,
 )
 from lifecert.core.models import AuditEvent
-from lifecert.core.testing import make_certification, make_entitlement, make_person
+from lifecert.demo.testing import make_certification, make_entitlement, make_person
 from lifecert.registry.models import Entitlement
 
 pytestmark = pytest.mark.django_db

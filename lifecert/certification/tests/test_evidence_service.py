@@ -15,7 +15,7 @@ from lifecert.certification.models import (
 )
 from lifecert.certification.services import OVERDUE_REASON, new_receipt_codes
 from lifecert.core.models import AuditEvent
-from lifecert.core.testing import make_entitlement, make_person, xlsx_upload
+from lifecert.demo.testing import make_entitlement, make_person, xlsx_upload
 from lifecert.registry.imports import ImportRejected
 from lifecert.registry.models import Entitlement
 

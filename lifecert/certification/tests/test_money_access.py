@@ -8,7 +8,7 @@ from django.http import Http404
 
 from lifecert.certification import access
 from lifecert.certification.models import Overpayment, SuspensionRun
-from lifecert.core import testing
+from lifecert.demo import testing
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from pypdf import PdfReader
 
 from lifecert.certification import receipts
 from lifecert.certification.services import record_certification
-from lifecert.core import testing
+from lifecert.demo import testing
 
 pytestmark = pytest.mark.django_db
 

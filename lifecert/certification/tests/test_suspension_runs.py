@@ -15,7 +15,7 @@ from lifecert.certification.services import (
     suspension_preview,
 )
 from lifecert.core.models import AuditEvent
-from lifecert.core.testing import make_certification, make_entitlement
+from lifecert.demo.testing import make_certification, make_entitlement
 from lifecert.registry.models import Entitlement
 
 pytestmark = pytest.mark.django_db

@@ -34,8 +34,9 @@ from lifecert.certification.models import (
     ReviewRequest,
     SuspensionRun,
 )
-from lifecert.core import audit, testing, vault
+from lifecert.core import audit, vault
 from lifecert.core.audit_actions import AuditAction
+from lifecert.demo import testing
 from lifecert.employer.models import Commitment
 from lifecert.notices.services import NoticeFields, publish_notice
 from lifecert.pensioner.access import SESSION_PERSON

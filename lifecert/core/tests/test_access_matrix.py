@@ -47,7 +47,7 @@ from lifecert.certification.models import (
 )
 from lifecert.core.masking import mask_id
 from lifecert.core.models import AuditEvent
-from lifecert.core.testing import xlsx_upload
+from lifecert.demo.testing import xlsx_upload
 from lifecert.employer.models import Commitment
 from lifecert.employer.selection import get_selection, sign_shown
 from lifecert.notices.models import Notice

@@ -11,10 +11,11 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.urls import reverse
 
-from lifecert.core import audit, testing
+from lifecert.core import audit
 from lifecert.core.admin import AuditedModelAdmin, AuditEventAdmin
 from lifecert.core.audit_actions import AuditAction
 from lifecert.core.models import AuditChainHead, AuditEvent
+from lifecert.demo import testing
 from lifecert.registry.models import Person
 
 

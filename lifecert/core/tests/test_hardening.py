@@ -13,8 +13,8 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.urls import reverse
 from django.utils import timezone
 
-from lifecert.core import testing
 from lifecert.core.middleware import SESSION_ENDED, request_size_limit
+from lifecert.demo import testing
 from lifecert.pensioner.access import SESSION_PERSON
 
 pytestmark = pytest.mark.django_db

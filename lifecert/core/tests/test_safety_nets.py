@@ -116,7 +116,7 @@ def test_seed_demo_builds_the_documented_accounts(settings):
 def test_record_many_writes_one_row_per_target_with_the_public_id(personas):
     from lifecert.core.audit import record, record_many
     from lifecert.core.models import AuditEvent
-    from lifecert.core.testing import make_entitlement
+    from lifecert.demo.testing import make_entitlement
     from lifecert.registry.models import Entitlement
 
     other = make_entitlement()

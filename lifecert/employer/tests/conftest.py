@@ -6,7 +6,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from lifecert.core import testing
+from lifecert.demo import testing
 from lifecert.employer.models import Commitment
 from lifecert.employer.selection import sign_shown
 from lifecert.registry.models import Entitlement

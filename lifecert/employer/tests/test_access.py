@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from lifecert.accounts.access import SESSION_BINDING
-from lifecert.core import testing
+from lifecert.demo import testing
 
 from .conftest import accept
 

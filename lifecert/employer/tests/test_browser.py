@@ -7,7 +7,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from lifecert.certification.models import Certification, Channel
-from lifecert.core import testing
+from lifecert.demo import testing
 
 from .conftest import accept
 

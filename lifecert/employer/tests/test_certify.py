@@ -7,9 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lifecert.certification.models import Certification, Channel
-from lifecert.core import testing
 from lifecert.core.masking import mask_id
 from lifecert.core.models import AuditEvent
+from lifecert.demo import testing
 from lifecert.employer import services
 from lifecert.registry.models import Entitlement
 

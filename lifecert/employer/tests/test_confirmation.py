@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lifecert.certification.models import Certification, Channel
-from lifecert.core import testing
 from lifecert.core.models import AuditEvent
+from lifecert.demo import testing
 from lifecert.employer import access, services, views
 from lifecert.employer.selection import sign_shown
 

@@ -6,7 +6,7 @@ import pytest
 
 from lifecert.certification.models import Certification, DeathAfterCertificationCase
 from lifecert.certification.services import record_death
-from lifecert.core import testing
+from lifecert.demo import testing
 from lifecert.employer import services
 from lifecert.registry.models import Entitlement
 

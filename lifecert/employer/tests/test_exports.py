@@ -4,8 +4,8 @@ import re
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from lifecert.core import testing
 from lifecert.core.models import AuditEvent
+from lifecert.demo import testing
 
 
 def read(response):

@@ -4,8 +4,8 @@ import re
 from django.urls import reverse
 from django.utils import timezone
 
-from lifecert.core import testing
 from lifecert.core.models import AuditEvent
+from lifecert.demo import testing
 from lifecert.registry.models import Entitlement
 
 ROSTER = reverse("employer:roster")

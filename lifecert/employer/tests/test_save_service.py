@@ -4,7 +4,7 @@ import pytest
 
 from lifecert.accounts.models import UnitBinding
 from lifecert.certification.models import Certification
-from lifecert.core import testing
+from lifecert.demo import testing
 from lifecert.employer import services
 from lifecert.employer.access import Search
 

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lifecert.conftest import Personas
-from lifecert.core import testing
+from lifecert.demo import testing
 from lifecert.notices.models import Notice
 from lifecert.pensioner.tests.browser import Shots
 

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from lifecert.core.models import AuditEvent
-from lifecert.core.testing import make_region, make_staff_user
+from lifecert.demo.testing import make_region, make_staff_user
 from lifecert.notices.models import Notice
 from lifecert.notices.services import (
     NoticeError,

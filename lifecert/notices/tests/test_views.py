@@ -9,7 +9,7 @@ from pytest_django import Settings
 
 from lifecert.conftest import Personas
 from lifecert.core.models import AuditEvent
-from lifecert.core.testing import make_staff_user
+from lifecert.demo.testing import make_staff_user
 from lifecert.notices.models import Notice
 
 from .helpers import PDF, make_notice, pdf_upload

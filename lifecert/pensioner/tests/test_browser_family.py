@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 
 from lifecert.accounts.models import FamilyLink
 from lifecert.certification.models import Certification, FaceSession
-from lifecert.core import testing
 from lifecert.core.models import AuditEvent
+from lifecert.demo import testing
 from lifecert.pensioner.services import NAME_SSN_MISMATCH
 
 from .browser import CHALLENGE, VERDICT_TIMEOUT, Shots, enrol

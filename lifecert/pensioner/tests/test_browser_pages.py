@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lifecert.certification.models import Certification
-from lifecert.core import testing
+from lifecert.demo import testing
 
 from .browser import CHALLENGE, VERDICT_TIMEOUT, Shots, enrol
 from .helpers import enrol_ready

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from lifecert.certification.services import OVERDUE_REASON
-from lifecert.core import testing
+from lifecert.demo import testing
 from lifecert.pensioner.texts import NOTES, NOTES_ENVIRONMENT
 
 pytestmark = pytest.mark.django_db

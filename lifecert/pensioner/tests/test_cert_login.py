@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from lifecert.core import testing
+from lifecert.demo import testing
 from lifecert.pensioner.access import SESSION_PERSON
 
 pytestmark = pytest.mark.django_db

@@ -16,8 +16,9 @@ from lifecert.certification.models import (
     ReviewRequest,
 )
 from lifecert.certification.services import OVERDUE_REASON
-from lifecert.core import testing, vault
+from lifecert.core import vault
 from lifecert.core.models import AuditEvent
+from lifecert.demo import testing
 from lifecert.pensioner.access import SESSION_PERSON
 
 from .helpers import enrol_ready, frame

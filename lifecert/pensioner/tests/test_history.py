@@ -4,7 +4,7 @@ import zoneinfo
 import pytest
 from django.urls import reverse
 
-from lifecert.core import testing
+from lifecert.demo import testing
 
 pytestmark = pytest.mark.django_db
 

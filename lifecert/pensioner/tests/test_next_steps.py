@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lifecert.certification.models import Certification, Channel, FaceSession
-from lifecert.core import testing
+from lifecert.demo import testing
 
 from .helpers import enrol_ready, frame
 

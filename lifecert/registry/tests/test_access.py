@@ -3,7 +3,7 @@
 import pytest
 from django.http import Http404
 
-from lifecert.core import testing
+from lifecert.demo import testing
 from lifecert.registry import access
 
 

@@ -92,7 +92,7 @@ def test_counties_created_after_the_birth_year_are_accepted():
 def test_legacy_codes_are_accepted_only_when_registered():
     from django import forms
 
-    from lifecert.core.testing import make_person
+    from lifecert.demo.testing import make_person
 
     field = SocialSecurityNumberField()
     legacy = "H0123456789"

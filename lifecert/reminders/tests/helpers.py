@@ -5,7 +5,7 @@ import zoneinfo
 from typing import Any
 
 from lifecert.certification import cycle
-from lifecert.core import testing
+from lifecert.demo import testing
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 NOW = datetime.datetime(2026, 6, 10, 9, 30, tzinfo=SHANGHAI)

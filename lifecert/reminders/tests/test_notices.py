@@ -11,10 +11,10 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from lifecert.certification import cycle
-from lifecert.core import testing
 from lifecert.core.audit_actions import AuditAction
 from lifecert.core.masking import mask_id
 from lifecert.core.models import AuditEvent
+from lifecert.demo import testing
 from lifecert.registry.models import Entitlement
 from lifecert.reminders import services
 

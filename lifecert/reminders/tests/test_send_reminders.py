@@ -12,9 +12,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from lifecert.backoffice.audit_log import filter_events
-from lifecert.core import testing
 from lifecert.core.audit_actions import AuditAction
 from lifecert.core.models import AuditEvent
+from lifecert.demo import testing
 from lifecert.registry.models import Entitlement
 from lifecert.reminders import services, sms
 from lifecert.reminders.models import Reminder

@@ -7,7 +7,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from lifecert.accounts.models import UnitBinding, User
-from lifecert.core import demo
+from lifecert.demo import demo_cycle
+from lifecert.demo import loader as demo
 from lifecert.notices.demo import publish_demo_notices
 from lifecert.notices.models import Notice
 from lifecert.registry.ids import with_check_character
@@ -88,7 +89,11 @@ class Command(BaseCommand):
                 self.stdout.write("  重建索引…")
                 demo.rebuild_indexes(rebuild)
             demo.reset_sequences()
+            demo_cycle.count_runs()
             self._accounts(units)
+            demo_cycle.tell_stories(
+                plan.roles, staff=User.objects.get(username="staff")
+            )
             if not Notice.objects.exists():
                 publish_demo_notices(User.objects.get(username="province"))
         elapsed = time.perf_counter() - started

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from lifecert.accounts.models import UnitBinding, User
 from lifecert.certification.models import Certification, Channel
-from lifecert.core.demo import OFFICES
+from lifecert.demo.loader import OFFICES
 from lifecert.registry.ids import with_check_character
 from lifecert.registry.models import Entitlement, Person, Region, Unit
 

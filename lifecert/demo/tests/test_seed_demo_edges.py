@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from lifecert.accounts.models import User
-from lifecert.core import testing
+from lifecert.demo import testing
 
 pytestmark = pytest.mark.django_db
 

@@ -13,12 +13,15 @@ import random
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection
+from django.utils import timezone
 
-from lifecert.certification.models import Certification
+from lifecert.certification.models import BackPay, Certification, SuspensionRun
 from lifecert.certification.services import DEATH_REASON, OVERDUE_REASON
+from lifecert.demo import demo_cycle
 from lifecert.registry.ids import with_check_character
 from lifecert.registry.models import Entitlement, Person, Region, Unit
 
@@ -89,6 +92,8 @@ class DemoPlan:
             microsecond=0
         )
     )
+    # Filled by ``generate``: the person id of each ``demo_cycle.ROLES`` part.
+    roles: dict[str, int] = field(default_factory=dict)
 
 
 def _weighted(
@@ -203,12 +208,20 @@ def make_units(
     return units
 
 
+Rows = list[tuple[Any, ...]]
+Chunk = tuple[Rows, Rows, Rows, Rows, Rows]
+
+
 def generate(
     plan: DemoPlan, units: list[Unit], regions: dict[str, Region]
-) -> Iterator[
-    tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]
-]:
-    """Yield chunks of (person rows, entitlement rows, certification rows)."""
+) -> Iterator[Chunk]:
+    """Yield chunks of (person, entitlement, certification, back pay, run list) rows.
+
+    The monthly suspension runs the rows point to are created first
+    (``demo_cycle.make_runs``); each entitlement's place in the cycle is drawn
+    by ``demo_cycle.Placer``, and the first persons of the demo unit play the
+    parts of ``demo_cycle.ROLES`` (their ids land in ``plan.roles``).
+    """
     pg = connection.vendor == "postgresql"
     rng = random.Random(plan.seed)
     rand = rng.random  # int(rand() * n) is several times cheaper than randint
@@ -221,6 +234,11 @@ def generate(
     person_id = _next_id(Person)
     entitlement_id = _next_id(Entitlement)
     certification_id = _next_id(Certification)
+    back_pay_id = _next_id(BackPay)
+    run_link = SuspensionRun.entitlements.through
+    run_link_id = _next_id(run_link)
+    runs = demo_cycle.make_runs(plan.now)
+    placer = demo_cycle.Placer(rand, timezone.localdate(plan.now))
     region_codes = [code for code, _ in REGIONS]
     region_pk = {code: regions[code].pk for code in region_codes}
     counties_flat = [(code, c) for code in region_codes for c in COUNTIES[code]]
@@ -231,7 +249,6 @@ def generate(
     }
     now = plan.now.replace(tzinfo=None)
     created = ts(now)
-    days_this_month = now.day - 1
     epoch = datetime.date(1940, 1, 1)
     one_day, one_second = datetime.timedelta(days=1), datetime.timedelta(seconds=1)
     chunk = 20_000
@@ -241,6 +258,8 @@ def generate(
         persons: list[tuple[Any, ...]] = []
         entitlements: list[tuple[Any, ...]] = []
         certifications: list[tuple[Any, ...]] = []
+        back_pays: list[tuple[Any, ...]] = []
+        run_links: list[tuple[Any, ...]] = []
         person_uuids = _uuid_hexes(n)
         ent_uuids = _uuid_hexes(n + n // 50 + 1)
         cert_uuids = _uuid_hexes((n + n // 50 + 1) * plan.certifications_per_person)
@@ -296,8 +315,11 @@ def generate(
                     home = next(c for c in region_codes if c not in used)
                     unit = by_region[home][i % len(by_region[home])]
                 used.add(home)
-                roll = 0.0 if i == 0 else rand()
-                status = "normal"
+                role = None
+                if h == 0 and i < plan.big_unit_size:
+                    role = demo_cycle.ROLES.get(i)
+                roll = 0.0 if i == 0 or role else rand()
+                status = "suspended" if role == "suspended" else "normal"
                 if roll >= 0.95:
                     status = "suspended" if roll < 0.98 else "terminated"
                 start_year = max(born.year + 60, 2000)
@@ -306,22 +328,25 @@ def generate(
                     if start_year < now.year
                     else "2015-01-01"
                 )
-                # Most were certified within the last year, some this month; the
-                # suspended ones more than a year ago.
-                if status != "normal":
-                    recent = 380 + int(rand() * 320)
-                elif rand() < 0.08:
-                    recent = int(rand() * (days_this_month + 1))
-                else:
-                    recent = 5 + int(rand() * 325)
+                if role is not None:
+                    plan.roles[role] = person_id
+                place = placer.place(status, role)
+                amount = f"{1800 + int(rand() * 7200)}.{int(rand() * 100):02d}"
+                # A resumed pension was stopped for some months before: its
+                # older certifications lie that much further back.
+                gap = 31 * place.back_months + 10 if place.back_months else 0
                 last = None
+                first_certification = certification_id
                 for j in range(plan.certifications_per_person):
-                    jitter = int(rand() * 41) - 20 if j else 0
-                    moment = now - one_day * (recent + 365 * j + jitter)
+                    jitter = int(rand() * 41) - 20 + gap if j else 0
+                    moment = now - one_day * (place.recent + 365 * j + jitter)
                     moment -= one_second * int(rand() * 36_000)
                     if last is None:
                         last = moment
                     channel = channels[c_index]
+                    operator = ""
+                    if j == 0 and role == "certified_after_death":
+                        channel, operator = "unit", demo_cycle.DEMO_OPERATOR
                     certifications.append(
                         (
                             certification_id,
@@ -331,7 +356,7 @@ def generate(
                             entitlement_id,
                             ts(moment),
                             channel,
-                            "",
+                            operator,
                             unit[0] if channel == "unit" else None,
                             "{}",
                             None,
@@ -343,6 +368,28 @@ def generate(
                 reason = {"suspended": OVERDUE_REASON, "terminated": DEATH_REASON}.get(
                     status, ""
                 )
+                since = place.run_day
+                if place.run_day is not None:
+                    run_links.append((run_link_id, runs[place.run_day], entitlement_id))
+                    run_link_id += 1
+                elif place.back_months and last is not None:
+                    since = demo_cycle.resumed_on(last)
+                    stopped = demo_cycle.back_pay_since(since, place.back_months)
+                    back_pays.append(
+                        (
+                            back_pay_id,
+                            entitlement_id,
+                            first_certification,
+                            runs[stopped],
+                            stopped.isoformat(),
+                            place.back_months,
+                            str(Decimal(amount) * place.back_months),
+                            ts(last),
+                        )
+                    )
+                    back_pay_id += 1
+                    run_links.append((run_link_id, runs[stopped], entitlement_id))
+                    run_link_id += 1
                 entitlements.append(
                     (
                         entitlement_id,
@@ -352,8 +399,8 @@ def generate(
                         unit[0],
                         status,
                         reason,
-                        None,
-                        f"{1800 + int(rand() * 7200)}.{int(rand() * 100):02d}",
+                        since.isoformat() if since else None,
+                        amount,
                         start,
                         ts(last) if last else None,
                     )
@@ -362,7 +409,7 @@ def generate(
                 e_index += 1
             person_id += 1
         done += n
-        yield persons, entitlements, certifications
+        yield persons, entitlements, certifications, back_pays, run_links
 
 
 PERSON_COLUMNS = (
@@ -407,11 +454,27 @@ CERTIFICATION_COLUMNS = (
 )
 
 
-def write_chunk(writer: _Writer, chunk: tuple[list[Any], list[Any], list[Any]]) -> None:
-    persons, entitlements, certifications = chunk
+BACK_PAY_COLUMNS = (
+    "id",
+    "entitlement_id",
+    "certification_id",
+    "suspension_run_id",
+    "suspended_since",
+    "months",
+    "amount",
+    "created_at",
+)
+RUN_LINK_COLUMNS = ("id", "suspensionrun_id", "entitlement_id")
+
+
+def write_chunk(writer: _Writer, chunk: Chunk) -> None:
+    persons, entitlements, certifications, back_pays, run_links = chunk
     writer.write(Person._meta.db_table, PERSON_COLUMNS, persons)
     writer.write(Entitlement._meta.db_table, ENTITLEMENT_COLUMNS, entitlements)
     writer.write(Certification._meta.db_table, CERTIFICATION_COLUMNS, certifications)
+    writer.write(BackPay._meta.db_table, BACK_PAY_COLUMNS, back_pays)
+    run_table = SuspensionRun.entitlements.through._meta.db_table
+    writer.write(run_table, RUN_LINK_COLUMNS, run_links)
 
 
 _TABLES = (Person, Entitlement, Certification)
@@ -479,7 +542,14 @@ def reset_sequences() -> None:
     from django.core.management.color import no_style
 
     statements = connection.ops.sequence_reset_sql(
-        no_style(), [Person, Entitlement, Certification]
+        no_style(),
+        [
+            Person,
+            Entitlement,
+            Certification,
+            BackPay,
+            SuspensionRun.entitlements.through,
+        ],
     )
     with connection.cursor() as cursor:
         for sql in statements:
