@@ -45,8 +45,9 @@ from lifecert.certification.models import (
     SuspensionRun,
 )
 from lifecert.certification.services import OVERDUE_REASON
-from lifecert.core import testing, vault
+from lifecert.core import vault
 from lifecert.core.pagination import PAGE_SIZE
+from lifecert.demo import testing
 from lifecert.pensioner.tests.browser import axe_violations
 from lifecert.registry.imports import COLUMNS, EXAMPLE_SSN, LAST_CERTIFIED
 from lifecert.registry.models import Entitlement, Person
