@@ -38,20 +38,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchlib import django_env
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB = "sqlite:////tmp/lifecert-cyclebench-1m.sqlite3"
 
 
-def _env(database_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="lifecert.settings", DEBUG="1"
-    )
-    return env
-
-
 def _seed(args: argparse.Namespace) -> None:
-    env = _env(args.database_url)
+    env = django_env(args.database_url)
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v", "0"], check=True, env=env, cwd=ROOT)
     started = time.perf_counter()
@@ -94,7 +88,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2, help="runs of each path")
     args = parser.parse_args()
     _seed(args)
-    os.environ.update(_env(args.database_url))
+    os.environ.update(django_env(args.database_url))
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "bench"))
     import django

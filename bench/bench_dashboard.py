@@ -33,20 +33,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchlib import django_env
+
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET_P95_MS = 200
 
 
-def _env(database_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="lifecert.settings", DEBUG="1"
-    )
-    return env
-
-
 def _seed(args: argparse.Namespace) -> None:
-    env = _env(args.database_url)
+    env = django_env(args.database_url)
     if args.database_url.startswith("sqlite:///") and not args.reuse:
         path = Path(args.database_url.removeprefix("sqlite:///"))
         for suffix in ("", "-wal", "-shm"):
@@ -192,7 +186,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep a seeded database")
     args = parser.parse_args()
     _seed(args)
-    os.environ.update(_env(args.database_url))
+    os.environ.update(django_env(args.database_url))
     sys.path.insert(0, str(ROOT))
     import django
 

@@ -17,16 +17,10 @@ import sys
 import time
 from pathlib import Path
 
+from benchlib import django_env
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
-
-
-def _env(database_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["DATABASE_URL"] = database_url
-    env["DJANGO_SETTINGS_MODULE"] = "lifecert.settings"
-    env["DEBUG"] = "1"
-    return env
 
 
 def _fresh(database_url: str) -> None:
@@ -45,7 +39,7 @@ def _fresh(database_url: str) -> None:
     subprocess.run(
         [PYTHON, "manage.py", "migrate", "--noinput", "-v0"],
         cwd=ROOT,
-        env=_env(database_url),
+        env=django_env(database_url),
         check=True,
     )
 
@@ -55,7 +49,7 @@ def _seed(database_url: str, persons: int) -> float:
     subprocess.run(
         [PYTHON, "manage.py", "seed_demo", "--persons", str(persons)],
         cwd=ROOT,
-        env=_env(database_url),
+        env=django_env(database_url),
         check=True,
         stdout=subprocess.DEVNULL,
     )
@@ -66,7 +60,7 @@ def _plain(database_url: str, persons: int) -> dict[str, float]:
     out = subprocess.run(
         [PYTHON, __file__, "--plain-worker", "--persons", str(persons)],
         cwd=ROOT,
-        env=_env(database_url),
+        env=django_env(database_url),
         check=True,
         capture_output=True,
         text=True,

@@ -37,17 +37,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchlib import django_env
+
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET_MS = 5000
 TEST_FILES = ("test_xlsx.py", "test_xlsx_cells.py")
-
-
-def _env(database_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="lifecert.settings", DEBUG="1"
-    )
-    return env
 
 
 def _load(path: Path) -> Any:
@@ -131,7 +125,7 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    env = _env(args.database_url)
+    env = django_env(args.database_url)
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     import django
