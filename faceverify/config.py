@@ -152,6 +152,8 @@ class EngineConfig:
     # browser and the frames reach the server that much later), and reach its
     # peak within ``onset_to_peak_max`` of beginning.
     latency_allowance_max: float = 1.5
+    # The round trip is the longest of the session's last this many requests.
+    latency_window: int = 4
     onset_to_peak_max: float = 2.0
     # Head movements other than the asked one (turning when asked to nod, the
     # other way): this many end the session (a recording does what it shows).

@@ -78,9 +78,13 @@ class Prompting:
     rest_yaw: float | None = None
     rest_off: float | None = None
     # The round trip the session's requests show: from an answer leaving
-    # (``last_now``) to the newest frame of the next batch arriving.
+    # (``last_now``) to the newest frame of the next batch arriving; ``gaps``
+    # holds the last few, ``rtt`` the longest of them (how late frames arrive
+    # now: on a thin upload it grows with the batch, so the quickest request
+    # of the session would understate it).
     last_now: float | None = None
     rtt: float | None = None
+    gaps: list[float] = field(default_factory=list)
 
     def rearmed(self, t: float) -> Prompting:
         """The state of an action due from ``t``: held again, not revealed; the

@@ -118,8 +118,9 @@ class Verifier:
         s = self.s
         p = s.prompt
         if p.last_now is not None and s.last_t is not None and s.last_t > p.last_now:
-            gap = s.last_t - p.last_now
-            p.rtt = gap if p.rtt is None else min(p.rtt, gap)
+            gap = round(s.last_t - p.last_now, 4)
+            p.gaps = [*p.gaps, gap][-self.cfg.latency_window :]
+            p.rtt = max(p.gaps)
         p.last_now = now
         if s.verdict is None:
             if now >= self.challenge.session_seconds:

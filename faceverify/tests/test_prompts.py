@@ -130,6 +130,35 @@ def test_a_slow_line_widens_the_window_by_its_round_trip_only(engine, man, man_r
     assert v.s.prompt.rtt == pytest.approx(2 * latency, abs=0.01)
 
 
+def test_a_thin_upload_widens_the_window_by_its_recent_round_trip(engine, man, man_ref):
+    # A thin upload (about 40 KB/s, frames of 4.5 KB): a request's upload grows
+    # with the frames it carries. The first requests carry one frame and come
+    # back at once; later ones carry what a second of camera gave and take a
+    # second. An old man reacts 2.8 s after the prompt reaches the browser: his
+    # movement reaches the server about 4.2 s after the prompt left, inside
+    # 3.5 s plus the round trip the line shows now (about 1.2 s), not plus the
+    # session's quickest one (0.5 s, when the batches were small).
+    up_latency, down_latency, per_frame = 0.15, 0.15, 0.11
+    slow = actors.Responder(man, reaction_seconds=2.8, retry_seconds=None)
+    v = Verifier(engine, timed(["turn_right", "nod"], [1.0, 1.5]), [man_ref])
+    sent, captured = 0.0, 0.0
+    while sent < 40 and v.verdict is None:
+        batch = []
+        while captured <= sent:
+            batch.append(captured)
+            captured += STEP
+        batch = batch[-8:]
+        arrival = sent + up_latency + per_frame * len(batch)
+        for c in batch:
+            v.feed(arrival - (batch[-1] - c), slow.frame(c), advance=False)
+        p = v.advance(arrival)
+        slow.prompted(p.current_action, arrival + down_latency)
+        sent = max(arrival + down_latency, sent + 0.5)
+    assert v.verdict is not None
+    assert v.verdict.code == "passed", v.verdict
+    assert v.s.prompt.rtt > 1.0  # the recent requests, not the first ones
+
+
 def test_turning_the_other_way_twice_ends_the_session(engine, man, man_ref):
     # Asked to turn right, the recording turns left, back, and left again.
     film = actors.Recording.scripted(

@@ -14,13 +14,18 @@
   // Picture sizes, best first. A line too slow to carry every frame (frames
   // are being dropped) steps down: smaller frames at the full pace keep the
   // actions, fewer sharp ones lose them. After STEP_UP_MS without a drop it
-  // tries the size above again.
+  // tries the size above again, but only if the line has shown it carries
+  // that size at the fastest pace the server asks for, with room to spare: a
+  // quiet stretch at the slow pace of a held prompt proves nothing, and a
+  // size that overflows the line just when an action is asked loses it.
   var LEVELS = [
     { width: 480, quality: 0.8 },
     { width: 400, quality: 0.65 },
     { width: 320, quality: 0.5 },
   ];
   var STEP_UP_MS = 10000;
+  var STEP_UP_GROWTH = 1.6; // a frame one size up is about this much bigger
+  var STEP_UP_HEADROOM = 2; // the line must carry twice what that size needs
   var csrf = app.querySelector("input[name=csrfmiddlewaretoken]").value;
   var $ = function (id) { return document.getElementById(id); };
   var video = $("preview");
@@ -35,6 +40,9 @@
   var level = 0; // index in LEVELS: kept between attempts on this page
   var dropped = 0; // frames dropped since the last request: the line is too slow
   var calmSince = 0; // when the size last changed or a frame was dropped
+  var fastestMs = FRAME_INTERVAL_MS; // the fastest pace the server has asked for
+  var frameBytes = 0; // recent frames' size at the current level (average)
+  var lineRate = 0; // bytes a second the last requests carried (a lower bound)
   var lastPrompt = "";
 
   // ---- Voice: one queue, every line heard whole.
@@ -193,6 +201,11 @@
     render();
   }
 
+  function pace(ms) {
+    FRAME_INTERVAL_MS = ms;
+    if (ms < fastestMs) fastestMs = ms;
+  }
+
   function wait(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
 
   function setCheck(text) { $("check-status").textContent = text; }
@@ -255,11 +268,26 @@
     if (dropped > 0) {
       dropped = 0;
       calmSince = now;
-      if (level < LEVELS.length - 1) level += 1;
+      if (level < LEVELS.length - 1) { level += 1; frameBytes = 0; }
     } else if (level > 0 && now - calmSince > STEP_UP_MS) {
+      var need = (1000 / fastestMs) * frameBytes * STEP_UP_GROWTH;
+      if (frameBytes > 0 && lineRate > STEP_UP_HEADROOM * need) {
+        level -= 1;
+        frameBytes = 0;
+      }
       calmSince = now;
-      level -= 1;
     }
+  }
+
+  // What a request carried and how long it took: the frames' average size at
+  // this level and the line's rate (the time includes the server's work and
+  // the answer, so the rate is never overstated).
+  function measure(batch, ms) {
+    var bytes = batch.reduce(function (n, f) { return n + f.blob.size; }, 0);
+    var avg = bytes / batch.length;
+    frameBytes = frameBytes ? 0.7 * frameBytes + 0.3 * avg : avg;
+    var rate = (bytes * 1000) / Math.max(ms, 1);
+    lineRate = lineRate ? 0.5 * lineRate + 0.5 * rate : rate;
   }
 
   function post(url, body, headers) {
@@ -306,7 +334,7 @@
     var anim = $("anim");
     anim.className = "anim" + (p.current_action ? " act-" + p.current_action : "");
     $("prompt").dataset.action = p.current_action || "";
-    if (p.frame_interval_ms) FRAME_INTERVAL_MS = p.frame_interval_ms;
+    if (p.frame_interval_ms) pace(p.frame_interval_ms);
     if (p.prompt) {
       $("prompt").textContent = p.prompt;
       // Each prompt is said once, when it changes; the verdict is said by conclude.
@@ -369,13 +397,25 @@
   // sees the actions at the camera's pace whatever the line.
   // The server accepts a batch whose capture times span at most its skew
   // bound: frames older than that (a stalled line) are dropped, not sent.
+  // More frames waiting than one request may carry (a slow line): the ones
+  // that go are spread evenly rather than a run of them, so the server still
+  // sees the whole movement, at a lower pace, instead of a hole in it.
   function take() {
     var newest = queue.length ? queue[queue.length - 1].ts : 0;
     while (queue.length > 1 && newest - queue[0].ts > MAX_SPAN_S) {
       queue.shift();
       dropped += 1;
     }
-    return queue.splice(0, MAX_BATCH);
+    var batch = queue;
+    queue = [];
+    if (batch.length <= MAX_BATCH) return batch;
+    dropped += batch.length - MAX_BATCH;
+    if (MAX_BATCH < 2) return batch.slice(-1);
+    var picked = [];
+    for (var k = 0; k < MAX_BATCH; k++) {
+      picked.push(batch[Math.round((k * (batch.length - 1)) / (MAX_BATCH - 1))]);
+    }
+    return picked;
   }
 
   function wake() {
@@ -393,7 +433,8 @@
       var blob = await grab();
       if (blob) {
         queue.push({ blob: blob, ts: (began - t0) / 1000 });
-        if (queue.length > MAX_BATCH) { queue.shift(); dropped += 1; } // far behind
+        // Far behind: the oldest go (take() thins what is left evenly).
+        if (queue.length > 2 * MAX_BATCH) { queue.shift(); dropped += 1; }
         wake();
       }
       var spent = performance.now() - began;
@@ -437,9 +478,11 @@
       if (!running) return;
       adapt();
       var resp;
+      var batch = take();
       try {
         lastSent = performance.now();
-        resp = await send(take());
+        resp = await send(batch);
+        measure(batch, performance.now() - lastSent);
       } catch (e) {
         $("coaching").textContent = "网络不稳定，正在重试……";
         await wait(1000);
@@ -479,7 +522,7 @@
     if (!resp.ok) { fail(data.message || "暂时无法开始认证，请稍后再试。", data.error); return; }
     session = data;
     labels = {};
-    if (data.frame_interval_ms) FRAME_INTERVAL_MS = data.frame_interval_ms;
+    if (data.frame_interval_ms) pace(data.frame_interval_ms);
     if (data.send_interval_ms) SEND_INTERVAL_MS = data.send_interval_ms;
     if (data.max_batch_frames) MAX_BATCH = data.max_batch_frames;
     if (data.max_frame_span_s) MAX_SPAN_S = data.max_frame_span_s;
