@@ -24,6 +24,11 @@ _BLINK_RECENT_S = 0.6
 # frame before (jitter on a still picture moves the mouth with the eyes).
 _BLINK_MOUTH_STEADY = 0.06
 _BLINK_PITCH_DEGREES = 12.0
+# Further off than this, a blink frame's pitch is the pose fit flipping to its
+# other solution (seen on a woman of the clips: +50 deg on the closed frames and
+# back on the next): no head pitches that far and back within a blink, so the
+# reading says nothing about the head; the yaw and the mouth still guard.
+_POSE_FLIP_DEGREES = 30.0
 # A nod's rest: the pitch steady within this over the baseline's window (a
 # slow nod moves more than this in that time).
 _NOD_REST_SPREAD = 3.0
@@ -270,7 +275,7 @@ def _blink(cfg: EngineConfig, b: Baseline, d: Detector, row: Row, early: bool) -
             and abs(yaw - b.yaw) < 8.0
             # Closed lids pull the eye corners the pose is fitted to: the pitch
             # of a fully closed frame reads up to ~10 deg off.
-            and abs(pitch - b.pitch) < _BLINK_PITCH_DEGREES
+            and not _BLINK_PITCH_DEGREES <= abs(pitch - b.pitch) < _POSE_FLIP_DEGREES
             and (abs(mar - b.mar) < 0.12 or abs(mar - prev_mar) < _BLINK_MOUTH_STEADY)
         ):
             if early:

@@ -238,10 +238,15 @@ class Engine:
     # -- tracking ----------------------------------------------------------------
 
     def track(
-        self, grey: np.ndarray, t: float, st: dict[str, Any]
+        self,
+        grey: np.ndarray,
+        t: float,
+        st: dict[str, Any],
+        *,
+        every_frame: bool = False,
     ) -> tuple[FrameAnalysis, dict[str, Any]]:
         """One tracking step (:mod:`faceverify.tracking`); returns a new state."""
-        return tracking.track(self, grey, t, st)
+        return tracking.track(self, grey, t, st, every_frame=every_frame)
 
 
 _engines: dict[EngineConfig, Engine] = {}

@@ -58,7 +58,12 @@ def confirm(box: Box | None, found: Box, st: dict[str, Any]) -> Box:
 
 
 def track(
-    engine: Engine, grey: np.ndarray, t: float, st: dict[str, Any]
+    engine: Engine,
+    grey: np.ndarray,
+    t: float,
+    st: dict[str, Any],
+    *,
+    every_frame: bool = False,
 ) -> tuple[FrameAnalysis, dict[str, Any]]:
     """One tracking step. ``st`` is the tracker's JSON state; a new one is returned.
 
@@ -67,7 +72,9 @@ def track(
     the landmarks drift or ``st["force"]`` is set (the verifier sets it when the
     face's look jumps). About once a second a full detection counts the faces:
     that frame is *detect-only* (``box`` set, ``landmarks`` None, ``detected``),
-    so that no frame pays for both the detector and the landmarks.
+    so that no frame pays for both the detector and the landmarks; unless
+    ``every_frame`` (a blink is asked: its closed eyes may be on two frames
+    only, and the count's frame must not be one without landmarks).
     """
     cfg = engine.config
     st = dict(st)
@@ -106,13 +113,15 @@ def track(
                 st["box"] = None
                 st["rel"] = None
         st["faces"] = faces_count
-        return FrameAnalysis(
-            width=w,
-            height=h,
-            faces_count=faces_count,
-            box=tuple(st["box"]) if st["box"] else None,
-            detected=bool(boxes),
-        ), st
+        if not every_frame or not st["box"] or not boxes:
+            return FrameAnalysis(
+                width=w,
+                height=h,
+                faces_count=faces_count,
+                box=tuple(st["box"]) if st["box"] else None,
+                detected=bool(boxes),
+            ), st
+        box, detected = tuple(st["box"]), True
     elif st.get("force") or (
         cfg.recheck_every > 0 and st.get("since", 0) + 1 >= cfg.recheck_every
     ):

@@ -184,7 +184,13 @@ class Verifier:
         s.last_t = t
         s.frames += 1
         self._busy = False
-        fa, s.tracker = self.engine.track(grey, t, s.tracker)
+        acts = self.challenge.actions
+        blink_asked = (
+            s.prompt.revealed_at is not None
+            and s.index < len(acts)
+            and acts[s.index] == "blink"
+        )
+        fa, s.tracker = self.engine.track(grey, t, s.tracker, every_frame=blink_asked)
 
         if fa.detected and fa.faces_count >= 2:
             s.multi_run += 1
