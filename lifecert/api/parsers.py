@@ -48,16 +48,16 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(
                 f"请求体第 {exc.start + 1} 个字节不是 UTF-8 编码："
                 "请以 UTF-8 编码提交 JSON。",
-                code="bad_encoding",
+                code="parse_error",
             ) from None
         except json.JSONDecodeError as exc:
             raise ParseError(
                 f"请求体不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列"
                 f"{_problem(exc.msg)}。请修改后重新提交。",
-                code="malformed_json",
+                code="parse_error",
             ) from None
         except ValueError as exc:
             raise ParseError(
                 f"请求体含有 JSON 不允许的数值 {exc}：请改为数字或字符串。",
-                code="malformed_json",
+                code="parse_error",
             ) from None

@@ -158,6 +158,9 @@ def test_a_unit_identity_is_linked_to_the_units_existing_account_by_its_code(
     assert not ExternalIdentity.objects.exists()
     page = client.get(reverse("accounts:unit-sso-link")).content.decode()
     assert "王经办，这是您第一次使用统一身份认证登录单位服务" in page
+    empty = client.post(reverse("accounts:unit-sso-link"), {})
+    assert empty.status_code == 200
+    assert not ExternalIdentity.objects.exists()
     code = issue_authorization_code(unit=personas.unit, acting_user=personas.staff)
     linked = _link(client, personas.unit, code)
     assert linked["Location"] == reverse("accounts:unit-home")  # type: ignore[index]

@@ -99,7 +99,7 @@ def test_malformed_json_says_where_and_what_in_chinese(
     response = _post(client, token_for(personas.region), body)
     assert response.status_code == 400
     item = _only_error(response)
-    assert item["code"] == "malformed_json"
+    assert item["code"] == "parse_error"
     assert where in item["message"]
     assert what in item["message"]
     assert item["message"].startswith("请求体不是有效的 JSON")
@@ -109,14 +109,14 @@ def test_a_body_not_in_utf8_says_which_byte(client, personas):
     response = _post(client, token_for(personas.region), b'{"ssn": "\xff"}')
     assert response.status_code == 400
     item = _only_error(response)
-    assert item["code"] == "bad_encoding"
+    assert item["code"] == "parse_error"
     assert item["message"].startswith("请求体第 10 个字节不是 UTF-8 编码")
 
 
 def test_nan_is_not_json(client, personas):
     response = _post(client, token_for(personas.region), b'{"ssn": NaN}')
     item = _only_error(response)
-    assert item["code"] == "malformed_json"
+    assert item["code"] == "parse_error"
     assert "NaN" in item["message"]
 
 
