@@ -12,7 +12,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,13 +25,18 @@ from lifecert.registry.models import Entitlement
 
 from . import serializers as s
 from .authentication import HasScope, TokenRefused
-from .errors import BatchConflict, NotFound, RequestTooLarge, RowErrors, error
+from .errors import (
+    BatchConflict,
+    NotFound,
+    RefusedTooOften,
+    RequestTooLarge,
+    RowErrors,
+    error,
+)
 from .models import ApiBatch, ApiToken, Scope
 from .rows import digest, parse_rows
 from .services import ApiClient, TokenCheck, record_call, record_refusal
 from .throttling import REFUSED_THROTTLES
-
-THROTTLED = "未通过令牌验证的调用过多，已暂停受理：请核对令牌后，{wait} 秒后再试。"
 
 
 def max_request_bytes() -> int:
@@ -93,9 +97,7 @@ class ApiView(APIView):
                 throttle = throttle_class()
                 if not throttle.allow_request(self.request, self):
                     self.refusal = None
-                    wait = throttle.wait()
-                    seconds = max(1, int(wait or 1))
-                    exc = Throttled(wait, THROTTLED.format(wait=seconds))
+                    exc = RefusedTooOften(throttle.wait())
                     break
         response: Response = super().handle_exception(exc)
         return response

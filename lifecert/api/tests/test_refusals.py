@@ -102,6 +102,22 @@ def test_a_valid_call_is_not_a_refusal(client, personas):
     assert AuditEvent.objects.filter(action="api.call").count() == 1
 
 
+def test_a_valid_token_outside_its_region_or_scope_is_an_audited_call(client, personas):
+    other = token_for(personas.other_region)
+    assert call(client, STATUS, other, {"ssn": personas.pensioner.ssn}).status_code == (
+        404
+    )
+    no_scope = token_for(personas.region, scopes=["push_deaths"])
+    assert call(client, STATUS, no_scope, {"ssn": "1"}).status_code == 403
+    calls = AuditEvent.objects.filter(action="api.call").order_by("id")
+    assert [e.after["status"] for e in calls] == [404, 403]
+    assert [e.region_id for e in calls] == [
+        personas.other_region.pk,
+        personas.region.pk,
+    ]
+    assert _refused() == []
+
+
 # ---------------------------------------------------------------- the bound
 
 
@@ -115,8 +131,11 @@ def test_refused_calls_from_one_address_get_429_past_the_rate_and_no_row(
     throttled = _post(client, "Bearer lct_x_y")
     (item,) = throttled.json()["errors"]
     assert item["code"] == "throttled"
-    assert item["message"].startswith("未通过令牌验证的调用过多")
-    assert int(throttled["Retry-After"]) > 0
+    wait = int(throttled["Retry-After"])
+    assert 3500 < wait <= 3600
+    assert item["message"] == (
+        f"未通过令牌验证的调用过多，已暂停受理：请核对令牌，{wait} 秒后再试。"
+    )
     # A valid token from the same address is not held up ...
     plain = token_for(personas.region)
     ok = call(client, STATUS, plain, {"ssn": personas.pensioner.ssn})
