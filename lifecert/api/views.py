@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.exceptions import APIException, NotAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -45,6 +46,18 @@ def max_request_bytes() -> int:
     limit = int(settings.API_MAX_REQUEST_BYTES)
     django_limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     return limit if django_limit is None else min(limit, int(django_limit))
+
+
+def _refusal(exc: Exception) -> TokenCheck:
+    """Why a call ended before a valid token was established: the token's
+    check, no token at all, or (content negotiation runs first) the refusal
+    that came before the token was read."""
+    if isinstance(exc, TokenRefused):
+        return exc.check
+    if isinstance(exc, NotAuthenticated):
+        return TokenCheck(None, "missing")
+    code = exc.get_codes() if isinstance(exc, APIException) else "error"
+    return TokenCheck(None, str(code))
 
 
 def errors_doc(*codes: int) -> dict[int, OpenApiResponse]:
@@ -88,11 +101,7 @@ class ApiView(APIView):
         """A call without a valid token: counted (``throttling``); past the
         rates 429 and no audit row, else audited in ``finalize_response``."""
         if getattr(self, "token", None) is None:
-            self.refusal: TokenCheck | None = (
-                exc.check
-                if isinstance(exc, TokenRefused)
-                else TokenCheck(None, "missing")
-            )
+            self.refusal: TokenCheck | None = _refusal(exc)
             for throttle_class in REFUSED_THROTTLES:
                 throttle = throttle_class()
                 if not throttle.allow_request(self.request, self):

@@ -94,6 +94,15 @@ def test_a_revoked_token_is_audited_once_per_call(client, personas):
     assert not AuditEvent.objects.filter(action="api.call").exists()
 
 
+def test_a_call_refused_before_its_token_is_read_says_why(client, personas):
+    # Content negotiation comes before authentication in DRF.
+    plain = token_for(personas.region)
+    response = _post(client, f"Bearer {plain}", HTTP_ACCEPT="application/xml")
+    assert response.status_code == 406
+    (event,) = _refused()
+    assert (event.after["reason"], event.after["status"]) == ("not_acceptable", 406)
+
+
 def test_a_valid_call_is_not_a_refusal(client, personas):
     plain = token_for(personas.region)
     response = call(client, STATUS, plain, {"ssn": personas.pensioner.ssn})
