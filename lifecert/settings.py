@@ -263,13 +263,19 @@ API_MAX_BATCH_ROWS = envint("API_MAX_BATCH_ROWS", 5000)
 API_MAX_REQUEST_BYTES = envint("API_MAX_REQUEST_BYTES", 2 * 1024 * 1024)
 API_PAGE_SIZE = envint("API_PAGE_SIZE", 500)
 API_PAGE_MAX = envint("API_PAGE_MAX", 1000)
+# Calls refused for want of a valid token are audited (api.refused) up to
+# these rates, per client address and from all addresses together (DRF rate
+# strings, counted in the shared cache); past them: 429 and no audit row, so
+# a flood of bad tokens cannot fill the audit log (lifecert/api/throttling.py).
+API_REFUSED_RATE = envstr("API_REFUSED_RATE", "60/hour")
+API_REFUSED_RATE_ALL = envstr("API_REFUSED_RATE_ALL", "1000/hour")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "lifecert.api.authentication.TokenAuthentication"
     ],
     "DEFAULT_PERMISSION_CLASSES": ["lifecert.api.authentication.HasScope"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["lifecert.api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "lifecert.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -400,9 +406,10 @@ REQUEST_SIZE_LIMITS = [
         FACE_MAX_FRAME_BYTES * FACE_MAX_BATCH_FRAMES + 64 * 1024,
     ),
     (r"^/backoffice/import/$", IMPORT_MAX_BYTES),
-    # The API answers a body over API_MAX_REQUEST_BYTES itself, in its error
-    # format; this is the backstop for a body that lies about its length.
-    (r"^/api/v1/", API_MAX_REQUEST_BYTES + 64 * 1024),
+    # None: the API answers a body over API_MAX_REQUEST_BYTES (or
+    # DATA_UPLOAD_MAX_MEMORY_SIZE) itself, in its error format, before reading
+    # it (lifecert.api.views.ApiView); nothing else reads an API body first.
+    (r"^/api/v1/", None),
     (r"^/backoffice/evidence/[-\w]+/$", IMPORT_MAX_BYTES),
     (r"^/backoffice/persons/[0-9a-f-]+/photo/$", PHOTO_UPLOAD_MAX_BYTES),
     (r"^/notices/manage/", NOTICE_ATTACHMENT_MAX_BYTES + 256 * 1024),

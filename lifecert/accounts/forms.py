@@ -103,6 +103,14 @@ class BindCodeForm(OperatorForm):
     ]
 
 
+class UnitLinkForm(forms.Form):
+    """统一身份认证 on first use: the unit's authorization code finds the
+    existing unit account the identity is linked to."""
+
+    unit_number = BindCodeForm.base_fields["unit_number"]
+    code = BindCodeForm.base_fields["code"]
+
+
 class BindOldAccountForm(OperatorForm):
     old_username = forms.CharField(label="旧账号", max_length=150)
     old_password = forms.CharField(

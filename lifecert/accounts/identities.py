@@ -3,13 +3,14 @@
 On first use an identity is linked to an account, for the side of the portal
 it came through: a personal identity to the personal account of the person
 whose ID number the provider vouches for (made if the registered person has
-none yet); a unit identity to a new unit account, which then real-names itself
-with an authorization code like any new unit account (``bind_with_code``,
-``accounts:unit-bind-code``) or takes over an old account's units
-(``bind_with_old_account``). Later logins find the link. Every link, login and
-refusal is audited.
+none yet); a unit identity to the EXISTING unit account of the unit whose
+authorization code (授权码) the operator then enters (``UnitLinkNeeded``,
+``link_unit_identity``): the code is checked, limited and used up as in
+授权码实名认证 (``services.take_code``). Later logins find the link. Every
+link, login and refusal is audited.
 """
 
+import datetime
 import hashlib
 from dataclasses import dataclass
 
@@ -21,7 +22,8 @@ from lifecert.core.audit_actions import AuditAction
 from lifecert.registry.ids import compact
 from lifecert.registry.models import Person
 
-from .models import ExternalIdentity, User
+from . import services
+from .models import AuthorizationCode, ExternalIdentity, User
 
 NOT_REGISTERED = (
     "统一身份认证平台提供的身份证号码没有参保登记信息，无法登录个人服务。"
@@ -36,6 +38,14 @@ TAKEN = (
     "请使用账号密码登录，或通过“人脸认证找回”取回您的号码。"
 )
 INACTIVE = "关联的账号已停用，请到参保地社保经办机构办理。"
+NO_UNIT_ACCOUNT = (
+    "该单位编号还没有实名认证的单位账号，无法关联。请先注册单位账号并用授权码"
+    "完成实名认证，再使用统一身份认证登录；本次授权码未被使用。"
+)
+MANY_UNIT_ACCOUNTS = (
+    "该单位编号绑定了多个单位账号，无法确定关联哪一个。请使用账号密码登录，"
+    "或请参保地社保局解除多余的绑定后重试；本次授权码未被使用。"
+)
 
 
 class IdentityRefused(Exception):
@@ -54,6 +64,20 @@ class Claims:
     subject: str
     name: str = ""
     id_number: str = ""
+
+    def key(self) -> str:
+        """Names the identity in throttles (issuer and subject, hashed)."""
+        raw = f"{self.issuer}\n{self.subject}".encode()
+        return hashlib.sha256(raw).hexdigest()[:32]
+
+
+class UnitLinkNeeded(Exception):
+    """A unit identity seen for the first time: the operator must give the
+    unit's authorization code before it is linked (``link_unit_identity``)."""
+
+    def __init__(self, claims: Claims) -> None:
+        super().__init__("unit identity not linked yet")
+        self.claims = claims
 
 
 def login_with_identity(
@@ -86,34 +110,108 @@ def _login(kind: str, claims: Claims, ip: str | None) -> tuple[User, bool]:
         )
         linked_now = link is None
         if link is None:
-            user = (
-                _personal_account(claims, ip)
-                if kind == User.Kind.PERSONAL
-                else _unit_account(claims, ip)
-            )
-            link = ExternalIdentity.objects.create(
-                issuer=claims.issuer, subject=claims.subject, kind=kind, user=user
-            )
-            audit.record(
-                AuditAction.IDENTITY_LINK,
-                acting_user=user,
-                target=user,
-                ip=ip,
-                after={"issuer": claims.issuer, "kind": kind},
-            )
-        user = link.user
-        if not user.is_active:
-            raise IdentityRefused(INACTIVE)
-        link.last_login_at = now
-        link.save(update_fields=["last_login_at"])
+            if kind == User.Kind.UNIT:
+                raise UnitLinkNeeded(claims)
+            link = _link(claims, kind, _personal_account(claims, ip), ip)
+        _logged_in(link, ip, now)
+    return link.user, linked_now
+
+
+def _link(
+    claims: Claims, kind: str, user: User, ip: str | None, **details: str
+) -> ExternalIdentity:
+    link = ExternalIdentity.objects.create(
+        issuer=claims.issuer, subject=claims.subject, kind=kind, user=user
+    )
+    audit.record(
+        AuditAction.IDENTITY_LINK,
+        acting_user=user,
+        target=user,
+        ip=ip,
+        after={"issuer": claims.issuer, "kind": kind, **details},
+    )
+    return link
+
+
+def _logged_in(link: ExternalIdentity, ip: str | None, now: datetime.datetime) -> None:
+    user = link.user
+    if not user.is_active:
+        raise IdentityRefused(INACTIVE)
+    link.last_login_at = now
+    link.save(update_fields=["last_login_at"])
+    audit.record(
+        AuditAction.IDENTITY_LOGIN,
+        acting_user=user,
+        target=user,
+        ip=ip,
+        after={"issuer": link.issuer, "kind": link.kind},
+    )
+
+
+def link_unit_identity(
+    *, claims: Claims, unit_number: str, code: str, ip: str | None = None
+) -> User:
+    """Link a unit identity on first use to the existing unit account of the
+    unit whose authorization code the operator gives, and log it in.
+
+    The code must be live (not used, not expired) and is used up by the link,
+    as by a binding; wrong pairs count per identity and per address
+    (``services.code_limits``) and are audited. ``services.AccountError`` for
+    a wrong, used or expired code or too many tries; ``IdentityRefused``
+    (audited) when the unit has no account, or several, or it is inactive.
+    Nothing is linked on any refusal.
+    """
+    unit_number = unit_number.strip()
+    limits = services.code_limits(f"identity:{claims.key()}", ip)
+    services.refuse_if_throttled(limits)
+    try:
+        with transaction.atomic():
+            auth = services.take_code(unit_number, code)
+            if auth is not None:
+                return _link_to_unit_account(claims, auth, ip)
+    except IdentityRefused as exc:
         audit.record(
-            AuditAction.IDENTITY_LOGIN,
-            acting_user=user,
-            target=user,
+            AuditAction.IDENTITY_REFUSED,
+            acting_user=None,
             ip=ip,
-            after={"issuer": claims.issuer, "kind": kind},
+            after={"issuer": claims.issuer, "kind": "unit", "reason": exc.message},
         )
-    return user, linked_now
+        raise
+    services.wrong_code(
+        limits, acting_user=None, unit_number=unit_number, ip=ip, via="统一身份认证"
+    )
+
+
+def _link_to_unit_account(
+    claims: Claims, auth: AuthorizationCode, ip: str | None
+) -> User:
+    accounts = list(
+        User.objects.filter(kind=User.Kind.UNIT, bindings__unit=auth.unit)
+        .distinct()
+        .order_by("pk")[:2]
+    )
+    if not accounts:
+        raise IdentityRefused(NO_UNIT_ACCOUNT)
+    if len(accounts) > 1:
+        raise IdentityRefused(MANY_UNIT_ACCOUNTS)
+    (user,) = accounts
+    if not user.is_active:
+        raise IdentityRefused(INACTIVE)
+    link = (
+        ExternalIdentity.objects.select_for_update()
+        .filter(issuer=claims.issuer, subject=claims.subject, kind=User.Kind.UNIT)
+        .first()
+    )
+    if link is not None and link.user_id != user.pk:
+        # Linked meanwhile (another tab) to another account: that link stands.
+        raise IdentityRefused("该统一身份认证账号已关联其他单位账号，请直接登录。")
+    if link is None:
+        services.use_code(auth, user, ip)
+        link = _link(
+            claims, User.Kind.UNIT, user, ip, unit=auth.unit.number, via="授权码"
+        )
+    _logged_in(link, ip, timezone.now())
+    return user
 
 
 def _personal_account(claims: Claims, ip: str | None) -> User:
@@ -137,16 +235,6 @@ def _personal_account(claims: Claims, ip: str | None) -> User:
         display_name=person.name,
         person=person,
         phone=person.phone,
-    )
-
-
-def _unit_account(claims: Claims, ip: str | None) -> User:
-    digest = hashlib.sha256(f"{claims.issuer}\n{claims.subject}".encode()).hexdigest()
-    return _new_account(
-        ip,
-        username=f"sso-{digest[:16]}",
-        kind=User.Kind.UNIT,
-        display_name=claims.name[:60],
     )
 
 

@@ -10,16 +10,19 @@ limits as a password login (SessionLimitsMiddleware); django-axes watches the
 ``authenticate`` call as it watches passwords.
 """
 
+import time
 from typing import Any
 from urllib.parse import urlencode
 
 import requests
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import redirect, resolve_url
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import (
     OIDCAuthenticationCallbackView,
@@ -28,7 +31,7 @@ from mozilla_django_oidc.views import (
 
 from lifecert.core.audit import client_ip
 
-from . import identities
+from . import forms, identities, services
 from .models import User
 
 SESSION_KIND = "oidc_kind"
@@ -46,6 +49,13 @@ HOME_ROUTES: dict[str, str] = {
 }
 UNAVAILABLE = "统一身份认证平台暂时无法访问，请稍后再试，或使用账号密码登录。"
 NOT_DONE = "统一身份认证未完成，请重新登录，或使用账号密码登录。"
+# A unit identity the provider vouched for, waiting for its authorization code
+# (``unit_link``): issuer, subject, name and when (server clock).
+SESSION_PENDING = "oidc_unit_pending"
+PENDING_SECONDS = 10 * 60
+NO_PENDING = (
+    "请先在单位服务登录页点击“统一身份认证”登录（或已超过 10 分钟，请重新登录）。"
+)
 
 
 def enabled() -> bool:
@@ -123,6 +133,15 @@ class CallbackView(OIDCAuthenticationCallbackView):  # type: ignore[misc]  # unt
         except identities.IdentityRefused as exc:
             messages.error(request, exc.message)
             return redirect(LOGIN_ROUTES[self._kind()])
+        except identities.UnitLinkNeeded as exc:
+            claims = exc.claims
+            request.session[SESSION_PENDING] = {
+                "issuer": claims.issuer,
+                "subject": claims.subject,
+                "name": claims.name,
+                "at": time.time(),
+            }
+            return redirect("accounts:unit-sso-link")
         except requests.RequestException:
             messages.error(request, UNAVAILABLE)
             return redirect(LOGIN_ROUTES[self._kind()])
@@ -162,3 +181,64 @@ def end_session_url(request: HttpRequest) -> str | None:
         }
     )
     return f"{settings.OIDC_OP_LOGOUT_ENDPOINT}?{query}"
+
+
+def _pending(request: HttpRequest) -> identities.Claims | None:
+    pending = request.session.get(SESSION_PENDING)
+    if not isinstance(pending, dict):
+        return None
+    if time.time() - float(pending.get("at", 0)) > PENDING_SECONDS:
+        del request.session[SESSION_PENDING]
+        return None
+    return identities.Claims(
+        issuer=str(pending["issuer"]),
+        subject=str(pending["subject"]),
+        name=str(pending.get("name", "")),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def unit_link(request: HttpRequest) -> HttpResponse:
+    """统一身份认证 on first use for a unit: the operator gives the unit number
+    and its authorization code; the identity is linked to that unit's existing
+    account, which is then logged in. Only after the provider's callback."""
+    claims = _pending(request)
+    if claims is None:
+        messages.error(request, NO_PENDING)
+        return redirect("accounts:unit-login")
+    form = forms.UnitLinkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = identities.link_unit_identity(
+                claims=claims,
+                unit_number=form.cleaned_data["unit_number"],
+                code=form.cleaned_data["code"],
+                ip=client_ip(request),
+            )
+        except (services.AccountError, identities.IdentityRefused) as exc:
+            form.add_error(None, exc.message)
+        else:
+            del request.session[SESSION_PENDING]
+            login(request, user, backend=ACCOUNT_BACKEND)
+            messages.success(
+                request,
+                f"已将您的统一身份认证账号与单位账号 {user.get_username()} 关联，"
+                "以后可直接使用统一身份认证登录。",
+            )
+            return redirect("accounts:unit-home")
+    return render(
+        request,
+        "accounts/form_page.html",
+        {
+            "form": form,
+            "title": "统一身份认证：关联单位账号",
+            "intro": (
+                f"{claims.name or '您'}，这是您第一次使用统一身份认证登录单位服务。"
+                "请输入单位编号和社保局发放的授权码，将统一身份认证账号关联到"
+                "该单位已实名认证的单位账号（授权码使用后失效）。"
+            ),
+            "alternatives": [
+                ("password-login", reverse("accounts:unit-login"), "使用账号密码登录")
+            ],
+        },
+    )

@@ -9,7 +9,7 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -316,6 +316,79 @@ CODE_WRONG = (
 )
 
 
+def code_limits(who: str, ip: str | None) -> list[tuple[tuple[str, ...], int]]:
+    """Wrong authorization codes counted per ``who`` (an account, or an
+    identity being linked) and per address; never per unit, which a stranger
+    could lock."""
+    return [
+        (("authcode", "account", who), settings.AUTH_CODE_MAX_PER_ACCOUNT),
+        (("authcode", "addr", ip or "-"), settings.AUTH_CODE_MAX_PER_ADDRESS),
+    ]
+
+
+def refuse_if_throttled(limits: list[tuple[tuple[str, ...], int]]) -> None:
+    if throttle.is_blocked(limits):
+        raise AccountError(
+            f"授权码输入错误次数过多，请 {throttle.minutes()} 分钟后再试。",
+            code="throttled",
+        )
+
+
+def take_code(unit_number: str, code: str) -> AuthorizationCode | None:
+    """The unit's live code for this pair, locked (inside a transaction), or
+    None for a wrong pair. Used or expired: ``AccountError``, which only the
+    holder of the right code sees."""
+    now = timezone.now()
+    auth = (
+        AuthorizationCode.objects.select_for_update()
+        .select_related("unit")
+        .filter(unit__number=unit_number, code_hash=_code_hash(code))
+        .first()
+    )
+    if auth is not None and auth.used_at is not None:
+        raise AccountError(
+            "该授权码已使用（一个授权码只能使用一次），"
+            "请到参保地社保局重新获取授权码。",
+            code="used",
+        )
+    if auth is not None and auth.expires_at <= now:
+        raise AccountError(
+            "授权码已过期，请到参保地社保局重新获取授权码。", code="expired"
+        )
+    return auth
+
+
+def use_code(auth: AuthorizationCode, account: User, ip: str | None) -> None:
+    """The code is used up, by ``account`` (audited 授权码已使用)."""
+    auth.used_at = timezone.now()
+    auth.used_by = account
+    auth.save(update_fields=["used_at", "used_by"])
+    audit.record(
+        AuditAction.AUTHCODE_USED, acting_user=account, target=auth.unit, ip=ip
+    )
+
+
+def wrong_code(
+    limits: list[tuple[tuple[str, ...], int]],
+    *,
+    acting_user: Any,
+    unit_number: str,
+    ip: str | None,
+    via: str = "",
+) -> NoReturn:
+    """Count and audit a wrong pair; the same answer whether or not the unit
+    has a code."""
+    throttle.record_failure(limits)
+    audit.record(
+        AuditAction.AUTHCODE_FAILURE,
+        acting_user=acting_user,
+        target=Unit.objects.filter(number=unit_number).first(),
+        ip=ip,
+        after={"unit_number": unit_number, **({"via": via} if via else {})},
+    )
+    raise AccountError(CODE_WRONG, code="bad_code")
+
+
 def bind_with_code(
     *,
     account: User,
@@ -327,64 +400,26 @@ def bind_with_code(
     """Real-name a unit account by code (授权码实名认证 / 使用授权码添加绑定).
 
     The code is used up by the binding it makes. Wrong tries count per account
-    and per address (never per unit, which a stranger could lock), and every
-    wrong pair gets the same answer, whether or not the unit has a code.
+    and per address (``code_limits``), and every wrong pair gets the same
+    answer, whether or not the unit has a code.
     """
     if account.kind != User.Kind.UNIT:
         raise AccountError("只有单位账号可以绑定单位编号。", code="not_unit")
     unit_number = unit_number.strip()
-    limits = [
-        (("authcode", "account", str(account.pk)), settings.AUTH_CODE_MAX_PER_ACCOUNT),
-        (("authcode", "addr", ip), settings.AUTH_CODE_MAX_PER_ADDRESS),
-    ]
-    if throttle.is_blocked(limits):
-        raise AccountError(
-            f"授权码输入错误次数过多，请 {throttle.minutes()} 分钟后再试。",
-            code="throttled",
-        )
-    now = timezone.now()
+    limits = code_limits(str(account.pk), ip)
+    refuse_if_throttled(limits)
     with transaction.atomic():
-        auth = (
-            AuthorizationCode.objects.select_for_update()
-            .select_related("unit")
-            .filter(unit__number=unit_number, code_hash=_code_hash(code))
-            .first()
-        )
-        if auth is not None and auth.used_at is not None:
-            # Only the holder of the right code learns this.
-            raise AccountError(
-                "该授权码已使用（一个授权码只能绑定一个账号），"
-                "请到参保地社保局重新获取授权码。",
-                code="used",
-            )
-        if auth is not None and auth.expires_at <= now:
-            raise AccountError(
-                "授权码已过期，请到参保地社保局重新获取授权码。", code="expired"
-            )
+        auth = take_code(unit_number, code)
         if auth is not None:
-            auth.used_at = now
-            auth.used_by = account
-            auth.save(update_fields=["used_at", "used_by"])
-            binding = _create_binding(
+            use_code(auth, account, ip)
+            return _create_binding(
                 account=account,
                 unit=auth.unit,
                 operator=operator,
                 via=UnitBinding.Via.CODE,
                 ip=ip,
             )
-            audit.record(
-                AuditAction.AUTHCODE_USED, acting_user=account, target=auth.unit, ip=ip
-            )
-            return binding
-    throttle.record_failure(limits)
-    audit.record(
-        AuditAction.AUTHCODE_FAILURE,
-        acting_user=account,
-        target=Unit.objects.filter(number=unit_number).first(),
-        ip=ip,
-        after={"unit_number": unit_number},
-    )
-    raise AccountError(CODE_WRONG, code="bad_code")
+    wrong_code(limits, acting_user=account, unit_number=unit_number, ip=ip)
 
 
 def _create_binding(

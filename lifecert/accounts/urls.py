@@ -28,6 +28,7 @@ urlpatterns = [
     # 统一身份认证 (OpenID Connect): the button, and the provider's answer.
     path("oidc/<str:kind>/start/", oidc.oidc_start, name="oidc-start"),
     path("oidc/callback/", oidc.CallbackView.as_view(), name="oidc-callback"),
+    path("unit/sso/link/", oidc.unit_link, name="unit-sso-link"),
     path("password/", views.change_password, name="password"),
     path("password/forgot/", views.password_forgot, name="password-forgot"),
 ]

@@ -8,12 +8,18 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from lifecert.core.audit import client_ip
-
 from .models import ApiToken, Scope
-from .services import ApiClient, find_token
+from .services import ApiClient, TokenCheck, check_token
 
 INVALID = "令牌无效或已停用：请核对令牌，或请社保经办机构重新发放。"
+
+
+class TokenRefused(AuthenticationFailed):
+    """401 for a token that proves nothing; ``check`` says why (for the audit)."""
+
+    def __init__(self, detail: str, code: str, check: TokenCheck) -> None:
+        super().__init__(detail, code=code)
+        self.check = check
 
 
 class TokenAuthentication(BaseAuthentication):
@@ -23,18 +29,21 @@ class TokenAuthentication(BaseAuthentication):
         header = get_authorization_header(request).split()
         if not header:
             return None
+        malformed = TokenCheck(None, "malformed")
         if header[0].lower() != b"bearer" or len(header) != 2:
-            raise AuthenticationFailed(
-                "请求头 Authorization 应为“Bearer 令牌”。", code="bad_authorization"
+            raise TokenRefused(
+                "请求头 Authorization 应为“Bearer 令牌”。",
+                "bad_authorization",
+                malformed,
             )
         try:
             plain = header[1].decode("ascii")
         except UnicodeDecodeError:
-            raise AuthenticationFailed(INVALID, code="invalid_token") from None
-        token = find_token(plain, ip=client_ip(request))
-        if token is None:
-            raise AuthenticationFailed(INVALID, code="invalid_token")
-        return ApiClient(token), token
+            raise TokenRefused(INVALID, "invalid_token", malformed) from None
+        check = check_token(plain)
+        if check.token is None:
+            raise TokenRefused(INVALID, "invalid_token", check)
+        return ApiClient(check.token), check.token
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="lifecert"'

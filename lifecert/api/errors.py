@@ -1,9 +1,10 @@
 """Every error the API returns: ``{"errors": [{field, row, code, message}]}``."""
 
+import math
 from typing import Any
 
 from rest_framework import status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, Throttled, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -12,6 +13,20 @@ class RequestTooLarge(APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "提交的内容过大，请分批提交。"
     default_code = "request_too_large"
+
+
+class RefusedTooOften(Throttled):
+    """429 for calls without a valid token past their rate (``throttling``):
+    one Chinese sentence with the wait (DRF's own would add a second)."""
+
+    def __init__(self, wait: float | None) -> None:
+        seconds = max(1, math.ceil(wait or 1))
+        APIException.__init__(
+            self,
+            f"未通过令牌验证的调用过多，已暂停受理：请核对令牌，{seconds} 秒后再试。",
+            "throttled",
+        )
+        self.wait = seconds
 
 
 class BatchConflict(APIException):

@@ -157,7 +157,7 @@ def pull_schema(name: str, summary: str, item: dict[str, Any]) -> Callable[[Any]
         parameters=PARAMETERS,
         responses={
             200: _page(name.title(), {**_person_fields(), **item}),
-            **errors_doc(400, 401, 403),
+            **errors_doc(400, 401, 403, 429),
         },
     )
 

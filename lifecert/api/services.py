@@ -131,30 +131,65 @@ def revoke_token(*, token: ApiToken, acting_user: Any, ip: str | None = None) ->
         )
 
 
-def find_token(plain: str, *, ip: str | None = None) -> ApiToken | None:
-    """The active token ``plain`` proves, or None (wrong, unknown or revoked).
+@dataclass(frozen=True)
+class TokenCheck:
+    """What a presented token proved: ``token`` when it is valid; otherwise
+    ``reason`` (``malformed``, ``unknown_key``, ``wrong_secret``, ``revoked``),
+    the public ``key`` when the token had our shape, and ``known`` the row
+    that key names (someone holds part of a real token)."""
 
-    A known key with a wrong secret, or a revoked token, is audited (接口令牌
-    验证失败) in the token's region: someone holds part of a real token.
-    """
+    token: ApiToken | None
+    reason: str = ""
+    key: str = ""
+    known: ApiToken | None = None
+
+
+def check_token(plain: str) -> TokenCheck:
+    """Check ``lct_<key>_<secret>``; never keeps or returns the secret."""
     prefix, _, rest = plain.partition("_")
     key, _, secret = rest.partition("_")
     if prefix != PREFIX or not key or not secret:
-        return None
+        return TokenCheck(None, "malformed")
     token = ApiToken.objects.select_related("region").filter(key=key).first()
     if token is None:
-        return None
+        # The public part as the caller sent it, at most a key long.
+        return TokenCheck(None, "unknown_key", key[:16])
     if token.active and hmac.compare_digest(token.secret_hash, _hash(secret)):
-        return token
+        return TokenCheck(token)
+    reason = "revoked" if not token.active else "wrong_secret"
+    return TokenCheck(None, reason, key, token)
+
+
+def find_token(plain: str) -> ApiToken | None:
+    """The active token ``plain`` proves, or None (wrong, unknown or revoked)."""
+    return check_token(plain).token
+
+
+def record_refusal(
+    *,
+    check: TokenCheck,
+    path: str,
+    method: str,
+    status: int,
+    ip: str | None,
+) -> None:
+    """One audit row for a call refused for want of a valid token (接口调用被拒绝):
+    in the region of the token its key names, if any (province staff otherwise)."""
+    known = check.known
     audit.record(
-        AuditAction.API_AUTH_FAILURE,
+        AuditAction.API_REFUSED,
         acting_user=None,
-        target=token,
+        target=known,
         ip=ip,
-        after={"reason": "revoked" if not token.active else "wrong_secret"},
-        region_id=token.region_id,
+        after={
+            "reason": check.reason,
+            "key": check.key,
+            "path": path[:200],
+            "method": method,
+            "status": status,
+        },
+        region_id=known.region_id if known else None,
     )
-    return None
 
 
 def record_call(

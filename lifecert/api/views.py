@@ -1,7 +1,8 @@
 """The integration API (/api/v1/): status lookup and pushed evidence.
 
 Every view is an ``ApiView``: system token, one scope, the request size
-checked before the body is read, and one audit row per call (接口调用).
+checked before the body is read, and one audit row per call: 接口调用 with a
+valid token, 接口调用被拒绝 without one (bounded by ``throttling``).
 """
 
 import datetime
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.exceptions import APIException, NotAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,11 +25,39 @@ from lifecert.registry.access import staff_regions
 from lifecert.registry.models import Entitlement
 
 from . import serializers as s
-from .authentication import HasScope
-from .errors import BatchConflict, NotFound, RequestTooLarge, RowErrors, error
+from .authentication import HasScope, TokenRefused
+from .errors import (
+    BatchConflict,
+    NotFound,
+    RefusedTooOften,
+    RequestTooLarge,
+    RowErrors,
+    error,
+)
 from .models import ApiBatch, ApiToken, Scope
 from .rows import digest, parse_rows
-from .services import ApiClient, record_call
+from .services import ApiClient, TokenCheck, record_call, record_refusal
+from .throttling import REFUSED_THROTTLES
+
+
+def max_request_bytes() -> int:
+    """The largest body the API reads: its own limit, and never above Django's
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (the site's bound on a body in memory)."""
+    limit = int(settings.API_MAX_REQUEST_BYTES)
+    django_limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return limit if django_limit is None else min(limit, int(django_limit))
+
+
+def _refusal(exc: Exception) -> TokenCheck:
+    """Why a call ended before a valid token was established: the token's
+    check, no token at all, or (content negotiation runs first) the refusal
+    that came before the token was read."""
+    if isinstance(exc, TokenRefused):
+        return exc.check
+    if isinstance(exc, NotAuthenticated):
+        return TokenCheck(None, "missing")
+    code = exc.get_codes() if isinstance(exc, APIException) else "error"
+    return TokenCheck(None, str(code))
 
 
 def errors_doc(*codes: int) -> dict[int, OpenApiResponse]:
@@ -38,6 +68,7 @@ def errors_doc(*codes: int) -> dict[int, OpenApiResponse]:
         404: "在该令牌的参保地找不到",
         409: "批次号已用于不同的内容",
         413: "请求过大",
+        429: "未通过令牌验证的调用过多，稍后再试",
     }
     return {c: OpenApiResponse(s.ErrorResponse, description=words[c]) for c in codes}
 
@@ -55,10 +86,10 @@ class ApiView(APIView):
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.API_MAX_REQUEST_BYTES:
+        limit = max_request_bytes()
+        if length > limit:
             raise RequestTooLarge(
-                f"请求体 {length} 字节，超过上限 {settings.API_MAX_REQUEST_BYTES}"
-                " 字节：请分批提交。"
+                f"请求体 {length} 字节，超过上限 {limit} 字节：请分批提交。"
             )
 
     def perform_authentication(self, request: Request) -> None:
@@ -66,18 +97,41 @@ class ApiView(APIView):
         if isinstance(request.auth, ApiToken):
             self.token = request.auth
 
+    def handle_exception(self, exc: Exception) -> Response:
+        """A call without a valid token: counted (``throttling``); past the
+        rates 429 and no audit row, else audited in ``finalize_response``."""
+        if getattr(self, "token", None) is None:
+            self.refusal: TokenCheck | None = _refusal(exc)
+            for throttle_class in REFUSED_THROTTLES:
+                throttle = throttle_class()
+                if not throttle.allow_request(self.request, self):
+                    self.refusal = None
+                    exc = RefusedTooOften(throttle.wait())
+                    break
+        response: Response = super().handle_exception(exc)
+        return response
+
     def finalize_response(
         self, request: Request, response: Any, *args: Any, **kwargs: Any
     ) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)
         token = getattr(self, "token", None)
+        ip = client_ip(request)
         if token is not None:
             record_call(
                 token=token,
                 operation=self.operation,
                 status=response.status_code,
-                ip=client_ip(request),
+                ip=ip,
                 details=self.audit_details,
+            )
+        elif (refusal := getattr(self, "refusal", None)) is not None:
+            record_refusal(
+                check=refusal,
+                path=request.path,
+                method=request.method or "",
+                status=response.status_code,
+                ip=ip,
             )
         return response
 
@@ -124,7 +178,7 @@ class StatusView(ApiView):
         operation_id="status_lookup",
         summary="按社会保障号码查询认证状态、截止日和待遇状态",
         request=s.StatusRequest,
-        responses={200: s.StatusResponse, **errors_doc(400, 401, 403, 404, 413)},
+        responses={200: s.StatusResponse, **errors_doc(400, 401, 403, 404, 413, 429)},
     )
     def post(self, request: Request) -> Response:
         form = s.StatusRequest(data=request.data)
@@ -243,7 +297,7 @@ class EvidencePushView(PushView):
         operation_id="push_evidence",
         summary="推送数据比对结果（静默认证），按批次号幂等",
         request=s.EvidenceBatch,
-        responses={200: s.BatchResult, **errors_doc(400, 401, 403, 409, 413)},
+        responses={200: s.BatchResult, **errors_doc(400, 401, 403, 409, 413, 429)},
     )
     def post(self, request: Request) -> Response:
         return super().post(request)
@@ -258,7 +312,7 @@ class DeathPushView(PushView):
         operation_id="push_deaths",
         summary="推送死亡名单（终止待遇、登记待追回），按批次号幂等",
         request=s.DeathBatch,
-        responses={200: s.BatchResult, **errors_doc(400, 401, 403, 409, 413)},
+        responses={200: s.BatchResult, **errors_doc(400, 401, 403, 409, 413, 429)},
     )
     def post(self, request: Request) -> Response:
         return super().post(request)

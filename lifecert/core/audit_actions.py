@@ -78,7 +78,9 @@ class AuditAction(models.TextChoices):
     API_TOKEN_ROTATE = "api_token.rotate", "更换接口令牌密钥"
     API_TOKEN_REVOKE = "api_token.revoke", "停用接口令牌"
     API_CALL = "api.call", "接口调用"
+    # Rows before lifecert.api audited every refused call (api.refused) only.
     API_AUTH_FAILURE = "api.auth_failure", "接口令牌验证失败"
+    API_REFUSED = "api.refused", "接口调用被拒绝（令牌缺失或无效）"
     ADMIN_ADD = "admin.add", "系统管理：新增"
     ADMIN_CHANGE = "admin.change", "系统管理：修改"
     ADMIN_DELETE = "admin.delete", "系统管理：删除"

@@ -32,15 +32,16 @@ TOO_LARGE = "提交的内容过大，请压缩或分批后重新提交。"
 
 
 @cache
-def _size_limits() -> list[tuple[re.Pattern[str], int]]:
+def _size_limits() -> list[tuple[re.Pattern[str], int | None]]:
     return [
-        (re.compile(pattern), int(limit))
+        (re.compile(pattern), None if limit is None else int(limit))
         for pattern, limit in settings.REQUEST_SIZE_LIMITS
     ]
 
 
-def request_size_limit(path: str) -> int:
-    """The largest body ``path`` accepts (REQUEST_SIZE_LIMITS or REQUEST_MAX_BYTES)."""
+def request_size_limit(path: str) -> int | None:
+    """The largest body ``path`` accepts (REQUEST_SIZE_LIMITS or REQUEST_MAX_BYTES);
+    None where the view checks it in its own error format (the API)."""
     for pattern, limit in _size_limits():
         if pattern.match(path):
             return limit
@@ -63,7 +64,8 @@ class RequestSizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > request_size_limit(request.path_info):
+        limit = request_size_limit(request.path_info)
+        if limit is not None and length > limit:
             return self._refuse(request)
         return self.get_response(request)
 

@@ -14,9 +14,9 @@ from django.urls import reverse
 from pytest_django import Settings
 
 from lifecert.accounts.identities import NOT_REGISTERED
-from lifecert.accounts.models import ExternalIdentity, User
-from lifecert.accounts.oidc import NOT_DONE, UNAVAILABLE
-from lifecert.accounts.services import issue_authorization_code
+from lifecert.accounts.models import AuthorizationCode, ExternalIdentity, User
+from lifecert.accounts.oidc import NO_PENDING, NOT_DONE, SESSION_PENDING, UNAVAILABLE
+from lifecert.accounts.services import CODE_WRONG, issue_authorization_code
 from lifecert.conftest import OidcProvider, Personas
 from lifecert.core.middleware import SESSION_CLOCK
 from lifecert.core.models import AuditEvent
@@ -139,40 +139,88 @@ def test_a_linked_account_that_was_retired_cannot_log_in(
 # ---------------------------------------------------------------- unit
 
 
-def test_a_unit_identity_real_names_its_account_with_an_authorization_code(
+def _link(client: Client, unit: object, code: str) -> object:
+    return client.post(
+        reverse("accounts:unit-sso-link"),
+        {"unit_number": unit.number, "code": code},  # type: ignore[attr-defined]
+    )
+
+
+def test_a_unit_identity_is_linked_to_the_units_existing_account_by_its_code(
     client: Client, personas: Personas, oidc_on: OidcProvider
 ) -> None:
+    accounts = User.objects.count()
     response, _ = sso_login(client, "unit", "demo_unit")
-    assert response["Location"] == reverse("accounts:unit-home")
-    user = User.objects.get(pk=client.session[SESSION_KEY])
-    assert user.kind == "unit"
-    assert user.display_name == "王经办"
-    assert not user.has_usable_password()
-    # No unit yet: the binding dialog asks for the code (the existing flow).
-    home = client.get(reverse("accounts:unit-home"))
-    assert home["Location"] == reverse("accounts:unit-bind-code")
+    # First use: nobody is logged in, no account is made; the code is asked for.
+    assert response["Location"] == reverse("accounts:unit-sso-link")
+    assert SESSION_KEY not in client.session
+    assert User.objects.count() == accounts
+    assert not ExternalIdentity.objects.exists()
+    page = client.get(reverse("accounts:unit-sso-link")).content.decode()
+    assert "王经办，这是您第一次使用统一身份认证登录单位服务" in page
+    empty = client.post(reverse("accounts:unit-sso-link"), {})
+    assert empty.status_code == 200
+    assert not ExternalIdentity.objects.exists()
     code = issue_authorization_code(unit=personas.unit, acting_user=personas.staff)
-    bound = client.post(
-        reverse("accounts:unit-bind-code"),
-        {
-            "unit_number": personas.unit.number,
-            "code": code,
-            "operator_name": "王经办",
-            "operator_phone": "13900139000",
-            "operator_id_number": "440106198001010019",
-        },
+    linked = _link(client, personas.unit, code)
+    assert linked["Location"] == reverse("accounts:unit-home")  # type: ignore[index]
+    assert "与单位账号 bob_unit 关联" in _messages(linked)
+    assert int(client.session[SESSION_KEY]) == personas.unit_user.pk
+    assert User.objects.count() == accounts
+    link = ExternalIdentity.objects.get()
+    assert (link.kind, link.user) == ("unit", personas.unit_user)
+    assert AuthorizationCode.objects.get().used_by == personas.unit_user
+    assert _actions()[-3:] == ["authcode.used", "identity.link", "identity.login"]
+    assert AuditEvent.objects.get(action="identity.link").after["unit"] == (
+        personas.unit.number
     )
-    assert bound["Location"] == reverse("accounts:unit-home")
-    assert user.bindings.get().unit == personas.unit
     assert client.get(reverse("employer:index")).status_code == 200
+    # Next time: straight in, to the same account, no code.
+    again, _ = sso_login(Client(), "unit", "demo_unit")
+    assert again["Location"] == reverse("accounts:unit-home")
+    assert ExternalIdentity.objects.count() == 1
+
+
+def test_a_wrong_code_links_nothing_and_says_what_to_do(
+    client: Client, personas: Personas, oidc_on: OidcProvider
+) -> None:
+    sso_login(client, "unit", "demo_unit")
+    issue_authorization_code(unit=personas.unit, acting_user=personas.staff)
+    response = _link(client, personas.unit, "AAAA-BBBB-CCCC-DDDD")
+    assert response.status_code == 200  # type: ignore[attr-defined]
+    assert CODE_WRONG in response.content.decode()  # type: ignore[attr-defined]
+    assert SESSION_KEY not in client.session
+    assert not ExternalIdentity.objects.exists()
+    failure = AuditEvent.objects.get(action="authcode.failure")
+    assert failure.after == {"unit_number": personas.unit.number, "via": "统一身份认证"}
+
+
+def test_the_link_page_needs_the_providers_answer_first(
+    client: Client, personas: Personas, oidc_on: OidcProvider
+) -> None:
+    response = client.get(reverse("accounts:unit-sso-link"))
+    assert response["Location"] == reverse("accounts:unit-login")
+    assert NO_PENDING in _messages(response)
+    # A pending identity older than PENDING_SECONDS is forgotten.
+    session = client.session
+    session[SESSION_PENDING] = {"issuer": "i", "subject": "s", "name": "", "at": 0}
+    session.save()
+    code = issue_authorization_code(unit=personas.unit, acting_user=personas.staff)
+    late = _link(client, personas.unit, code)
+    assert late["Location"] == reverse("accounts:unit-login")  # type: ignore[index]
+    assert SESSION_PENDING not in client.session
+    assert not ExternalIdentity.objects.exists()
 
 
 def test_the_same_person_has_separate_links_for_each_side(
     db: None, personas: Personas, oidc_on: OidcProvider
 ) -> None:
     sso_login(Client(), "personal", PENSIONER)
-    response, _ = sso_login(Client(), "unit", PENSIONER)
-    assert response["Location"] == reverse("accounts:unit-home")
+    client = Client()
+    response, _ = sso_login(client, "unit", PENSIONER)
+    assert response["Location"] == reverse("accounts:unit-sso-link")
+    code = issue_authorization_code(unit=personas.unit, acting_user=personas.staff)
+    _link(client, personas.unit, code)
     kinds = sorted(ExternalIdentity.objects.values_list("kind", flat=True))
     assert kinds == ["personal", "unit"]
 

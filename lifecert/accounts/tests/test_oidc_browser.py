@@ -92,7 +92,8 @@ def test_pensioner_and_unit_operator_log_in_link_certify_and_log_out(
     expect(page.locator("#start")).to_be_attached()
     _logout_ends_both_sessions(page, base, "/accounts/personal/login/")
 
-    # ---- the unit operator: real-names the new account with a code, certifies
+    # ---- the unit operator: linked to the unit's existing account by its
+    # authorization code on first use, then certifies
     code = issue_authorization_code(unit=personas.unit, acting_user=personas.staff)
     page = browser.new_context().new_page()
     page.set_default_timeout(20000)
@@ -104,18 +105,20 @@ def test_pensioner_and_unit_operator_log_in_link_certify_and_log_out(
     Shots(page, screenshot_dir, "sso-", axe=True)("unit-login")
     page.click("#sso-login")
     _provider_login(page, "demo_unit")
-    page.wait_for_url(f"{base}/accounts/unit/bind/code/")
+    page.wait_for_url(f"{base}/accounts/unit/sso/link/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "统一身份认证：关联单位账号"
+    )
+    Shots(page, screenshot_dir, "sso-", axe=True)("unit-link")
     page.fill("input[name=unit_number]", personas.unit.number)
     page.fill("input[name=code]", code)
-    page.fill("input[name=operator_name]", "王经办")
-    page.fill("input[name=operator_phone]", "13900139000")
-    page.fill("input[name=operator_id_number]", "440106198001010019")
     page.locator("form button[type=submit]").last.click()
+    page.wait_for_url(f"{base}/accounts/unit/")
     expect(page.locator(".msg-success")).to_contain_text(
-        f"绑定成功：{personas.unit.name}"
+        f"与单位账号 {personas.unit_user.username} 关联"
     )
     unit_link = ExternalIdentity.objects.get(kind="unit")
-    assert unit_link.user.bindings.get().unit == personas.unit
+    assert unit_link.user == personas.unit_user
 
     page.click("#direct-login")
     page.click("#menu-certify")

@@ -207,11 +207,14 @@ def test_a_request_over_the_size_limit_is_refused_before_it_is_read(client, pers
     assert Certification.objects.count() == 0
 
 
-def test_a_body_over_the_backstop_is_refused_by_the_middleware(client, personas):
+def test_a_body_far_over_the_limit_gets_the_apis_error_too(client, personas):
     body = _batch(personas)
     body["rows"][0]["source"] = "x" * (3 * 1024 * 1024)
     response = call(client, EVIDENCE, token_for(personas.region), body)
     assert response.status_code == 413
+    (item,) = response.json()["errors"]
+    assert item["code"] == "request_too_large"
+    assert "超过上限 2097152 字节" in item["message"]
 
 
 def test_deaths_terminate_and_record_the_overpayment(client, personas):

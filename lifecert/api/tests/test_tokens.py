@@ -45,8 +45,8 @@ def test_a_token_with_a_wrong_secret_is_refused_and_audited(client, personas):
     wrong = plain[:-2] + ("zz" if not plain.endswith("zz") else "yy")
     response = call(client, STATUS, wrong, {"ssn": personas.pensioner.ssn})
     assert response.status_code == 401
-    event = AuditEvent.objects.get(action="api.auth_failure")
-    assert event.after == {"reason": "wrong_secret"}
+    event = AuditEvent.objects.get(action="api.refused")
+    assert event.after["reason"] == "wrong_secret"
     assert event.region_id == personas.region.pk
     assert find_token(plain) is not None
     assert find_token("lct_" + "é") is None
@@ -101,8 +101,8 @@ def test_a_revoked_token_stops_working_and_cannot_be_revoked_twice(client, perso
     assert (
         call(client, STATUS, plain, {"ssn": personas.pensioner.ssn}).status_code == 401
     )
-    failure = AuditEvent.objects.get(action="api.auth_failure")
-    assert failure.after == {"reason": "revoked"}
+    failure = AuditEvent.objects.get(action="api.refused")
+    assert failure.after["reason"] == "revoked"
     with pytest.raises(ValueError, match="已停用"):
         revoke_token(token=token, acting_user=personas.staff)
     with pytest.raises(ValueError, match="已停用"):

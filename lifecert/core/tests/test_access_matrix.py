@@ -32,6 +32,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from lifecert.accounts.access import SESSION_BINDING
 from lifecert.accounts.models import (
     AuthorizationCode,
+    ExternalIdentity,
     FamilyLink,
     UnitBinding,
     User,
@@ -534,6 +535,20 @@ MATRIX: dict[str, Route] = {
     # 统一身份认证 is off unless a provider is configured (accounts/tests/test_oidc).
     "accounts:oidc-start": Route(public(404), args=lambda w: ["personal"]),
     "accounts:oidc-callback": Route(public(404)),
+    # Only after the provider's callback left a unit identity in the session
+    # (accounts/tests/test_oidc, test_unit_sso_link): for everyone else, to
+    # the unit login, and a POST with the unit's live code links nothing.
+    "accounts:unit-sso-link": Route(
+        public(UNIT_LOGIN),
+        post=Write(
+            public(UNIT_LOGIN),
+            data=lambda ctx: {
+                "unit_number": ctx.world.z.number,
+                "code": ctx.world.code_z,
+            },
+            state=lambda ctx: ExternalIdentity.objects.count(),
+        ),
+    ),
     # ---- pensioner (个人版)
     "pensioner:centre": Route(certifying()),
     "pensioner:cert-login": Route(
