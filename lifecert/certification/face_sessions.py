@@ -76,17 +76,20 @@ def _today(person: Person, now: datetime.datetime) -> QuerySet[FaceSession]:
     )
 
 
-def failures_today(person: Person, now: datetime.datetime | None = None) -> int:
-    """Attempts of the day that saw a face and did not pass (an open session
-    past its expiry counts: nobody finished it)."""
-    now = now or timezone.now()
+def _failed_try(now: datetime.datetime) -> Q:
+    """The rule of a failed try, in one place: the session saw a face and did
+    not pass (an open session past its expiry counts: nobody finished it)."""
     return (
-        _today(person, now)
-        .filter(face_seen=True)
-        .exclude(status=FaceSession.Status.PASSED)
-        .filter(~Q(status=FaceSession.Status.OPEN) | Q(expires_at__lte=now))
-        .count()
+        Q(face_seen=True)
+        & ~Q(status=FaceSession.Status.PASSED)
+        & (~Q(status=FaceSession.Status.OPEN) | Q(expires_at__lte=now))
     )
+
+
+def failures_today(person: Person, now: datetime.datetime | None = None) -> int:
+    """The day's failed tries (:func:`_failed_try`)."""
+    now = now or timezone.now()
+    return _today(person, now).filter(_failed_try(now)).count()
 
 
 def starts_today(person: Person, now: datetime.datetime | None = None) -> int:
@@ -104,7 +107,11 @@ def tries_left(person: Person, now: datetime.datetime | None = None) -> int:
 def counted(session: FaceSession) -> bool:
     """Whether a finished session is one of the day's failed tries (shown once,
     on the camera page and on the result page)."""
-    return session.face_seen and session.status != FaceSession.Status.PASSED
+    return (
+        FaceSession.objects.filter(pk=session.pk)
+        .filter(_failed_try(timezone.now()))
+        .exists()
+    )
 
 
 def open_review_today(person: Person) -> ReviewRequest | None:

@@ -74,7 +74,9 @@ def test_a_poor_capture_is_coached_and_not_counted_as_a_failure(client_in, perso
     assert not ReviewRequest.objects.exists()
     # A real failure after them is the first that counts.
     session_id = _start(client_in)
-    _post(client_in, session_id, "MISMATCH")
+    body = _post(client_in, session_id, "MISMATCH").json()
+    assert body["counted"] is True
+    assert body["tries_left"] == 2
     assert face_sessions.failures_today(personas.pensioner) == 1
 
 
