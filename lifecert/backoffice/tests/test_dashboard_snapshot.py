@@ -54,8 +54,10 @@ def test_a_large_region_reads_its_snapshot_until_it_is_too_old(client, world):
     with time_machine.travel(NOW, tick=False):
         assert _figures(client) == (1, 2, NOW)
         assert DashboardSnapshot.objects.get().region == world.personas.region
+        assert client.get(INDEX).context["this_month"] == 2
         _certify_quietly(world)  # 甲到期 is no longer due soon
         assert _figures(client) == (1, 2, NOW)  # the snapshot, with its time
+        assert client.get(INDEX).context["this_month"] == 2
         page = client.get(INDEX).content.decode()
         assert "统计于 2026-11-05 10:00" in page
     later = NOW + datetime.timedelta(seconds=599)
@@ -64,6 +66,7 @@ def test_a_large_region_reads_its_snapshot_until_it_is_too_old(client, world):
     later = NOW + datetime.timedelta(seconds=601)
     with time_machine.travel(later, tick=False):
         assert _figures(client) == (1, 1, later)  # counted again, and kept
+        assert client.get(INDEX).context["this_month"] == 3
         assert DashboardSnapshot.objects.get().computed_at == later
 
 
