@@ -21,7 +21,7 @@ always counted live, so their figures are exact.
 
 import datetime
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from django.conf import settings
@@ -175,12 +175,18 @@ def refresh(today: datetime.date | None = None) -> list[RegionFigures]:
     return figures
 
 
+# What a snapshot keeps: a row stored by older code with other figures is
+# counted again and replaced, never read.
+STORED = frozenset(field.name for field in fields(RegionFigures)) - {"region"}
+
+
 def _usable(snapshots: list[DashboardSnapshot]) -> dict[int, DashboardSnapshot]:
     """The snapshots that no bulk change has overtaken, by region id."""
     large = [
         snapshot
         for snapshot in snapshots
-        if sum(snapshot.figures[s] for s in ("normal", "suspended", "terminated"))
+        if set(snapshot.figures) == STORED
+        and sum(snapshot.figures[s] for s in ("normal", "suspended", "terminated"))
         >= settings.DASHBOARD_SNAPSHOT_MIN_PENSIONS
     ]
     if not large:
