@@ -151,13 +151,22 @@ def _stored(figures: RegionFigures) -> dict[str, Any]:
     return values
 
 
-def store(figures: Iterable[RegionFigures], today: datetime.date) -> None:
-    """Keep ``figures`` as their regions' snapshots, counted now for ``today``."""
-    now = timezone.now()
+def store(
+    figures: Iterable[RegionFigures],
+    today: datetime.date,
+    started: datetime.datetime,
+) -> None:
+    """Keep ``figures``, counted for ``today``, as their regions' snapshots.
+
+    They are dated when the count ``started``: a change audited while it ran
+    may be missing from it, and is then newer than the snapshot."""
     DashboardSnapshot.objects.bulk_create(
         [
             DashboardSnapshot(
-                region=item.region, as_of=today, computed_at=now, figures=_stored(item)
+                region=item.region,
+                as_of=today,
+                computed_at=started,
+                figures=_stored(item),
             )
             for item in figures
         ],
@@ -169,9 +178,10 @@ def store(figures: Iterable[RegionFigures], today: datetime.date) -> None:
 
 def refresh(today: datetime.date | None = None) -> list[RegionFigures]:
     """Count every region and keep the counts (``manage.py refresh_dashboard``)."""
-    today = today or timezone.localdate()
+    started = timezone.now()
+    today = today or timezone.localdate(started)
     figures = count_regions(Region.objects.order_by("code"), today)
-    store(figures, today)
+    store(figures, today, started)
     return figures
 
 
@@ -235,7 +245,7 @@ def region_figures(
             if item.pensions >= settings.DASHBOARD_SNAPSHOT_MIN_PENSIONS
         ]
         if large:
-            store(large, today)
+            store(large, today, now)
     figures = [
         counted.get(region.pk)
         or RegionFigures(region=region, **usable[region.pk].figures)
