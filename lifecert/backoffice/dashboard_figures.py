@@ -8,14 +8,14 @@ least ``DASHBOARD_SNAPSHOT_MIN_PENSIONS`` pensions keeps its counts in a
 
 - of today (overdue and due soon move with the day),
 - younger than ``DASHBOARD_SNAPSHOT_SECONDS``, and
-- not older than the region's last bulk change: a suspension run, a status
-  change, an import or a unit's certification, found in the audit log (every
-  such change is audited; one range of its ``at`` index).
+- not older than the region's last bulk change: a suspension run or an
+  import (registry, deaths, data comparison), found in the audit log.
 
 Otherwise the region is counted and, when large, its snapshot replaced; the
 scheduled ``manage.py refresh_dashboard`` does the same for every region so
-that staff rarely wait. A single certification moves one person between
-months; the page shows when its figures were counted. Smaller regions are
+that staff rarely wait. Certifications (one at the counter, or a unit's
+list) and single status changes show once the snapshot is recounted; the page
+shows when its figures were counted. Smaller regions are
 always counted live, so their figures are exact.
 """
 
@@ -47,15 +47,16 @@ from .models import DashboardSnapshot
 
 MONTHS = 12
 STATUSES = (Entitlement.Status.SUSPENDED, Entitlement.Status.TERMINATED)
-# Audited changes after which a region's snapshot is counted again.
+# Audited bulk changes after which a region's snapshot is counted again: one
+# audit row per run or import (region, or none for province-wide), so finding
+# them reads a few rows on either index a planner picks (SQLite without
+# ANALYZE statistics takes the action's). Per-pension rows (entitlement.suspend,
+# certification.unit) would make that a walk of every one ever audited.
 BULK_CHANGES = (
     AuditAction.SUSPENSION_RUN,
-    AuditAction.ENTITLEMENT_SUSPEND,
-    AuditAction.ENTITLEMENT_STATUS,
     AuditAction.REGISTRY_IMPORT,
     AuditAction.IMPORT_DEATHS,
     AuditAction.IMPORT_COMPARISON,
-    AuditAction.CERTIFICATION_UNIT,
 )
 
 

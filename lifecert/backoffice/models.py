@@ -54,7 +54,7 @@ class DashboardSnapshot(models.Model):
     At a million pensions counting them takes longer than a page may
     (``docs/benchmarks.md``); a large region's dashboard reads this row
     instead, while it is of today, younger than ``DASHBOARD_SNAPSHOT_SECONDS``
-    and no bulk change has happened since (``dashboard_snapshot``).
+    and no suspension run or import has happened since (``dashboard_figures``).
     """
 
     region = models.OneToOneField(
