@@ -110,6 +110,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests on a file, not shared-cache memory: threads of one test then wait
     # for the write lock as workers do, instead of failing "table is locked".
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_db.sqlite3")}
+elif "postgresql" in DATABASES["default"]["ENGINE"] and not envbool("DB_JIT", False):
+    # No JIT compilation for our short statements: at a million pensions it
+    # took longer than the dashboard's count itself (docs/benchmarks.md,
+    # "Back-office dashboard at 1,000,000 persons"). DB_JIT=1 turns it back on.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 # django-axes first: it refuses a locked-out username + address before any
@@ -390,6 +395,11 @@ AUTH_CODE_MAX_PER_ADDRESS = envint("AUTH_CODE_MAX_PER_ADDRESS", 10)
 
 # Certification cycle and face certification.
 CERT_CYCLE_MONTHS = envint("CERT_CYCLE_MONTHS", 12)
+# The back office's dashboard: a region of at least this many pensions reads
+# its cycle figures from a snapshot (backoffice.dashboard_snapshot) at most
+# this old; `manage.py refresh_dashboard`, scheduled more often, keeps it fresh.
+DASHBOARD_SNAPSHOT_MIN_PENSIONS = envint("DASHBOARD_SNAPSHOT_MIN_PENSIONS", 100_000)
+DASHBOARD_SNAPSHOT_SECONDS = envint("DASHBOARD_SNAPSHOT_SECONDS", 600)
 FACE_MAX_FAILURES_PER_DAY = envint("FACE_MAX_FAILURES_PER_DAY", 3)
 FACE_MATCH_THRESHOLD = envfloat("FACE_MATCH_THRESHOLD", 0.0)  # 0 = engine default
 FACE_PER_ACTION_SECONDS = envfloat("FACE_PER_ACTION_SECONDS", 8.0)

@@ -2,32 +2,28 @@
 
 Every figure counts what its list shows (the list's own query, or the cycle's
 conditions in ``certification.cycle``), for the staff user's regions, in local
-time. At a million pensions the counts are index ranges, never a walk of the
-table: the normal pensions are counted as the disjoint parts of
-``cycle.normal_by_last_certification`` (never certified, each of the last 12
-months, before, after), so one pass over the index gives both the status
-figure and the chart by month; overdue and due soon as their two parts each.
+time. The cycle's figures per region (status, overdue, due soon, the months)
+come from ``dashboard_figures``: index ranges counted live, or for a large
+region a snapshot of them, with the time they were counted shown on the page.
 """
 
 import datetime
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, Func, IntegerField, OuterRef, Q, Subquery, Sum
+from django.conf import settings
+from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from lifecert.certification import cycle
-from lifecert.certification.access import certifications_for_staff
 from lifecert.certification.models import Channel, Overpayment
 from lifecert.registry.access import staff_regions
-from lifecert.registry.models import Entitlement, Region
+from lifecert.registry.models import Entitlement
 
 from . import lists
 from .charts import BarChart, Cell, bar_chart, share_text
+from .dashboard_figures import MONTHS, RegionFigures, month_firsts, region_figures
 
-MONTHS = 12
 # 人工审核 waiting: (label, oldest age in days, youngest age in days or None).
 REVIEW_AGES = [
     ("0–1 天", 1, 0),
@@ -35,71 +31,11 @@ REVIEW_AGES = [
     ("8–30 天", 30, 8),
     ("30 天以上", None, 31),
 ]
-STATUSES = (Entitlement.Status.SUSPENDED, Entitlement.Status.TERMINATED)
 
 
 def link(name: str, **params: Any) -> str:
     query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
     return reverse(f"backoffice:{name}") + (f"?{query}" if query else "")
-
-
-def _count(condition: Q) -> Subquery:
-    """Entitlements of the outer region meeting ``condition``: one index range."""
-    rows = Entitlement.objects.filter(condition, region=OuterRef("pk")).order_by()
-    return Subquery(
-        rows.annotate(n=_COUNT_ROWS).values("n"), output_field=IntegerField()
-    )
-
-
-# COUNT(*), not COUNT(id): SQLite counts the index entries without reading the
-# key (a quarter faster at a million rows). Not an aggregate to Django, so no
-# GROUP BY is added to the correlated subquery.
-_COUNT_ROWS = Func(template="COUNT(*)", output_field=IntegerField())
-
-
-@dataclass
-class RegionFigures:
-    region: Region
-    normal: int
-    suspended: int
-    terminated: int
-    overdue: int
-    due_soon: int
-    by_month: list[int]  # the last MONTHS months, oldest first
-
-
-def month_firsts(today: datetime.date) -> list[datetime.date]:
-    """The first days of the last ``MONTHS`` months, oldest first, and of the next."""
-    this = today.replace(day=1)
-    return [cycle.add_months(this, offset) for offset in range(1 - MONTHS, 2)]
-
-
-def region_figures(user: Any, today: datetime.date) -> list[RegionFigures]:
-    """The cycle's counts for each of the staff user's regions, in one query."""
-    parts = cycle.normal_by_last_certification(month_firsts(today))
-    conditions = {f"p{index}": part for index, part in enumerate(parts)}
-    overdue_parts = cycle.overdue_parts(today)
-    due_parts = cycle.due_within_parts(cycle.DUE_SOON_DAYS, today)
-    conditions |= {f"o{index}": part for index, part in enumerate(overdue_parts)}
-    conditions |= {f"d{index}": part for index, part in enumerate(due_parts)}
-    conditions |= {status.value: Q(status=status) for status in STATUSES}
-    regions = staff_regions(user).order_by("code")
-    rows = regions.annotate(**{name: _count(q) for name, q in conditions.items()})
-    figures = []
-    for region in rows:
-        counts = [getattr(region, f"p{index}") for index in range(len(parts))]
-        figures.append(
-            RegionFigures(
-                region=region,
-                normal=sum(counts),
-                suspended=getattr(region, Entitlement.Status.SUSPENDED.value),
-                terminated=getattr(region, Entitlement.Status.TERMINATED.value),
-                overdue=getattr(region, "o0") + getattr(region, "o1"),  # noqa: B009
-                due_soon=getattr(region, "d0") + getattr(region, "d1"),  # noqa: B009
-                by_month=counts[2 : 2 + MONTHS],
-            )
-        )
-    return figures
 
 
 def region_chart(figures: list[RegionFigures]) -> BarChart:
@@ -161,17 +97,14 @@ def month_chart(figures: list[RegionFigures], today: datetime.date) -> BarChart:
     )
 
 
-def channel_chart(user: Any, first: datetime.date) -> tuple[BarChart, int]:
-    """This month's certifications by channel, and their total: one range of
-    ``cert_channel_time`` a channel (a GROUP BY would sort the month's rows)."""
-    month = certifications_for_staff(user).filter(
-        certified_at__gte=cycle.local_midnight(first)
-    )
-    each = [
-        month.filter(channel=value).order_by().values("channel").annotate(n=Count("pk"))
-        for value in Channel.values
-    ]
-    counts = dict(each[0].union(*each[1:], all=True).values_list("channel", "n"))
+def channel_chart(
+    figures: list[RegionFigures], first: datetime.date
+) -> tuple[BarChart, int]:
+    """This month's certifications by channel, and their total."""
+    counts: dict[str, int] = {}
+    for item in figures:
+        for channel, count in item.channels.items():
+            counts[channel] = counts.get(channel, 0) + count
     total = sum(counts.values())
     rows = []
     for value, label in Channel.choices:
@@ -244,8 +177,8 @@ def dashboard(user: Any) -> dict[str, Any]:
     """The figures and charts of the dashboard, for ``user``'s regions."""
     today = timezone.localdate()
     first = today.replace(day=1)
-    figures = region_figures(user, today)
-    channels, this_month = channel_chart(user, first)
+    figures, counted_at = region_figures(staff_regions(user), today)
+    channels, this_month = channel_chart(figures, first)
     reviews, open_reviews = review_chart(user, today)
     month_param = f"{today:%Y-%m}"
     by_status = [
@@ -255,6 +188,8 @@ def dashboard(user: Any) -> dict[str, Any]:
     ]
     return {
         "regions": [item.region for item in figures],
+        "counted_at": counted_at,
+        "snapshot_minutes": max(1, settings.DASHBOARD_SNAPSHOT_SECONDS // 60),
         "by_status": [
             (status.label, count, link("entitlement-list", status=status.value))
             for status, count in by_status

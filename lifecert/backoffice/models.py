@@ -46,3 +46,28 @@ class PendingImport(models.Model):
     def skipped(self) -> list[list[Any]]:
         skipped: list[list[Any]] = self.summary["skipped"]
         return skipped
+
+
+class DashboardSnapshot(models.Model):
+    """仪表盘统计快照: one region's cycle figures as counted at ``computed_at``.
+
+    At a million pensions counting them takes longer than a page may
+    (``docs/benchmarks.md``); a large region's dashboard reads this row
+    instead, while it is of today, younger than ``DASHBOARD_SNAPSHOT_SECONDS``
+    and no suspension run or import has happened since (``dashboard_figures``).
+    """
+
+    region = models.OneToOneField(
+        "registry.Region", on_delete=models.CASCADE, related_name="+"
+    )
+    # The local day the figures count for: overdue and due soon move with it.
+    as_of = models.DateField()
+    computed_at = models.DateTimeField()
+    # normal, suspended, terminated, overdue, due_soon, by_month (oldest first).
+    figures = models.JSONField()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "仪表盘统计快照"
+
+    def __str__(self) -> str:
+        return f"仪表盘统计 {self.region_id} {self.computed_at:%Y-%m-%d %H:%M}"

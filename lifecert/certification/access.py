@@ -3,8 +3,10 @@ fetch suspension runs, back pay, overpayments and death cases."""
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
+
+from lifecert.registry.models import Entitlement
 
 from .models import (
     BackPay,
@@ -22,6 +24,17 @@ def _region_ids(user: Any) -> list[int] | None:
     if user.staff_region_id is None:
         return None
     return [user.staff_region_id]
+
+
+def _of_regions(ids: list[int]) -> Exists:
+    """The row's entitlement is in one of ``ids``: a primary-key probe per row.
+
+    A join on ``entitlement__region_id`` lets SQLite (no ANALYZE statistics)
+    start from the region's 400,000 pensions at a million and probe the small
+    table for each: 50–120 ms for a dashboard figure of a few hundred rows."""
+    return Exists(
+        Entitlement.objects.filter(pk=OuterRef("entitlement_id"), region_id__in=ids)
+    )
 
 
 def suspension_runs_for_staff(user: Any) -> QuerySet[SuspensionRun]:
@@ -49,9 +62,7 @@ def back_pays_for_staff(user: Any) -> QuerySet[BackPay]:
         "entitlement__person", "entitlement__region", "entitlement__unit"
     )
     ids = _region_ids(user)
-    return (
-        back_pays if ids is None else back_pays.filter(entitlement__region_id__in=ids)
-    )
+    return back_pays if ids is None else back_pays.filter(_of_regions(ids))
 
 
 def overpayments_for_staff(user: Any) -> QuerySet[Overpayment]:
@@ -61,7 +72,7 @@ def overpayments_for_staff(user: Any) -> QuerySet[Overpayment]:
     ids = _region_ids(user)
     if ids is None:
         return overpayments
-    return overpayments.filter(entitlement__region_id__in=ids)
+    return overpayments.filter(_of_regions(ids))
 
 
 def access_overpayment(user: Any, public_id: Any) -> Overpayment:
@@ -73,7 +84,7 @@ def death_cases_for_staff(user: Any) -> QuerySet[DeathAfterCertificationCase]:
         "person", "entitlement__region", "unit", "face_session", "closed_by"
     )
     ids = _region_ids(user)
-    return cases if ids is None else cases.filter(entitlement__region_id__in=ids)
+    return cases if ids is None else cases.filter(_of_regions(ids))
 
 
 def access_death_case(user: Any, public_id: Any) -> DeathAfterCertificationCase:

@@ -237,7 +237,12 @@ def normal_by_last_certification(bounds: list[datetime.date]) -> list[Q]:
     and from ``bounds[-1]`` on. The parts are disjoint and together are every
     normal entitlement; each is one range of ``entitlement_region_cycle``."""
     edges = [local_midnight(day) for day in bounds]
-    parts = [Q(last_certified_at__isnull=True), Q(last_certified_at__lt=edges[0])]
+    # "Never certified" with a range on start_date that every row meets: SQLite
+    # (without ANALYZE statistics) would otherwise count it through
+    # entitlement_region_status and read all the region's normal rows (0.3 s
+    # at 400,000) instead of one range of entitlement_region_cycle.
+    never = Q(last_certified_at__isnull=True, start_date__lte=datetime.date.max)
+    parts = [never, Q(last_certified_at__lt=edges[0])]
     parts += [
         Q(last_certified_at__gte=first, last_certified_at__lt=stop)
         for first, stop in itertools.pairwise(edges)

@@ -135,6 +135,10 @@ class BackPay(models.Model):
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        # 补发清单: newest first, and a month of resumptions, as one index range.
+        indexes = [models.Index(fields=["created_at"], name="backpay_created")]
+
     def __str__(self) -> str:
         return f"补发 {self.months} 个月"
 

@@ -144,9 +144,16 @@ class Entitlement(models.Model):
                 name="entitlement_region_cycle",
                 condition=Q(status="normal"),
             ),
-            # No (status, last_certified_at) index: the planners would walk it for
-            # the employer list's pages instead of the unit's own index, and the
-            # yearly suspension run is a set-based batch that may scan.
+            # The suspension preview and run, province-wide: normal pensions
+            # last certified before a day, or never certified and started
+            # before it (``cycle.overdue``): two ranges of this index instead of
+            # a walk of every normal row. The employer list keeps its own index
+            # (checked with EXPLAIN on both databases: docs/benchmarks.md).
+            models.Index(
+                fields=["last_certified_at", "start_date"],
+                name="entitlement_normal_due",
+                condition=Q(status="normal"),
+            ),
         ]
 
     def __str__(self) -> str:

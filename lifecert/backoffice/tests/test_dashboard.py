@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from lifecert.backoffice import charts, dashboard
+from lifecert.backoffice import charts, dashboard_figures
 from lifecert.certification import cycle
 from lifecert.certification.models import Channel
 from lifecert.registry.models import Entitlement
@@ -134,7 +134,9 @@ def test_the_cycle_counts_in_parts_agree_with_the_lists(world):
             first, second = (entitlements.filter(part) for part in parts)
             assert not first.filter(pk__in=second.values("pk")).exists()
             assert first.count() + second.count() == whole.count()
-    parts = cycle.normal_by_last_certification(dashboard.month_firsts(NOW.date()))
+    parts = cycle.normal_by_last_certification(
+        dashboard_figures.month_firsts(NOW.date())
+    )
     counts = [entitlements.filter(part).count() for part in parts]
     assert sum(counts) == entitlements.filter(status="normal").count()
 
