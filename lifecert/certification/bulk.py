@@ -49,8 +49,6 @@ def insert_certifications(
     Rows that share one ``evidence`` dict (the same object) share its prepared
     value: pass one dict per distinct evidence, not a copy per row.
     """
-    if not rows:
-        return []
     opts = Certification._meta
     connection = connections[router.db_for_write(Certification)]
     public_id = opts.get_field("public_id").get_db_prep_save
