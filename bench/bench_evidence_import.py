@@ -31,7 +31,14 @@ import sys
 import time
 from typing import Any
 
-from benchlib import ROOT, django_env, pick_pensioners, plain_sql_certify, seed
+from benchlib import (
+    ROOT,
+    django_env,
+    pick_pensioners,
+    plain_sql_certify,
+    seed,
+    without_query_log,
+)
 
 
 def _sheets(people: list[tuple[str, str]], day: str, per_file: int) -> list[bytes]:
@@ -86,6 +93,7 @@ def main() -> None:
     import django
 
     django.setup()
+    without_query_log()
     from django.conf import settings
     from django.db import connection
     from django.utils import timezone
