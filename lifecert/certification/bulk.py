@@ -51,12 +51,12 @@ def insert_certifications(
     """
     opts = Certification._meta
     connection = connections[router.db_for_write(Certification)]
-    public_id = opts.get_field("public_id").get_db_prep_save
-    at_field = opts.get_field("certified_at")
-    evidence_field = opts.get_field("evidence")
+    fields = {f.attname: f for f in opts.concrete_fields}
+    public_id = fields["public_id"].get_db_prep_save
+    at_field, evidence_field = fields["certified_at"], fields["evidence"]
     fixed = [
-        opts.get_field("channel").get_db_prep_save(channel, connection),
-        opts.get_field("operator_name").get_db_prep_save(operator_name, connection),
+        fields["channel"].get_db_prep_save(channel, connection),
+        fields["operator_name"].get_db_prep_save(operator_name, connection),
     ]
     times: dict[datetime.datetime, Any] = {}
     # id() of an evidence dict -> (the dict, kept alive; its prepared value)
@@ -81,7 +81,7 @@ def insert_certifications(
                 code,
             ]
         )
-    names = ", ".join(opts.get_field(name).column for name in COLUMNS)
+    names = ", ".join(fields[name].column for name in COLUMNS)
     row_marks = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
     ids: list[int] = []
     with connection.cursor() as cursor:
