@@ -1,7 +1,17 @@
+# ruff: noqa: S608  (the SQL is built from this file's constants and model tables only)
 """What the benchmark scripts share (a sibling module: each script runs with
 ``bench/`` first on ``sys.path``)."""
 
+import argparse
+import datetime
 import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def django_env(database_url: str) -> dict[str, str]:
@@ -11,3 +21,145 @@ def django_env(database_url: str) -> dict[str, str]:
         DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="lifecert.settings", DEBUG="1"
     )
     return env
+
+
+def without_query_log() -> None:
+    """Stop Django's DEBUG query log in this (already set-up) process.
+
+    The benches must run with DEBUG on (it alone allows SQLite), and with it
+    every statement is logged with its parameters quoted, which on SQLite costs
+    one extra ``SELECT QUOTE(?), …`` per statement. Production runs without
+    the log; every timed path of a bench runs without it alike.
+    """
+    from django.conf import settings
+
+    settings.DEBUG = False
+
+
+def seed(args: argparse.Namespace) -> None:
+    """A migrated database with ``seed_demo --persons`` (kept with ``--reuse``)."""
+    env = django_env(args.database_url)
+    if args.database_url.startswith("sqlite:///") and not args.reuse:
+        path = Path(args.database_url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v", "0"], check=True, env=env, cwd=ROOT)
+    started = time.perf_counter()
+    subprocess.run(
+        [*manage, "seed_demo", "--persons", str(args.persons), "--if-empty"],
+        check=True,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    print(f"seed: {time.perf_counter() - started:.1f} s")
+
+
+def pick_pensioners(rows: int, since: datetime.date) -> list[tuple[str, str]]:
+    """(number, name) of ``rows`` pensioners with one normal entitlement each,
+    alive, not certified since noon of ``since``: each run of a bench then
+    certifies all of them once, on a later day than the run before."""
+    from django.db.models import Exists, OuterRef
+
+    from lifecert.certification.evidence import _noon
+    from lifecert.registry.models import Entitlement
+
+    other = Entitlement.objects.filter(person_id=OuterRef("person_id")).exclude(
+        pk=OuterRef("pk")
+    )
+    found = list(
+        Entitlement.objects.filter(
+            ~Exists(other),
+            person__death_date=None,
+            status=Entitlement.Status.NORMAL,
+            last_certified_at__lt=_noon(since),
+        )
+        .order_by("pk")
+        .values_list("person__ssn", "person__name")[:rows]
+    )
+    if len(found) < rows:
+        raise SystemExit(f"only {len(found)} suitable pensioners: seed more persons")
+    return found
+
+
+def plain_sql_certify(
+    people: list[tuple[str, str]], at: datetime.datetime
+) -> dict[str, Any]:
+    """What the evidence service does for ``people``, in plain SQL: the rows
+    into a temporary table, one INSERT … SELECT of certifications matched by
+    number and name, one UPDATE of ``last_certified_at``, one INSERT … SELECT
+    of audit rows, one transaction; then the audit chain, timed on its own."""
+    from django.db import connection, transaction
+
+    from lifecert.certification.models import Certification
+    from lifecert.core import audit
+    from lifecert.core.models import AuditEvent
+    from lifecert.registry.models import Entitlement, Person
+
+    cert, ent, person = (
+        Certification._meta.db_table,
+        Entitlement._meta.db_table,
+        Person._meta.db_table,
+    )
+    log = AuditEvent._meta.db_table
+    postgres = connection.vendor == "postgresql"
+    at_param = connection.ops.adapt_datetimefield_value(at)
+    uuid_sql = "gen_random_uuid()" if postgres else "lower(hex(randomblob(16)))"
+    code_sql = (
+        "upper(substr(md5(random()::text), 1, 16))"
+        if postgres
+        else "upper(hex(randomblob(8)))"
+    )
+    json_cast = "::jsonb" if postgres else ""
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE bench_rows (ssn varchar(18), name varchar(60),"
+            " source varchar(100))"
+        )
+        cursor.executemany(
+            "INSERT INTO bench_rows VALUES (%s, %s, %s)",
+            [(s, n, "医保就医") for s, n in people],
+        )
+        cursor.execute("SELECT max(id) FROM " + cert)
+        before = cursor.fetchone()[0] or 0
+        cursor.execute(
+            f"INSERT INTO {cert} (public_id, person_id, region_id, entitlement_id,"
+            " certified_at, channel, operator_name, evidence, receipt_code)"
+            f" SELECT {uuid_sql}, e.person_id, e.region_id, e.id, %s, 'data',"
+            f" '数据比对', ('{{\"source\": \"' || r.source || '\"}}'){json_cast},"
+            f" {code_sql}"
+            f" FROM bench_rows r JOIN {person} p ON p.ssn = r.ssn AND p.name = r.name"
+            f" JOIN {ent} e ON e.person_id = p.id"
+            " WHERE e.status = 'normal' AND (e.last_certified_at IS NULL"
+            " OR e.last_certified_at < %s)",
+            [at_param, at_param],
+        )
+        changed = cursor.rowcount
+        cursor.execute(
+            f"UPDATE {ent} SET last_certified_at = %s WHERE id IN"
+            f" (SELECT entitlement_id FROM {cert} WHERE id > %s)",
+            [at_param, before],
+        )
+        public_id = (
+            "t.public_id::text"
+            if postgres
+            else "substr(t.public_id,1,8)||'-'||substr(t.public_id,9,4)||'-'||"
+            "substr(t.public_id,13,4)||'-'||substr(t.public_id,17,4)||'-'||"
+            "substr(t.public_id,21,12)"
+        )
+        cursor.execute(
+            f"INSERT INTO {log} (at, actor_id, actor_label, action, target_type,"
+            " target_id, region_id, ip, before, after)"
+            f" SELECT %s, NULL, 'bench', 'certification.create', 'Certification',"
+            f" {public_id}, t.region_id, NULL, '{{}}'{json_cast},"
+            f' \'{{"channel": "data"}}\'{json_cast} FROM {cert} t WHERE t.id > %s',
+            [at_param, before],
+        )
+        cursor.execute("DROP TABLE bench_rows")
+    seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    audit.chain_pending()
+    chain = time.perf_counter() - started
+    return {"s": seconds, "changed": changed, "chain_s": chain}

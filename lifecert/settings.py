@@ -101,9 +101,15 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the dev server read while a long write (a bulk save) runs.
+    # WAL lets the dev server read while a long write (a bulk save) runs. A
+    # page cache of up to 64 MiB a connection (SQLite's default is 2 MiB): a
+    # 20,000-row evidence import re-reads the pages it has just written: its
+    # statements took 7.9 s with the default, 4.9 s with 128 MiB (one sample).
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+            " PRAGMA cache_size=-65536;"
+        ),
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }

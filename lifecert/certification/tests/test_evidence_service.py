@@ -15,7 +15,12 @@ from lifecert.certification.models import (
 )
 from lifecert.certification.services import OVERDUE_REASON, new_receipt_codes
 from lifecert.core.models import AuditEvent
-from lifecert.demo.testing import make_entitlement, make_person, xlsx_upload
+from lifecert.demo.testing import (
+    make_entitlement,
+    make_person,
+    make_region,
+    xlsx_upload,
+)
 from lifecert.registry.imports import ImportRejected
 from lifecert.registry.models import Entitlement
 
@@ -171,3 +176,21 @@ def test_receipt_codes_in_bulk_are_of_the_alphabet_and_distinct():
         len(c) == 16 and set(c) <= set("23456789ABCDEFGHJKLMNPQRSTUVWXYZ")
         for c in codes
     )
+
+
+def test_only_entitlements_in_the_callers_regions_count(personas):
+    shenzhen = make_region("440300")
+    both = make_person(name="冯两地")
+    here = make_entitlement(person=both, region=personas.region)
+    there = make_entitlement(person=both, region=shenzhen)
+    elsewhere = make_entitlement(person=make_person(name="褚外地"), region=shenzhen)
+    result = _apply([_row(both, _day(3))], [personas.region])
+    assert result.changed == 1
+    assert list(Certification.objects.values_list("entitlement_id", flat=True)) == [
+        here.pk
+    ]
+    there.refresh_from_db()
+    assert there.last_certified_at is None
+    with pytest.raises(evidence.EvidenceRejected) as raised:
+        _apply([_row(elsewhere.person, _day(3))], [personas.region])
+    assert [e.code for e in raised.value.errors] == ["not_found"]
