@@ -81,16 +81,17 @@ def insert_certifications(
                 code,
             ]
         )
-    names = ", ".join(fields[name].column for name in COLUMNS)
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(fields[name].column) for name in COLUMNS)
     row_marks = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
     ids: list[int] = []
     with connection.cursor() as cursor:
         for start in range(0, len(params), ROWS_PER_INSERT):
             chunk = params[start : start + ROWS_PER_INSERT]
             cursor.execute(
-                f"INSERT INTO {opts.db_table} ({names})"  # noqa: S608 the model's names
+                f"INSERT INTO {quote(opts.db_table)} ({names})"  # noqa: S608 the model's names
                 f" VALUES {', '.join([row_marks] * len(chunk))}"
-                f" RETURNING {opts.pk.column}",
+                f" RETURNING {quote(opts.pk.column)}",
                 [value for row in chunk for value in row],
             )
             ids.extend(row[0] for row in cursor.fetchall())
