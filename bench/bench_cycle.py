@@ -31,31 +31,16 @@ import datetime
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchlib import django_env
+from benchlib import django_env, seed
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB = "sqlite:////tmp/lifecert-cyclebench-1m.sqlite3"
-
-
-def _seed(args: argparse.Namespace) -> None:
-    env = django_env(args.database_url)
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v", "0"], check=True, env=env, cwd=ROOT)
-    started = time.perf_counter()
-    subprocess.run(
-        [*manage, "seed_demo", "--persons", str(args.persons), "--if-empty"],
-        check=True,
-        env=env,
-        cwd=ROOT,
-    )
-    print(f"seed (skipped when already seeded): {time.perf_counter() - started:.1f} s")
 
 
 def interleaved(repeat: int, *works: Callable[[], Any]) -> list[float]:
@@ -91,7 +76,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="page requests")
     parser.add_argument("--runs", type=int, default=2, help="runs of each path")
     args = parser.parse_args()
-    _seed(args)
+    seed(args, quiet=False)
     os.environ.update(django_env(args.database_url))
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(ROOT / "bench"))

@@ -31,44 +31,16 @@ import itertools
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchlib import django_env
+from benchlib import django_env, seed
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET_P95_MS = 200
-
-
-def _seed(args: argparse.Namespace) -> None:
-    env = django_env(args.database_url)
-    if args.database_url.startswith("sqlite:///") and not args.reuse:
-        path = Path(args.database_url.removeprefix("sqlite:///"))
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v", "0"], check=True, env=env, cwd=ROOT)
-    started = time.perf_counter()
-    subprocess.run(
-        [
-            *manage,
-            "seed_demo",
-            "--persons",
-            str(args.persons),
-            # The big unit's 50,000-row roster is bench_xlsx_writer's sheet.
-            "--big-unit-size",
-            "50000",
-            "--if-empty",
-        ],
-        check=True,
-        env=env,
-        cwd=ROOT,
-    )
-    print(f"seed (skipped when already seeded): {time.perf_counter() - started:.1f} s")
 
 
 def percentile(samples: list[float], share: float) -> float:
@@ -190,7 +162,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=100)
     parser.add_argument("--reuse", action="store_true", help="keep a seeded database")
     args = parser.parse_args()
-    _seed(args)
+    # The big unit's 50,000-row roster is bench_xlsx_writer's sheet.
+    seed(args, "--big-unit-size", "50000", quiet=False)
     os.environ.update(django_env(args.database_url))
     sys.path.insert(0, str(ROOT))
     import django

@@ -32,7 +32,6 @@ import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -40,36 +39,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchlib import django_env
+from benchlib import django_env, seed
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFIX = "欧阳"  # the 10,000 pensioners that "select all that match" certifies
-
-
-def _seed(args: argparse.Namespace) -> None:
-    env = django_env(args.database_url)
-    if args.database_url.startswith("sqlite:///") and not args.reuse:
-        path = Path(args.database_url.removeprefix("sqlite:///"))
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v", "0"], check=True, env=env, cwd=ROOT)
-    started = time.perf_counter()
-    subprocess.run(
-        [
-            *manage,
-            "seed_demo",
-            "--persons",
-            str(args.persons),
-            "--big-unit-size",
-            str(args.unit_size),
-            "--if-empty",
-        ],
-        check=True,
-        env=env,
-        cwd=ROOT,
-    )
-    print(f"seed: {time.perf_counter() - started:.1f} s")
 
 
 def p95(samples: list[float]) -> float:
@@ -127,7 +100,7 @@ def main() -> None:
         "--reuse", action="store_true", help="keep an already seeded database"
     )
     args = parser.parse_args()
-    _seed(args)
+    seed(args, "--big-unit-size", str(args.unit_size), quiet=False)
 
     os.environ.update(django_env(args.database_url))
     sys.path.insert(0, str(ROOT))

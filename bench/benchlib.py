@@ -36,10 +36,11 @@ def without_query_log() -> None:
     settings.DEBUG = False
 
 
-def seed(args: argparse.Namespace) -> None:
-    """A migrated database with ``seed_demo --persons`` (kept with ``--reuse``)."""
+def seed(args: argparse.Namespace, *extra: str, quiet: bool = True) -> None:
+    """A migrated database with ``seed_demo --persons`` and ``extra`` arguments
+    (kept with ``--reuse``; a bench without that flag always keeps it)."""
     env = django_env(args.database_url)
-    if args.database_url.startswith("sqlite:///") and not args.reuse:
+    if args.database_url.startswith("sqlite:///") and not getattr(args, "reuse", True):
         path = Path(args.database_url.removeprefix("sqlite:///"))
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -47,13 +48,13 @@ def seed(args: argparse.Namespace) -> None:
     subprocess.run([*manage, "migrate", "-v", "0"], check=True, env=env, cwd=ROOT)
     started = time.perf_counter()
     subprocess.run(
-        [*manage, "seed_demo", "--persons", str(args.persons), "--if-empty"],
+        [*manage, "seed_demo", "--persons", str(args.persons), *extra, "--if-empty"],
         check=True,
         env=env,
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL if quiet else None,
     )
-    print(f"seed: {time.perf_counter() - started:.1f} s")
+    print(f"seed (skipped when already seeded): {time.perf_counter() - started:.1f} s")
 
 
 def pick_pensioners(rows: int, since: datetime.date) -> list[tuple[str, str]]:
