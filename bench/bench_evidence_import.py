@@ -26,18 +26,14 @@ import argparse
 import datetime
 import io
 import json
-import os
-import sys
 import time
 from typing import Any
 
 from benchlib import (
     ROOT,
-    django_env,
     pick_pensioners,
     plain_sql_certify,
-    seed,
-    without_query_log,
+    prepare,
 )
 
 
@@ -87,27 +83,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--reuse", action="store_true", help="keep the seeded data")
     args = parser.parse_args()
-    seed(args)
-    os.environ.update(django_env(args.database_url))
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    without_query_log()
+    prepare(args)
     from django.conf import settings
     from django.db import connection
     from django.utils import timezone
 
     from lifecert.certification.evidence import _noon
-    from lifecert.core import audit
 
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")  # planner statistics after the bulk load
-    started = time.perf_counter()
-    linked = audit.chain_pending()  # the seed's audit rows, before any clock
-    seconds = time.perf_counter() - started
-    print(f"audit rows of the seed chained: {linked:,} in {seconds:.1f} s")
     today = timezone.localdate()
     yesterday = today - datetime.timedelta(days=1)
     people = pick_pensioners(args.rows, yesterday - datetime.timedelta(days=1))
