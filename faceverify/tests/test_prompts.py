@@ -105,6 +105,28 @@ def test_an_elderly_reaction_within_the_window_passes(engine, man, man_ref):
     assert v.verdict.code == "passed", v.verdict
 
 
+def over_a_line(engine, challenge, ref, person, upload, down, send_every=0.0):
+    """One request in flight (camera.js): each carries the newest 8 frames
+    captured since the last left, arrives ``upload(frames)`` after leaving and
+    is answered ``down`` later; the next leaves then, and no sooner than
+    ``send_every`` after it. Returns the verifier."""
+    v = Verifier(engine, challenge, [ref])
+    sent, captured = 0.0, 0.0
+    while sent < 40 and v.verdict is None:
+        batch = []
+        while captured <= sent:
+            batch.append(captured)
+            captured += STEP
+        batch = batch[-8:]
+        arrival = sent + upload(len(batch))
+        for c in batch:
+            v.feed(arrival - (batch[-1] - c), person.frame(c), advance=False)
+        p = v.advance(arrival)
+        person.prompted(p.current_action, arrival + down)
+        sent = max(arrival + down, sent + send_every)
+    return v
+
+
 def test_a_slow_line_widens_the_window_by_its_round_trip_only(engine, man, man_ref):
     # 0.75 s each way, one request in flight (camera.js): each request carries
     # the frames captured since the last one. The person reacts 2.5 s after the
@@ -112,19 +134,8 @@ def test_a_slow_line_widens_the_window_by_its_round_trip_only(engine, man, man_r
     # the prompt left: past 3.5 s, but the session's round trip (1.5 s) covers it.
     latency = 0.75
     slow = actors.Responder(man, reaction_seconds=2.5, retry_seconds=None)
-    v = Verifier(engine, timed(["turn_right", "nod"], [1.0, 1.5]), [man_ref])
-    sent, captured = 0.0, 0.0
-    while sent < 40 and v.verdict is None:
-        batch = []
-        while captured <= sent:
-            batch.append(captured)
-            captured += STEP
-        arrival = sent + latency
-        for c in batch[-8:]:
-            v.feed(arrival - (batch[-1] - c), slow.frame(c), advance=False)
-        p = v.advance(arrival)
-        slow.prompted(p.current_action, arrival + latency)
-        sent = arrival + latency  # the next request leaves when this answer lands
+    challenge = timed(["turn_right", "nod"], [1.0, 1.5])
+    v = over_a_line(engine, challenge, man_ref, slow, lambda _n: latency, latency)
     assert v.verdict is not None
     assert v.verdict.code == "passed", v.verdict
     assert v.s.prompt.rtt == pytest.approx(2 * latency, abs=0.01)
@@ -138,22 +149,17 @@ def test_a_thin_upload_widens_the_window_by_its_recent_round_trip(engine, man, m
     # movement reaches the server about 4.2 s after the prompt left, inside
     # 3.5 s plus the round trip the line shows now (about 1.2 s), not plus the
     # session's quickest one (0.5 s, when the batches were small).
-    up_latency, down_latency, per_frame = 0.15, 0.15, 0.11
     slow = actors.Responder(man, reaction_seconds=2.8, retry_seconds=None)
-    v = Verifier(engine, timed(["turn_right", "nod"], [1.0, 1.5]), [man_ref])
-    sent, captured = 0.0, 0.0
-    while sent < 40 and v.verdict is None:
-        batch = []
-        while captured <= sent:
-            batch.append(captured)
-            captured += STEP
-        batch = batch[-8:]
-        arrival = sent + up_latency + per_frame * len(batch)
-        for c in batch:
-            v.feed(arrival - (batch[-1] - c), slow.frame(c), advance=False)
-        p = v.advance(arrival)
-        slow.prompted(p.current_action, arrival + down_latency)
-        sent = max(arrival + down_latency, sent + 0.5)
+    challenge = timed(["turn_right", "nod"], [1.0, 1.5])
+    v = over_a_line(
+        engine,
+        challenge,
+        man_ref,
+        slow,
+        lambda n: 0.15 + 0.11 * n,
+        0.15,
+        send_every=0.5,
+    )
     assert v.verdict is not None
     assert v.verdict.code == "passed", v.verdict
     assert v.s.prompt.rtt > 1.0  # the recent requests, not the first ones
