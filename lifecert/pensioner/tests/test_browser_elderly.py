@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from faceverify import actors
 from lifecert.certification import face_sessions
 from lifecert.certification.face_sessions import verdict_message
 from lifecert.certification.models import Certification, FaceSession
@@ -60,7 +59,7 @@ def _verdict(page) -> str:
     return page.locator("#verdict").text_content() or ""
 
 
-def _empty_room() -> actors.Performer:
+def _empty_room(actors):
     """A camera showing a plain wall (a grey gradient with sensor noise)."""
     rng = np.random.default_rng(3)
     wall = np.linspace(90, 160, 480, dtype=np.float32)[None, :, None]
@@ -76,7 +75,7 @@ def _empty_room() -> actors.Performer:
     )
 
 
-def _head_up_then_rest(shared_dir, seconds: float) -> actors.Footage:
+def _head_up_then_rest(actors, shared_dir, seconds: float):
     """The webcam man holding his head up (nod clip frame 66, pitch -47.5 by
     the engine) for ``seconds``, then relaxing to his rest pose in about 1 s
     (frames 66-92, pitch about -29): the nod clip's own second half."""
@@ -132,6 +131,7 @@ def test_a_dimmed_genuine_pensioner_is_coached_or_passed_and_never_told_mismatch
 
 
 def test_a_session_begun_with_the_head_held_up_still_passes_its_nod(
+    actors,
     live_server,
     launch_browser,
     fake_camera,
@@ -150,7 +150,8 @@ def test_a_session_begun_with_the_head_held_up_still_passes_its_nod(
     pinned.FACE_FIXED_CHALLENGE = ["nod", "turn_right"]
     enrol(personas.pensioner, webcam_man.enrolment)
     page = launch_browser().new_page(viewport={"width": 1366, "height": 768})
-    camera = fake_camera(page, webcam_man, opening=_head_up_then_rest(shared_dir, 4.0))
+    opening = _head_up_then_rest(actors, shared_dir, 4.0)
+    camera = fake_camera(page, webcam_man, opening=opening)
     _start(page, live_server.url)
     verdict = _verdict(page)
     plays = [e["play"] for e in camera.events if "play" in e]
@@ -163,6 +164,7 @@ def test_a_session_begun_with_the_head_held_up_still_passes_its_nod(
 
 @pytest.mark.parametrize("factor", [1.0, 0.3, 0.12])
 def test_another_person_is_refused_in_good_and_dim_light(
+    actors,
     live_server,
     launch_browser,
     fake_camera,
@@ -194,6 +196,7 @@ def test_another_person_is_refused_in_good_and_dim_light(
 
 
 def test_a_session_that_never_sees_a_face_is_not_a_try(
+    actors,
     live_server,
     launch_browser,
     fake_camera,
@@ -207,7 +210,7 @@ def test_a_session_that_never_sees_a_face_is_not_a_try(
     are all still there."""
     enrol(personas.pensioner, webcam_man.enrolment)
     page = launch_browser().new_page(viewport={"width": 390, "height": 844})
-    fake_camera(page, _empty_room())
+    fake_camera(page, _empty_room(actors))
     _start(page, live_server.url)
     expect(page.locator("#coaching")).to_have_text(
         "未检测到人脸，请正对摄像头", timeout=30_000
