@@ -1,0 +1,260 @@
+"""Where a face-frame request's server CPU goes, outside the engine.
+
+In one process, on a fresh SQLite database (or ``--database-url``): a pensioner
+enrolled from the webcam man, then ``--sessions`` genuine sessions driven
+through Django's whole request path (``django.test.Client`` with CSRF checks
+on: every middleware, the session and auth reads, the view, the face-session
+room, the engine) on a virtual server clock (time-machine), ``--batch`` frames
+per request as a browser on the load bench sends them. CPU is
+``time.process_time`` of the request handler alone (the client's multipart
+encoding and JSON decoding are left out), split into the engine's share
+(``face.run``/``face.finish``) and the rest. ``--profile N`` prints the N
+functions with the most cumulative CPU. The last line is one JSON object.
+
+    .venv/bin/python bench/profile_face_requests.py --sessions 4 --batch 3
+    .venv/bin/python bench/profile_face_requests.py --sessions 2 --profile 40
+"""
+
+import argparse
+import cProfile
+import datetime
+import io
+import json
+import os
+import pstats
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+import bench_pensioner_load as load  # noqa: E402
+
+from faceverify import actors  # noqa: E402
+
+START = datetime.datetime(2026, 12, 2, 2, 0, tzinfo=datetime.UTC)
+
+
+class Meter:
+    """CPU of the request handler and of the engine calls inside it."""
+
+    def __init__(self) -> None:
+        self.request: list[float] = []
+        self.engine = 0.0
+        self.frames = 0
+        self.queries: list[str] = []
+
+
+class MeasuredHandler:
+    """The test client's handler, its CPU measured (and profiled) per request."""
+
+    def __init__(self, inner: Any, meter: Meter, profiler: Any) -> None:
+        self.inner, self.meter, self.profiler = inner, meter, profiler
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def __call__(self, environ: Any) -> Any:
+        from django.db import connection
+
+        def log(execute: Any, sql: str, *args: Any) -> Any:
+            self.meter.queries.append(sql)
+            return execute(sql, *args)
+
+        began = time.process_time()
+        if self.profiler:
+            self.profiler.enable()
+        try:
+            with connection.execute_wrapper(log):
+                return self.inner(environ)
+        finally:
+            if self.profiler:
+                self.profiler.disable()
+            self.meter.request.append(time.process_time() - began)
+
+
+def timed_backend(meter: Meter) -> Any:
+    from lifecert.certification import face
+
+    class Timed(face.EngineBackend):
+        def __init__(self) -> None:
+            self.meter = meter
+
+        def run(self, *args: Any, **kwargs: Any) -> Any:
+            began = time.process_time()
+            try:
+                return super().run(*args, **kwargs)
+            finally:
+                self.meter.engine += time.process_time() - began
+
+        def finish(self, *args: Any, **kwargs: Any) -> Any:
+            began = time.process_time()
+            try:
+                return super().finish(*args, **kwargs)
+            finally:
+                self.meter.engine += time.process_time() - began
+
+    return Timed()
+
+
+def drive(client: Any, actor: Any, meter: Meter, batch: int, fps: float) -> str:
+    """One session at ``fps``, ``batch`` frames a request, on a moving clock."""
+    import time_machine
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    step = 1.0 / fps
+    with time_machine.travel(START, tick=False) as clock:
+        headers = {"HTTP_X_CSRFTOKEN": client.cookies["csrftoken"].value}
+        response = client.post("/personal/certify/sessions/", **headers)
+        assert response.status_code == 201, response.content
+        start = response.json()
+        t = 0.0
+        while t < float(start["session_seconds"]):
+            times = [t + i * step for i in range(batch)]
+            frames = [actor.frame(x) for x in times]
+            t += batch * step
+            clock.shift(batch * step)
+            if batch == 1:
+                response = client.post(
+                    start["frame_url"],
+                    data=frames[0],
+                    content_type="image/jpeg",
+                    HTTP_X_FRAME_TIME=f"{times[0]:.3f}",
+                    **headers,
+                )
+            else:
+                parts = [
+                    SimpleUploadedFile(f"f{i}.jpg", f, "image/jpeg")
+                    for i, f in enumerate(frames)
+                ]
+                response = client.post(
+                    start["frame_url"],
+                    data={"frame": parts, "ts": [f"{x:.3f}" for x in times]},
+                    **headers,
+                )
+            meter.frames += batch
+            body = response.json()
+            if response.status_code != 200:
+                if body.get("error") in ("no_face", "bad_image"):
+                    continue
+                return f"frame_{response.status_code}"
+            actor.prompted(body.get("current_action"), t)
+            if body["finished"]:
+                return str(body["verdict"]["code"])
+        body = client.post(start["finish_url"], **headers).json()
+        return str(body["verdict"]["code"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sessions", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=3, help="frames per request")
+    parser.add_argument("--fps", type=float, default=8.0)
+    parser.add_argument("--profile", type=int, default=0, help="top N functions")
+    parser.add_argument("--show-queries", type=int, default=0, help="the last N")
+    parser.add_argument("--dump", default="", help="write the pstats file here")
+    parser.add_argument("--sort", default="cumulative", help="pstats sort key")
+    parser.add_argument(
+        "--query-log",
+        action="store_true",
+        help="keep DEBUG's query log (the load bench's gunicorn ran with it)",
+    )
+    parser.add_argument("--database-url", default="")
+    args = parser.parse_args()
+
+    var_dir = Path(tempfile.mkdtemp(prefix="lifecert-profile-"))
+    env = load.server_env(var_dir)
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
+    try:
+        people = load.prepare_database(env, 1)
+        from django.conf import settings
+        from django.test import Client
+
+        from lifecert.certification import face
+
+        if not args.query_log:
+            settings.DEBUG = False
+        meter = Meter()
+        client = Client(enforce_csrf_checks=True)
+        profiler = cProfile.Profile() if args.profile else None
+        client.handler = MeasuredHandler(client.handler, meter, None)
+        _log_in(client, people[0])
+        man = actors.webcam_man(load.shared_dir())
+        verdicts: dict[str, int] = {}
+        backend = timed_backend(meter)
+        with face.use_backend(backend):
+            # A first session, not measured: imports, URL patterns, caches.
+            drive(client, load.genuine(man, random.Random(-1)), meter, args.batch, 8)
+            meter = client.handler.meter = backend.meter = Meter()
+            client.handler.profiler = profiler
+            for n in range(args.sessions):
+                meter_before = len(meter.request)
+                actor = load.genuine(man, random.Random(n))
+                verdict = drive(client, actor, meter, args.batch, args.fps)
+                verdicts[verdict] = verdicts.get(verdict, 0) + 1
+                print(
+                    f"session {n}: {verdict}, "
+                    f"{len(meter.request) - meter_before} requests",
+                    flush=True,
+                )
+    finally:
+        shutil.rmtree(var_dir, ignore_errors=True)
+    requests = len(meter.request)
+    total = sum(meter.request)
+    outside = total - meter.engine
+    if args.show_queries:
+        for sql in meter.queries[-args.show_queries :]:
+            print(sql[:300])
+    if profiler and args.dump:
+        profiler.dump_stats(args.dump)
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(
+            args.profile
+        )
+        print(out.getvalue())
+    result = {
+        "benchmark": "face_request_profile",
+        "database": (args.database_url or "sqlite").split(":", 1)[0],
+        "query_log": args.query_log,
+        "sessions": args.sessions,
+        "verdicts": verdicts,
+        "requests": requests,
+        "frames": meter.frames,
+        "cpu_total_s": round(total, 3),
+        "cpu_engine_s": round(meter.engine, 3),
+        "cpu_outside_engine_per_request_ms": round(outside / requests * 1000, 2),
+        "cpu_outside_engine_per_session_s": round(outside / args.sessions, 3),
+        "queries_per_request": round(len(meter.queries) / requests, 2),
+        "cpu_per_request_median_ms": round(statistics.median(meter.request) * 1000, 2),
+        "profiled": bool(profiler),
+    }
+    print(json.dumps(result, ensure_ascii=False))
+
+
+def _log_in(client: Any, person: tuple[str, str]) -> None:
+    """The certification login through the form, as a browser does it."""
+    import re
+
+    page = client.get("/personal/certify/login/").content
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert token, "no csrf token on the login page"
+    name, ssn = person
+    response = client.post(
+        "/personal/certify/login/",
+        {"csrfmiddlewaretoken": token.group(1).decode(), "name": name, "ssn": ssn},
+    )
+    assert response.status_code == 302, response.status_code
+    client.get("/personal/certify/")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lifecert.settings")
+    main()
