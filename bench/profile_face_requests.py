@@ -8,10 +8,13 @@ room, the engine) on a virtual server clock (time-machine), ``--batch`` frames
 per request as a browser on the load bench sends them. CPU is
 ``time.process_time`` of the request handler alone (the client's multipart
 encoding and JSON decoding are left out), split into the engine's share
-(``face.run``/``face.finish``) and the rest. ``--profile N`` prints the N
-functions with the most cumulative CPU. The last line is one JSON object.
+(``face.run``/``face.finish``) and the rest. ``--stub`` replays the engine's
+answers of a first session instead of running it (the request path alone, with
+the same states, frames and verdict). ``--profile N`` prints the N functions
+with the most cumulative CPU. The last line is one JSON object.
 
     .venv/bin/python bench/profile_face_requests.py --sessions 4 --batch 3
+    .venv/bin/python bench/profile_face_requests.py --sessions 20 --stub
     .venv/bin/python bench/profile_face_requests.py --sessions 2 --profile 40
 """
 
@@ -85,11 +88,19 @@ def timed_backend(meter: Meter) -> Any:
     class Timed(face.EngineBackend):
         def __init__(self) -> None:
             self.meter = meter
+            self.recorded: list[Any] = []
+            self.replay: list[Any] | None = None
+            self.replayed = 0
 
         def run(self, *args: Any, **kwargs: Any) -> Any:
             began = time.process_time()
             try:
-                return super().run(*args, **kwargs)
+                if self.replay is not None:
+                    self.replayed += 1
+                    return self.replay[min(self.replayed, len(self.replay)) - 1]
+                step = super().run(*args, **kwargs)
+                self.recorded.append(step)
+                return step
             finally:
                 self.meter.engine += time.process_time() - began
 
@@ -165,6 +176,12 @@ def main() -> None:
         action="store_true",
         help="keep DEBUG's query log (the load bench's gunicorn ran with it)",
     )
+    parser.add_argument(
+        "--stub",
+        action="store_true",
+        help="replay the first session's engine answers (no engine CPU): the "
+        "request path alone",
+    )
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
 
@@ -194,7 +211,10 @@ def main() -> None:
             drive(client, load.genuine(man, random.Random(-1)), meter, args.batch, 8)
             meter = client.handler.meter = backend.meter = Meter()
             client.handler.profiler = profiler
+            steps, backend.recorded = backend.recorded, []
             for n in range(args.sessions):
+                if args.stub:
+                    backend.replay, backend.replayed = steps, 0
                 meter_before = len(meter.request)
                 actor = load.genuine(man, random.Random(n))
                 verdict = drive(client, actor, meter, args.batch, args.fps)
@@ -235,6 +255,7 @@ def main() -> None:
         "queries_per_request": round(len(meter.queries) / requests, 2),
         "cpu_per_request_median_ms": round(statistics.median(meter.request) * 1000, 2),
         "profiled": bool(profiler),
+        "stub_engine": args.stub,
     }
     print(json.dumps(result, ensure_ascii=False))
 
