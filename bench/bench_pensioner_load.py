@@ -6,8 +6,7 @@ persons), creates pensioners enrolled from a frame of the webcam man, and runs
 N simulated browsers at once. Each one does what ``static/js/camera.js`` does:
 certification login, the camera page (CSRF cookie), ``POST`` a session, then
 480x360 JPEG frames at the pace the server asks (8 a second while an action is
-asked, 4 while it holds the next one back), a request at most as often as it
-asks (every 0.5 s, every 1 s during a hold), one at a time carrying the
+asked, 4 while it holds the next one back), one request at a time carrying the
 frames captured while the previous one was under way, until the server
 decides; then it starts the next session. The person in front of the camera is
 a genuine responder (``faceverify.actors``): still until prompted, then the
@@ -315,8 +314,7 @@ def live_session(
     seen: set[str] = set()
     started = time.monotonic()
     next_capture = 0.0
-    # As camera.js: a request at most every send_interval_ms (each answer
-    # may change it: less often while a prompt is held back).
+    # As camera.js: a request at most every send_interval_ms.
     send_every = float(session.get("send_interval_ms", 0)) / 1000
     last_sent = -send_every
     while True:
@@ -355,7 +353,6 @@ def live_session(
             seen.add(action)
             out.prompts.append((now, action))
         step = progress.get("frame_interval_ms", step * 1000) / 1000
-        send_every = progress.get("send_interval_ms", send_every * 1000) / 1000
         if progress.get("finished"):
             out.verdict = progress["verdict"]["code"]
             break

@@ -73,8 +73,6 @@ class Verifier:
         self._busy = False  # this frame already paid for a chip or a descriptor
         self._raw: np.ndarray | None = None  # this frame's grey before the lift
         self.s = SessionState() if state is None else SessionState.from_json(state)
-        # The phase the last answer told the browser (its pace follows it).
-        self._answered = self.progress().phase
 
     @property
     def state(self) -> dict[str, Any]:
@@ -122,15 +120,7 @@ class Verifier:
         end an action or a session whose time ran out."""
         s = self.s
         p = s.prompt
-        # While a prompt is held back the browser is asked to send less often
-        # (fewer requests): the gap after a "hold" answer is that pacing, not
-        # the line, and must not widen the reaction window.
-        if (
-            p.last_now is not None
-            and s.last_t is not None
-            and s.last_t > p.last_now
-            and self._answered != "hold"
-        ):
+        if p.last_now is not None and s.last_t is not None and s.last_t > p.last_now:
             gap = round(s.last_t - p.last_now, 4)
             p.gaps = [*p.gaps, gap][-self.cfg.latency_window :]
             p.rtt = max(p.gaps)
@@ -141,9 +131,7 @@ class Verifier:
             else:
                 prompting.reveal(self.challenge, s, now)
                 self._check_timeout(now)
-        progress = self.progress()
-        self._answered = progress.phase
-        return progress
+        return self.progress()
 
     def finish(self, timestamp: float) -> Verdict:
         """End the session now (expiry or the user gave up) and return the verdict."""

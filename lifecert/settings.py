@@ -416,9 +416,6 @@ FACE_MAX_BATCH_FRAMES = envint("FACE_MAX_BATCH_FRAMES", 8)
 # The browser sends a request at most this often, with the frames captured
 # meanwhile: half a second keeps prompts prompt and quarters the requests.
 FACE_SEND_INTERVAL_MS = envint("FACE_SEND_INTERVAL_MS", 500)
-# ... and this often while a prompt is held back (a still face, 4 frames a
-# second; the engine does not count that pacing as line delay): fewer requests.
-FACE_HOLD_SEND_INTERVAL_MS = envint("FACE_HOLD_SEND_INTERVAL_MS", 1000)
 REQUEST_SIZE_LIMITS = [
     (
         r"^/personal/certify/sessions/[0-9a-f-]+/frames/$",

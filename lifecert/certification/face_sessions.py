@@ -52,14 +52,6 @@ FINISHED_MESSAGE = "本次认证已结束，请重新进入资格认证。"
 FRAME_INTERVAL_MS = {"act": 125, "settle": 125, "hold": 250, "done": 125}
 
 
-def send_interval_ms(phase: str) -> int:
-    """How often the browser may send a request in ``phase``: less often while
-    the server holds the next prompt back (nothing to answer quickly then)."""
-    if phase == "hold":
-        return int(settings.FACE_HOLD_SEND_INTERVAL_MS)
-    return int(settings.FACE_SEND_INTERVAL_MS)
-
-
 class FaceSessionError(Exception):
     """A request refused; ``message`` is shown to the user, ``status`` is HTTP."""
 
@@ -287,7 +279,6 @@ class FrameOutcome:
             data["coaching"] = self.coaching
         data["frames_seen"] = self.session.frames_seen
         data["frame_interval_ms"] = FRAME_INTERVAL_MS[self.progress.phase]
-        data["send_interval_ms"] = send_interval_ms(self.progress.phase)
         return data
 
 

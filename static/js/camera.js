@@ -335,8 +335,6 @@
     anim.className = "anim" + (p.current_action ? " act-" + p.current_action : "");
     $("prompt").dataset.action = p.current_action || "";
     if (p.frame_interval_ms) pace(p.frame_interval_ms);
-    // Less often while the server holds the next prompt back.
-    if (p.send_interval_ms) SEND_INTERVAL_MS = p.send_interval_ms;
     if (p.prompt) {
       $("prompt").textContent = p.prompt;
       // Each prompt is said once, when it changes; the verdict is said by conclude.

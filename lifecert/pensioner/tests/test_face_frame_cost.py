@@ -1,8 +1,6 @@
-"""What a camera frame request costs the server: its queries, the enrolled
-descriptors read only when the engine judges the face, and fewer requests
-while a prompt is held back (issue #10)."""
+"""What a camera frame request costs the server: its queries, and the enrolled
+descriptors read only when the engine judges the face (issue #10)."""
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -93,33 +91,3 @@ def test_references_read_once_and_behave_as_a_list(personas):
     assert refs[0] == expected
     assert refs[:1] == [expected]
     assert list(refs) == [expected]
-
-
-class HoldingBackend(StandInBackend):
-    """The stand-in, holding the prompt back until a frame tagged ``GO``."""
-
-    def run(self, challenge: Any, references: Any, state: Any, frames: Any, now: float):
-        step = super().run(challenge, references, state, frames, now)
-        if step.verdict is None and not any(f.endswith(b"GO") for _t, f in frames):
-            step.progress = dataclasses.replace(
-                step.progress, phase="hold", current_action=None
-            )
-        return step
-
-
-def test_the_browser_is_asked_to_send_less_often_while_a_prompt_is_held(
-    client, personas, settings
-):
-    settings.FACE_SEND_INTERVAL_MS = 500
-    settings.FACE_HOLD_SEND_INTERVAL_MS = 1000
-    enrol_ready(personas.pensioner)
-    client.force_login(personas.pensioner_user)
-    with face.use_backend(HoldingBackend()):
-        start = _start(client)
-        assert start["send_interval_ms"] == 500
-        held = _post(client, start["frame_url"]).json()
-        assert (held["phase"], held["send_interval_ms"]) == ("hold", 1000)
-        asked = _post(client, start["frame_url"], "GO").json()
-        assert (asked["phase"], asked["send_interval_ms"]) == ("act", 500)
-        done = _post(client, start["frame_url"], "PASS").json()
-        assert (done["phase"], done["send_interval_ms"]) == ("done", 500)
