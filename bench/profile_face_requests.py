@@ -5,7 +5,7 @@ enrolled from the webcam man, then ``--sessions`` genuine sessions driven
 through Django's whole request path (``django.test.Client`` with CSRF checks
 on: every middleware, the session and auth reads, the view, the face-session
 room, the engine) on a virtual server clock (time-machine), ``--batch`` frames
-per request as a browser on the load bench sends them. CPU is
+per request (or, by default, at the pace each answer asks, as camera.js). CPU is
 ``time.process_time`` of the request handler alone (the client's multipart
 encoding and JSON decoding are left out), split into the engine's share
 (``face.run``/``face.finish``) and the rest. ``--stub`` replays the engine's
@@ -13,7 +13,7 @@ answers of a first session instead of running it (the request path alone, with
 the same states, frames and verdict). ``--profile N`` prints the N functions
 with the most cumulative CPU. The last line is one JSON object.
 
-    .venv/bin/python bench/profile_face_requests.py --sessions 4 --batch 3
+    .venv/bin/python bench/profile_face_requests.py --sessions 12
     .venv/bin/python bench/profile_face_requests.py --sessions 20 --stub
     .venv/bin/python bench/profile_face_requests.py --sessions 2 --profile 40
 """
@@ -114,42 +114,39 @@ def timed_backend(meter: Meter) -> Any:
     return Timed()
 
 
-def drive(client: Any, actor: Any, meter: Meter, batch: int, fps: float) -> str:
-    """One session at ``fps``, ``batch`` frames a request, on a moving clock."""
+def drive(client: Any, actor: Any, meter: Meter, batch: int, latency: float) -> str:
+    """One session on a moving clock. ``batch`` > 0: that many frames a
+    request at 8 a second, back to back. ``batch`` 0: as camera.js, frames at
+    the pace each answer asks, a request at most every ``send_interval_ms``,
+    carrying the frames captured since the last (at most ``max_batch_frames``
+    within ``max_frame_span_s``); a request arrives
+    ``latency`` after it leaves and is answered ``latency`` later."""
     import time_machine
-    from django.core.files.uploadedfile import SimpleUploadedFile
 
-    step = 1.0 / fps
     with time_machine.travel(START, tick=False) as clock:
         headers = {"HTTP_X_CSRFTOKEN": client.cookies["csrftoken"].value}
         response = client.post("/personal/certify/sessions/", **headers)
         assert response.status_code == 201, response.content
         start = response.json()
-        t = 0.0
+        step = 0.125 if batch else start["frame_interval_ms"] / 1000
+        send_every = 0.0 if batch else start["send_interval_ms"] / 1000
+        most = batch or int(start["max_batch_frames"])
+        span = float(start["max_frame_span_s"])
+        t, captured, last_sent = 0.0, 0.0, -send_every
         while t < float(start["session_seconds"]):
-            times = [t + i * step for i in range(batch)]
-            frames = [actor.frame(x) for x in times]
-            t += batch * step
-            clock.shift(batch * step)
-            if batch == 1:
-                response = client.post(
-                    start["frame_url"],
-                    data=frames[0],
-                    content_type="image/jpeg",
-                    HTTP_X_FRAME_TIME=f"{times[0]:.3f}",
-                    **headers,
-                )
-            else:
-                parts = [
-                    SimpleUploadedFile(f"f{i}.jpg", f, "image/jpeg")
-                    for i, f in enumerate(frames)
-                ]
-                response = client.post(
-                    start["frame_url"],
-                    data={"frame": parts, "ts": [f"{x:.3f}" for x in times]},
-                    **headers,
-                )
-            meter.frames += batch
+            ready = max(captured + (batch - 1) * step, last_sent + send_every)
+            clock.shift(ready - t)
+            t = last_sent = ready
+            due = []
+            while captured <= t + 1e-9:
+                due.append(captured)
+                captured += step
+            due = [x for x in due[-most:] if due[-1] - x <= span]
+            clock.shift(latency)
+            response = _post_batch(client, start["frame_url"], actor, due, headers)
+            clock.shift(latency)
+            t += 2 * latency
+            meter.frames += len(due)
             body = response.json()
             if response.status_code != 200:
                 if body.get("error") in ("no_face", "bad_image"):
@@ -158,15 +155,47 @@ def drive(client: Any, actor: Any, meter: Meter, batch: int, fps: float) -> str:
             actor.prompted(body.get("current_action"), t)
             if body["finished"]:
                 return str(body["verdict"]["code"])
+            if not batch:
+                step = body["frame_interval_ms"] / 1000
+                send_every = body.get("send_interval_ms", send_every * 1000) / 1000
         body = client.post(start["finish_url"], **headers).json()
         return str(body["verdict"]["code"])
+
+
+def _post_batch(
+    client: Any, url: str, actor: Any, times: list[float], headers: dict[str, str]
+) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    frames = [actor.frame(x) for x in times]
+    if len(frames) == 1:
+        return client.post(
+            url,
+            data=frames[0],
+            content_type="image/jpeg",
+            HTTP_X_FRAME_TIME=f"{times[0]:.3f}",
+            **headers,
+        )
+    parts = [
+        SimpleUploadedFile(f"f{i}.jpg", f, "image/jpeg") for i, f in enumerate(frames)
+    ]
+    return client.post(
+        url, data={"frame": parts, "ts": [f"{x:.3f}" for x in times]}, **headers
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sessions", type=int, default=4)
-    parser.add_argument("--batch", type=int, default=3, help="frames per request")
-    parser.add_argument("--fps", type=float, default=8.0)
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=0,
+        help="frames per request at 8 a second; 0: at the pace the server asks",
+    )
+    parser.add_argument(
+        "--latency", type=float, default=0.05, help="each way, seconds (with 0)"
+    )
     parser.add_argument("--profile", type=int, default=0, help="top N functions")
     parser.add_argument("--show-queries", type=int, default=0, help="the last N")
     parser.add_argument("--dump", default="", help="write the pstats file here")
@@ -208,7 +237,13 @@ def main() -> None:
         backend = timed_backend(meter)
         with face.use_backend(backend):
             # A first session, not measured: imports, URL patterns, caches.
-            drive(client, load.genuine(man, random.Random(-1)), meter, args.batch, 8)
+            drive(
+                client,
+                load.genuine(man, random.Random(-1)),
+                meter,
+                args.batch,
+                args.latency,
+            )
             meter = client.handler.meter = backend.meter = Meter()
             client.handler.profiler = profiler
             steps, backend.recorded = backend.recorded, []
@@ -217,7 +252,7 @@ def main() -> None:
                     backend.replay, backend.replayed = steps, 0
                 meter_before = len(meter.request)
                 actor = load.genuine(man, random.Random(n))
-                verdict = drive(client, actor, meter, args.batch, args.fps)
+                verdict = drive(client, actor, meter, args.batch, args.latency)
                 verdicts[verdict] = verdicts.get(verdict, 0) + 1
                 print(
                     f"session {n}: {verdict}, "
@@ -248,6 +283,9 @@ def main() -> None:
         "verdicts": verdicts,
         "requests": requests,
         "frames": meter.frames,
+        "requests_per_session": round(requests / args.sessions, 1),
+        "frames_per_session": round(meter.frames / args.sessions, 1),
+        "cpu_per_session_s": round(total / args.sessions, 3),
         "cpu_total_s": round(total, 3),
         "cpu_engine_s": round(meter.engine, 3),
         "cpu_outside_engine_per_request_ms": round(outside / requests * 1000, 2),
