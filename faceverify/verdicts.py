@@ -8,6 +8,7 @@ a face was actually compared and matched.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from . import identity
@@ -28,7 +29,7 @@ def set_verdict(
 
 
 def judge(
-    engine: Engine, s: SessionState, references: list[list[float]]
+    engine: Engine, s: SessionState, references: Sequence[Sequence[float]]
 ) -> tuple[str, float | None, str | None]:
     """Compare the session's face with the references.
 
@@ -38,7 +39,9 @@ def judge(
     distance and the poor-capture reason.
     """
     cfg = engine.config
-    dist = identity.match_distance(engine, s, references)
+    dist = identity.match_distance(
+        engine, s, [[float(x) for x in r] for r in references]
+    )
     if dist is None:
         return "none", None, None
     poor = identity.poor_capture(s)
@@ -49,7 +52,7 @@ def judge(
 
 
 def fail_liveness(
-    engine: Engine, s: SessionState, references: list[list[float]], detail: str
+    engine: Engine, s: SessionState, references: Sequence[Sequence[float]], detail: str
 ) -> None:
     """The actions were not done as asked (``detail`` says how)."""
     if not s.had_face:
@@ -68,7 +71,9 @@ def fail_liveness(
         set_verdict(s, "actions_failed", detail=detail)
 
 
-def decide(engine: Engine, s: SessionState, references: list[list[float]]) -> None:
+def decide(
+    engine: Engine, s: SessionState, references: Sequence[Sequence[float]]
+) -> None:
     """Every action done and the final face checked: the verdict."""
     # Liveness first: too few live frames to have seen anything is a replay
     # (the peaks themselves were checked for planar motion as they happened).
@@ -90,7 +95,7 @@ def decide(engine: Engine, s: SessionState, references: list[list[float]]) -> No
 def check_timeout(
     engine: Engine,
     challenge: Challenge,
-    references: list[list[float]],
+    references: Sequence[Sequence[float]],
     s: SessionState,
     t: float,
 ) -> None:

@@ -16,6 +16,7 @@ batch of frames.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -60,13 +61,15 @@ class Verifier:
         self,
         engine: Engine,
         challenge: Challenge,
-        references: list[list[float]],
+        references: Sequence[Sequence[float]],
         state: dict[str, Any] | None = None,
     ) -> None:
         self.engine = engine
         self.cfg = engine.config
         self.challenge = challenge
-        self.references = [list(map(float, r)) for r in references]
+        # Read only at the verdict: the web layer passes a sequence that loads
+        # (and opens from its vault) the enrolled descriptors on first use.
+        self.references = references
         self._busy = False  # this frame already paid for a chip or a descriptor
         self._raw: np.ndarray | None = None  # this frame's grey before the lift
         self.s = SessionState() if state is None else SessionState.from_json(state)

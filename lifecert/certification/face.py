@@ -85,7 +85,7 @@ class Backend(Protocol):
     def run(
         self,
         challenge: dict[str, Any],
-        references: list[list[float]],
+        references: Sequence[Sequence[float]],
         state: dict[str, Any] | None,
         frames: Sequence[tuple[float, bytes]],
         now: float,
@@ -94,7 +94,7 @@ class Backend(Protocol):
     def finish(
         self,
         challenge: dict[str, Any],
-        references: list[list[float]],
+        references: Sequence[Sequence[float]],
         state: dict[str, Any] | None,
         now: float,
     ) -> Step: ...
@@ -173,7 +173,7 @@ class EngineBackend:
     def _verifier(
         self,
         challenge: dict[str, Any],
-        references: list[list[float]],
+        references: Sequence[Sequence[float]],
         state: dict[str, Any] | None,
     ) -> faceverify.Verifier:
         return faceverify.Verifier(
@@ -186,7 +186,7 @@ class EngineBackend:
     def run(
         self,
         challenge: dict[str, Any],
-        references: list[list[float]],
+        references: Sequence[Sequence[float]],
         state: dict[str, Any] | None,
         frames: Sequence[tuple[float, bytes]],
         now: float,
@@ -218,7 +218,7 @@ class EngineBackend:
     def finish(
         self,
         challenge: dict[str, Any],
-        references: list[list[float]],
+        references: Sequence[Sequence[float]],
         state: dict[str, Any] | None,
         now: float,
     ) -> Step:
@@ -263,7 +263,7 @@ def enrol(image: bytes) -> list[float]:
 
 def run(
     challenge: dict[str, Any],
-    references: list[list[float]],
+    references: Sequence[Sequence[float]],
     state: dict[str, Any] | None,
     frames: Sequence[tuple[float, bytes]],
     now: float,
@@ -274,7 +274,7 @@ def run(
 
 def finish(
     challenge: dict[str, Any],
-    references: list[list[float]],
+    references: Sequence[Sequence[float]],
     state: dict[str, Any] | None,
     now: float,
 ) -> Step:

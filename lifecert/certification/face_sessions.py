@@ -27,7 +27,7 @@ import datetime
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from django.conf import settings
 from django.db import transaction
@@ -345,7 +345,7 @@ def submit_frames(
     try:
         step = face.run(
             session.challenge,
-            reference_descriptors(session.person),
+            References(session.person),
             _engine_state(session),
             [(t, frame) for t, (frame, _ts) in zip(times, frames, strict=True)],
             _elapsed(session, timezone.now()),
@@ -370,7 +370,7 @@ def finish_session(
     try:
         step = face.finish(
             session.challenge,
-            reference_descriptors(session.person),
+            References(session.person),
             _engine_state(session),
             _elapsed(session, now),
         )
@@ -378,6 +378,37 @@ def finish_session(
         _end(session, FaceSession.Status.EXPIRED, "expired", now, None, None)
         raise FaceSessionError("restart", FINISHED_MESSAGE, 410) from None
     return _apply(session, step, acting_user=acting_user, ip=ip)
+
+
+class References(Sequence[list[float]]):
+    """The person's enrolled descriptors, read from the database and opened
+    from the vault only when the engine first looks at them: at the verdict,
+    not on each of the session's frame requests."""
+
+    def __init__(self, person: Person) -> None:
+        self._person = person
+        self._values: list[list[float]] | None = None
+
+    def _all(self) -> list[list[float]]:
+        if self._values is None:
+            self._values = reference_descriptors(self._person)
+        return self._values
+
+    @overload
+    def __getitem__(self, index: int) -> list[float]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[list[float]]: ...
+
+    def __getitem__(self, index: int | slice) -> list[float] | list[list[float]]:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    @property
+    def loaded(self) -> bool:
+        return self._values is not None
 
 
 def _engine_state(session: FaceSession) -> dict[str, Any] | None:

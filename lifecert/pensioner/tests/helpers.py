@@ -68,7 +68,7 @@ class StandInBackend:
     def run(
         self,
         challenge: dict[str, Any],
-        references: list[list[float]],
+        references: Sequence[Sequence[float]],
         state: dict[str, Any] | None,
         frames: Sequence[tuple[float, bytes]],
         now: float,
@@ -99,7 +99,7 @@ class StandInBackend:
     def finish(
         self,
         challenge: dict[str, Any],
-        references: list[list[float]],
+        references: Sequence[Sequence[float]],
         state: dict[str, Any] | None,
         now: float,
     ) -> face.Step:
