@@ -8,6 +8,7 @@ environment sets it (``scripts/serve.sh`` and the tests set ``DEBUG=1``); with
 
 import contextlib
 import datetime
+import os
 import re
 from pathlib import Path
 
@@ -451,6 +452,16 @@ FACE_REACTION_SECONDS = envfloat("FACE_REACTION_SECONDS", 3.5)
 FACE_FRAME_SKEW_SECONDS = envfloat("FACE_FRAME_SKEW_SECONDS", 1.5)
 # Starts of face certification per person and day (failures: see above).
 FACE_MAX_STARTS_PER_DAY = envint("FACE_MAX_STARTS_PER_DAY", 10)
+# Face sessions under way at once, across the deployment (0: no limit). A start
+# past it is refused with 503 and "try again in a minute", counting as no try:
+# an overloaded server answers frames late, and a genuine old person would fail
+# the prompts' reaction window (bench_pensioner_load: 36 at once on 2 cores
+# rejected most). About 0.07 of a core per session (≈ 1.4 CPU-s over ≈ 20 s):
+# ten per core of this machine, with headroom. Set it for all the servers of a
+# deployment together.
+FACE_MAX_ACTIVE_SESSIONS = envint(
+    "FACE_MAX_ACTIVE_SESSIONS", 10 * (os.cpu_count() or 1)
+)
 # 认证到期提醒 (lifecert/reminders): how many days before the due date the SMS
 # goes, how often a refused message is tried, and the class that sends it
 # (as EMAIL_BACKEND: ConsoleBackend prints, FileBackend writes under

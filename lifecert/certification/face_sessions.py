@@ -47,6 +47,9 @@ verdict_message = face.verdict_message
 
 REVIEW_REASON = "当日人脸认证失败次数已达上限，转人工审核（窗口或上门认证）"
 FINISHED_MESSAGE = "本次认证已结束，请重新进入资格认证。"
+BUSY_MESSAGE = (
+    "当前进行人脸认证的人较多，请稍等 1 分钟后点击“重新开始”再试。这次不计入认证次数。"
+)
 # The browser's pace: 8 frames a second while the face is read for an action,
 # half that while the server holds the next prompt back (a still face).
 FRAME_INTERVAL_MS = {"act": 125, "settle": 125, "hold": 250, "done": 125}
@@ -160,6 +163,8 @@ def start_session(
             "您尚未建模（未登记认证照片），请携带身份证到参保地社保经办机构窗口办理建模。",
             403,
         )
+    if room_full(person):
+        raise FaceSessionError("busy_server", BUSY_MESSAGE, 503)
     challenge = face.new_challenge()
     acting = account if getattr(account, "is_authenticated", False) else None
     with transaction.atomic():
@@ -186,6 +191,32 @@ def start_session(
     if blocked:
         raise FaceSessionError("blocked", BLOCKED_MESSAGE, 403)
     return session
+
+
+# A session counts as under way while open and young: a page closed at once is
+# left out after ACTIVE_NO_FACE_SECONDS, and any other after ACTIVE_SECONDS
+# (genuine sessions take 10-40 s), so abandoned tabs do not fill the room.
+ACTIVE_SECONDS = 60
+ACTIVE_NO_FACE_SECONDS = 10
+
+
+def room_full(person: Person, now: datetime.datetime | None = None) -> bool:
+    """``FACE_MAX_ACTIVE_SESSIONS`` sessions of others are under way: a new
+    start would slow every one of them past the reaction window (the person's
+    own open one is left out: the start abandons it). A soft limit (two starts
+    at the same moment may both pass); no lock, one indexed count."""
+    most = settings.FACE_MAX_ACTIVE_SESSIONS
+    if most <= 0:
+        return False
+    now = now or timezone.now()
+    young = now - datetime.timedelta(seconds=ACTIVE_SECONDS)
+    fresh = now - datetime.timedelta(seconds=ACTIVE_NO_FACE_SECONDS)
+    under_way = FaceSession.objects.filter(
+        Q(face_seen=True) | Q(created_at__gt=fresh),
+        status=FaceSession.Status.OPEN,
+        created_at__gt=young,
+    ).exclude(person=person)
+    return under_way[:most].count() >= most
 
 
 def _create(

@@ -340,7 +340,13 @@ class FaceSession(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["person", "created_at"], name="face_person_time")
+            models.Index(fields=["person", "created_at"], name="face_person_time"),
+            # The sessions under way (face_sessions.room_full).
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status="open"),
+                name="face_open_time",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from lifecert.certification import face_sessions
 from lifecert.certification.models import FaceSession, ReviewRequest
 from lifecert.core.models import AuditEvent
+from lifecert.demo import testing
 from lifecert.pensioner.tests.helpers import enrol_ready, frame
 
 pytestmark = pytest.mark.django_db
@@ -232,3 +233,74 @@ def test_the_fixed_challenge_hook_is_refused_in_production():
     assert "FACE_FIXED_CHALLENGE" in result.stderr
     env.pop("FACE_FIXED_CHALLENGE")
     assert subprocess.run([sys.executable, "-c", code], env=env).returncode == 0
+
+
+def _under_way(region, *, seconds_ago=0.0, face_seen=True, status="open"):
+    """A session of another pensioner, started ``seconds_ago``."""
+    session = FaceSession.objects.create(
+        person=testing.make_person(),
+        region=region,
+        challenge={},
+        status=status,
+        face_seen=face_seen,
+        expires_at=timezone.now() + datetime.timedelta(minutes=2),
+    )
+    FaceSession.objects.filter(pk=session.pk).update(
+        created_at=timezone.now() - datetime.timedelta(seconds=seconds_ago)
+    )
+    return session
+
+
+def test_a_full_room_refuses_a_start_that_counts_as_no_try(
+    client_in, personas, settings
+):
+    settings.FACE_MAX_ACTIVE_SESSIONS = 2
+    _under_way(personas.region)
+    _under_way(personas.region, seconds_ago=5, face_seen=False)
+    refused = client_in.post(START)
+    assert refused.status_code == 503
+    assert refused.json()["error"] == "busy_server"
+    assert "不计入" in refused.json()["message"]
+    assert not FaceSession.objects.filter(person=personas.pensioner).exists()
+    assert face_sessions.starts_today(personas.pensioner) == 0
+    assert face_sessions.tries_left(personas.pensioner) == 3
+
+
+@pytest.mark.parametrize(
+    "left_out",
+    [
+        {"seconds_ago": face_sessions.ACTIVE_SECONDS + 1},
+        {"seconds_ago": face_sessions.ACTIVE_NO_FACE_SECONDS + 1, "face_seen": False},
+        {"status": "passed"},
+        {"status": "abandoned"},
+    ],
+    ids=["over a minute old", "no face after 10 s", "passed", "abandoned"],
+)
+def test_a_session_no_longer_under_way_leaves_room(
+    client_in, personas, settings, left_out
+):
+    settings.FACE_MAX_ACTIVE_SESSIONS = 2
+    _under_way(personas.region, seconds_ago=face_sessions.ACTIVE_SECONDS - 5)
+    _under_way(personas.region, **left_out)
+    _start(client_in)
+    # The new one fills the room: the limit is there, the other was left out.
+    assert face_sessions.room_full(testing.make_person())
+
+
+def test_the_persons_own_open_session_leaves_room_for_a_new_start(
+    client_in, personas, settings
+):
+    settings.FACE_MAX_ACTIVE_SESSIONS = 2
+    _under_way(personas.region)
+    first = _start(client_in)
+    _post(client_in, first)  # a face: the session is under way
+    assert face_sessions.room_full(testing.make_person())
+    _start(client_in)
+    assert FaceSession.objects.get(public_id=first).status == "abandoned"
+
+
+def test_no_limit_when_the_setting_is_zero(client_in, personas, settings):
+    settings.FACE_MAX_ACTIVE_SESSIONS = 0
+    for _ in range(3):
+        _under_way(personas.region)
+    _start(client_in)
