@@ -327,7 +327,7 @@ class FaceSession(models.Model):
     face_seen = models.BooleanField(default=False)
     # A few frames of a failed session for the manual review, kept until
     # ``evidence_until`` (FACE_REVIEW_KEEP_DAYS), then purged. A list of sealed
-    # JPEGs (lifecert.core.vault), opened only by ``face_sessions.review_frames``.
+    # JPEGs (lifecert.core.vault), opened only by ``biometrics.review_frames``.
     evidence = models.JSONField(null=True, blank=True)
     evidence_until = models.DateTimeField(null=True, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)

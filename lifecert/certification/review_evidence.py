@@ -3,7 +3,7 @@
 The frames stay sealed in the database (``lifecert.core.vault``) and are
 opened one at a time, for staff of the review's region, each opening audited
 (``review.evidence_view``). They are purged after ``FACE_REVIEW_KEEP_DAYS``
-(``face_sessions.purge_biometrics``); ``evidence_until`` stays, so the page
+(``biometrics.purge_biometrics``); ``evidence_until`` stays, so the page
 can say when they went.
 """
 
@@ -17,7 +17,7 @@ from django.utils import timezone
 from lifecert.core import audit
 from lifecert.core.audit_actions import AuditAction
 
-from .face_sessions import review_frames
+from .biometrics import review_frames
 from .models import FaceSession, ReviewRequest
 
 

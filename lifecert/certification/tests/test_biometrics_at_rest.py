@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
-from lifecert.certification import enrolment, face, face_sessions
+from lifecert.certification import biometrics, enrolment, face, face_sessions
 from lifecert.certification.models import FaceSession
 from lifecert.core import vault
 from lifecert.pensioner.tests.helpers import enrol_ready, frame
@@ -94,7 +94,7 @@ def test_review_frames_and_open_state_are_sealed(keys, personas, stand_in, clien
     )[0]
     assert base64.b64encode(JPEG_MAGIC).decode() not in evidence  # "/9j/"
     session.refresh_from_db()
-    assert face_sessions.review_frames(session) == [kept]
+    assert biometrics.review_frames(session) == [kept]
 
 
 def test_a_wrong_key_fails_clearly(keys):
@@ -146,7 +146,7 @@ def test_rotation_reseals_everything_under_the_newest_key_and_is_idempotent(
 
     keys.LIFECERT_DATA_KEYS = [NEW_KEY]  # the old key can go now
     assert enrolment.reference_photo(template) == JPEG_MAGIC + b"photo"
-    assert face_sessions.review_frames(session) == [JPEG_MAGIC + b"f1"]
+    assert biometrics.review_frames(session) == [JPEG_MAGIC + b"f1"]
 
 
 def test_production_refuses_to_start_without_a_data_key(tmp_path):
@@ -218,7 +218,7 @@ def test_the_data_migration_seals_rows_stored_in_the_clear(keys):
     assert vault.open_json(descriptor) == [0.5] * 128
     fs = FaceSession.objects.get(pk=session.pk)
     assert vault.open_json(fs.state) == {"count": 1}
-    assert face_sessions.review_frames(fs) == [JPEG_MAGIC + b"f"]
+    assert biometrics.review_frames(fs) == [JPEG_MAGIC + b"f"]
 
     executor = MigrationExecutor(connection)
     executor.migrate(before)  # the reverse opens them again

@@ -13,8 +13,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from lifecert.certification.biometrics import review_frames
 from lifecert.certification.enrolment import enrol_photo
-from lifecert.certification.face_sessions import review_frames
 from lifecert.certification.models import Certification, FaceSession
 from lifecert.core import vault
 

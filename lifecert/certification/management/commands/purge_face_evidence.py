@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from lifecert.certification.face_sessions import purge_biometrics
+from lifecert.certification.biometrics import purge_biometrics
 
 
 class Command(BaseCommand):

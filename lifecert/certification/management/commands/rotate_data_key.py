@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from lifecert.certification.face_sessions import reseal_biometrics
+from lifecert.certification.biometrics import reseal_biometrics
 from lifecert.core import vault
 
 
