@@ -31,7 +31,6 @@ from typing import Any, overload
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from lifecert.core import audit, vault
@@ -40,6 +39,17 @@ from lifecert.registry.models import Entitlement, Person
 
 from . import face
 from .enrolment import reference_descriptors
+from .face_attempts import (
+    camera_blocked,
+    counted,
+    failures_today,
+    is_enrolled,
+    open_review_today,
+    room_full,
+    sessions_today,
+    starts_today,
+    tries_left,
+)
 from .models import Certification, Channel, FaceSession, ReviewRequest
 from .services import record_certification
 
@@ -63,74 +73,6 @@ class FaceSessionError(Exception):
         self.code = code
         self.message = message
         self.status = status
-
-
-# ---------------------------------------------------------------- attempts
-
-
-def local_day_start(now: datetime.datetime | None = None) -> datetime.datetime:
-    local = timezone.localtime(now or timezone.now())
-    return local.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def _today(person: Person, now: datetime.datetime) -> QuerySet[FaceSession]:
-    return FaceSession.objects.filter(
-        person=person, created_at__gte=local_day_start(now)
-    )
-
-
-def _failed_try(now: datetime.datetime) -> Q:
-    """The rule of a failed try, in one place: the session saw a face and did
-    not pass (an open session past its expiry counts: nobody finished it)."""
-    return (
-        Q(face_seen=True)
-        & ~Q(status=FaceSession.Status.PASSED)
-        & (~Q(status=FaceSession.Status.OPEN) | Q(expires_at__lte=now))
-    )
-
-
-def failures_today(person: Person, now: datetime.datetime | None = None) -> int:
-    """The day's failed tries (:func:`_failed_try`)."""
-    now = now or timezone.now()
-    return _today(person, now).filter(_failed_try(now)).count()
-
-
-def starts_today(person: Person, now: datetime.datetime | None = None) -> int:
-    return _today(person, now or timezone.now()).count()
-
-
-def camera_blocked(person: Person, now: datetime.datetime | None = None) -> bool:
-    return failures_today(person, now) >= settings.FACE_MAX_FAILURES_PER_DAY
-
-
-def tries_left(person: Person, now: datetime.datetime | None = None) -> int:
-    return max(0, settings.FACE_MAX_FAILURES_PER_DAY - failures_today(person, now))
-
-
-def counted(session: FaceSession) -> bool:
-    """Whether a finished session is one of the day's failed tries (shown once,
-    on the camera page and on the result page)."""
-    return (
-        FaceSession.objects.filter(pk=session.pk)
-        .filter(_failed_try(timezone.now()))
-        .exists()
-    )
-
-
-def open_review_today(person: Person) -> ReviewRequest | None:
-    return (
-        ReviewRequest.objects.filter(
-            person=person,
-            status=ReviewRequest.Status.OPEN,
-            created_at__gte=local_day_start(),
-        )
-        .order_by("-created_at")
-        .first()
-    )
-
-
-def is_enrolled(person: Person) -> bool:
-    return bool(reference_descriptors(person))
 
 
 # ---------------------------------------------------------------- start
@@ -191,32 +133,6 @@ def start_session(
     if blocked:
         raise FaceSessionError("blocked", BLOCKED_MESSAGE, 403)
     return session
-
-
-# A session counts as under way while open and young: a page closed at once is
-# left out after ACTIVE_NO_FACE_SECONDS, and any other after ACTIVE_SECONDS
-# (genuine sessions take 10-40 s), so abandoned tabs do not fill the room.
-ACTIVE_SECONDS = 60
-ACTIVE_NO_FACE_SECONDS = 10
-
-
-def room_full(person: Person, now: datetime.datetime | None = None) -> bool:
-    """``FACE_MAX_ACTIVE_SESSIONS`` sessions of others are under way: a new
-    start would slow every one of them past the reaction window (the person's
-    own open one is left out: the start abandons it). A soft limit (two starts
-    at the same moment may both pass); no lock, one indexed count."""
-    most = settings.FACE_MAX_ACTIVE_SESSIONS
-    if most <= 0:
-        return False
-    now = now or timezone.now()
-    young = now - datetime.timedelta(seconds=ACTIVE_SECONDS)
-    fresh = now - datetime.timedelta(seconds=ACTIVE_NO_FACE_SECONDS)
-    under_way = FaceSession.objects.filter(
-        Q(face_seen=True) | Q(created_at__gt=fresh),
-        status=FaceSession.Status.OPEN,
-        created_at__gt=young,
-    ).exclude(person=person)
-    return under_way[:most].count() >= most
 
 
 def _create(
@@ -573,7 +489,7 @@ def _review_if_blocked(
     if session is None:
         # Blocked at the start: the day's last failed session holds the frames.
         session = (
-            _today(person, timezone.now())
+            sessions_today(person, timezone.now())
             .filter(status=FaceSession.Status.FAILED, face_seen=True)
             .order_by("-created_at")
             .first()

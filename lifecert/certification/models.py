@@ -341,7 +341,7 @@ class FaceSession(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["person", "created_at"], name="face_person_time"),
-            # The sessions under way (face_sessions.room_full).
+            # The sessions under way (face_attempts.room_full).
             models.Index(
                 fields=["created_at"],
                 condition=models.Q(status="open"),

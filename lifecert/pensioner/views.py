@@ -17,7 +17,7 @@ from lifecert.accounts.access import (
     personal_required,
 )
 from lifecert.accounts.models import FamilyLink, User
-from lifecert.certification import face_sessions, receipts
+from lifecert.certification import face_attempts, face_sessions, receipts
 from lifecert.certification.cycle import cycle_months, due_soon_days
 from lifecert.certification.cycle import due_date_of as due_date
 from lifecert.certification.models import Certification, FaceSession
@@ -108,7 +108,7 @@ def centre(request: CertifyingRequest) -> HttpResponse:
             "notes_intro": NOTES_INTRO,
             "notes": NOTES,
             "notes_environment": NOTES_ENVIRONMENT,
-            "blocked": face_sessions.camera_blocked(person),
+            "blocked": face_attempts.camera_blocked(person),
             "family": _family_rows(request.user) if _is_personal(request) else [],
             "payment": _payment_context(context["entitlement"]),
         }
@@ -170,13 +170,13 @@ def certify(request: CertifyingRequest) -> HttpResponse:
     """The camera check, then the camera session (all decisions on the server)."""
     person = request.cert_person
     context = _status_context(request, person)
-    context["blocked"] = face_sessions.camera_blocked(person)
-    context["review"] = face_sessions.open_review_today(person)
+    context["blocked"] = face_attempts.camera_blocked(person)
+    context["review"] = face_attempts.open_review_today(person)
     context["other_channels"] = OTHER_CHANNELS
     context["office"] = (
         context["entitlement"].region if context["entitlement"] else None
     )
-    context["enrolled"] = face_sessions.is_enrolled(person)
+    context["enrolled"] = face_attempts.is_enrolled(person)
     context["notes"] = NOTES[:4]
     context["family_pending"] = request.session.get(SESSION_FAMILY_PENDING) == str(
         person.public_id
@@ -371,10 +371,10 @@ def session_result(request: CertifyingRequest, public_id: str) -> HttpResponse:
             "certification": certification,
             "due": due,
             "office": session.region,
-            "blocked": face_sessions.camera_blocked(person),
-            "tries_left": face_sessions.tries_left(person),
-            "counted": face_sessions.counted(session),
-            "review": face_sessions.open_review_today(person),
+            "blocked": face_attempts.camera_blocked(person),
+            "tries_left": face_attempts.tries_left(person),
+            "counted": face_attempts.counted(session),
+            "review": face_attempts.open_review_today(person),
             "other_channels": OTHER_CHANNELS,
             "person": person,
         },

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from lifecert.certification import face_sessions
+from lifecert.certification import face_attempts
 from lifecert.certification.models import FaceSession, ReviewRequest
 from lifecert.core.models import AuditEvent
 from lifecert.demo import testing
@@ -52,9 +52,9 @@ def test_a_session_that_never_saw_a_face_is_no_failure(client_in, personas):
         _post(client_in, session_id, "NOFACE")
         body = _finish(client_in, session_id).json()
         assert body["verdict"]["code"] == "no_face"
-    assert face_sessions.failures_today(personas.pensioner) == 0
+    assert face_attempts.failures_today(personas.pensioner) == 0
     assert not ReviewRequest.objects.exists()
-    assert face_sessions.starts_today(personas.pensioner) == 5
+    assert face_attempts.starts_today(personas.pensioner) == 5
 
 
 def test_a_poor_capture_is_coached_and_not_counted_as_a_failure(client_in, personas):
@@ -70,15 +70,15 @@ def test_a_poor_capture_is_coached_and_not_counted_as_a_failure(client_in, perso
     assert session.status == "failed"
     assert session.verdict == "poor_capture"
     assert session.face_seen is False
-    assert face_sessions.failures_today(personas.pensioner) == 0
-    assert not face_sessions.camera_blocked(personas.pensioner)
+    assert face_attempts.failures_today(personas.pensioner) == 0
+    assert not face_attempts.camera_blocked(personas.pensioner)
     assert not ReviewRequest.objects.exists()
     # A real failure after them is the first that counts.
     session_id = _start(client_in)
     body = _post(client_in, session_id, "MISMATCH").json()
     assert body["counted"] is True
     assert body["tries_left"] == 2
-    assert face_sessions.failures_today(personas.pensioner) == 1
+    assert face_attempts.failures_today(personas.pensioner) == 1
 
 
 def test_the_start_cap_allows_exactly_its_number(client_in, settings):
@@ -102,7 +102,7 @@ def test_abandoning_a_session_with_a_face_counts_as_a_failure(client_in, persona
     _post(client_in, first)
     _start(client_in)
     assert FaceSession.objects.get(public_id=first).status == "abandoned"
-    assert face_sessions.failures_today(personas.pensioner) == 1
+    assert face_attempts.failures_today(personas.pensioner) == 1
     assert AuditEvent.objects.filter(action="face_session.abandoned").exists()
 
 
@@ -123,11 +123,11 @@ def test_an_open_session_past_its_expiry_counts_once_a_face_was_seen(
 ):
     session_id = _start(client_in)
     _post(client_in, session_id)
-    assert face_sessions.failures_today(personas.pensioner) == 0
+    assert face_attempts.failures_today(personas.pensioner) == 0
     FaceSession.objects.filter(public_id=session_id).update(
         expires_at=timezone.now() - datetime.timedelta(seconds=1)
     )
-    assert face_sessions.failures_today(personas.pensioner) == 1
+    assert face_attempts.failures_today(personas.pensioner) == 1
 
 
 def test_a_failure_shows_the_tries_left(client_in):
@@ -262,15 +262,15 @@ def test_a_full_room_refuses_a_start_that_counts_as_no_try(
     assert refused.json()["error"] == "busy_server"
     assert "不计入" in refused.json()["message"]
     assert not FaceSession.objects.filter(person=personas.pensioner).exists()
-    assert face_sessions.starts_today(personas.pensioner) == 0
-    assert face_sessions.tries_left(personas.pensioner) == 3
+    assert face_attempts.starts_today(personas.pensioner) == 0
+    assert face_attempts.tries_left(personas.pensioner) == 3
 
 
 @pytest.mark.parametrize(
     "left_out",
     [
-        {"seconds_ago": face_sessions.ACTIVE_SECONDS + 1},
-        {"seconds_ago": face_sessions.ACTIVE_NO_FACE_SECONDS + 1, "face_seen": False},
+        {"seconds_ago": face_attempts.ACTIVE_SECONDS + 1},
+        {"seconds_ago": face_attempts.ACTIVE_NO_FACE_SECONDS + 1, "face_seen": False},
         {"status": "passed"},
         {"status": "abandoned"},
     ],
@@ -280,11 +280,11 @@ def test_a_session_no_longer_under_way_leaves_room(
     client_in, personas, settings, left_out
 ):
     settings.FACE_MAX_ACTIVE_SESSIONS = 2
-    _under_way(personas.region, seconds_ago=face_sessions.ACTIVE_SECONDS - 5)
+    _under_way(personas.region, seconds_ago=face_attempts.ACTIVE_SECONDS - 5)
     _under_way(personas.region, **left_out)
     _start(client_in)
     # The new one fills the room: the limit is there, the other was left out.
-    assert face_sessions.room_full(testing.make_person())
+    assert face_attempts.room_full(testing.make_person())
 
 
 def test_the_persons_own_open_session_leaves_room_for_a_new_start(
@@ -294,7 +294,7 @@ def test_the_persons_own_open_session_leaves_room_for_a_new_start(
     _under_way(personas.region)
     first = _start(client_in)
     _post(client_in, first)  # a face: the session is under way
-    assert face_sessions.room_full(testing.make_person())
+    assert face_attempts.room_full(testing.make_person())
     _start(client_in)
     assert FaceSession.objects.get(public_id=first).status == "abandoned"
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from lifecert.certification import face_sessions
+from lifecert.certification import face_attempts
 from lifecert.certification.face_sessions import verdict_message
 from lifecert.certification.models import Certification, FaceSession
 
@@ -122,7 +122,7 @@ def test_a_dimmed_genuine_pensioner_is_coached_or_passed_and_never_told_mismatch
     assert session.verdict == "poor_capture", session.verdict
     assert not session.face_seen
     expect(page.locator("#tries-left")).to_have_text(NOT_COUNTED)
-    assert face_sessions.failures_today(personas.pensioner) == 0
+    assert face_attempts.failures_today(personas.pensioner) == 0
     assert Certification.objects.count() == 0
     # The verdict is said (the result page opens only once it has been), in
     # the chosen dialect.
@@ -190,7 +190,7 @@ def test_another_person_is_refused_in_good_and_dim_light(
     if factor >= 0.5:
         assert verdict == MISMATCH, (verdict, session.verdict, session.score)
         expect(page.locator("#tries-left")).to_contain_text("这次计入当天的失败次数")
-        assert face_sessions.failures_today(personas.pensioner) == 1
+        assert face_attempts.failures_today(personas.pensioner) == 1
     else:
         assert verdict in (MISMATCH, POOR), (verdict, session.verdict)
 
@@ -221,6 +221,6 @@ def test_a_session_that_never_sees_a_face_is_not_a_try(
     assert not session.face_seen
     assert verdict == verdict_message("no_face")
     expect(page.locator("#tries-left")).to_have_text(NOT_COUNTED)
-    assert face_sessions.failures_today(personas.pensioner) == 0
-    assert face_sessions.tries_left(personas.pensioner) == 3
+    assert face_attempts.failures_today(personas.pensioner) == 0
+    assert face_attempts.tries_left(personas.pensioner) == 3
     Shots(page, screenshot_dir, "", axe=True)("18-verdict-no-face")
