@@ -250,8 +250,10 @@ def _pending_rows() -> list[dict[str, Any]]:
     were most of the chain's Python time (bench/bench_cycle.py).
     """
     opts = AuditEvent._meta
-    columns = [opts.get_field(name) for name in CHAIN_FIELDS]
-    converters = []
+    by_attname = {f.attname: f for f in opts.concrete_fields}
+    columns = [by_attname[name] for name in CHAIN_FIELDS]
+    # (column, its converters, stored value -> converted value)
+    converters: list[tuple[Any, list[Any], dict[Any, Any]]] = []
     for column in columns:
         col = column.get_col(opts.db_table)
         functions = connection.ops.get_db_converters(col)
@@ -262,7 +264,7 @@ def _pending_rows() -> list[dict[str, Any]]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {names} FROM {quote(opts.db_table)}"  # noqa: S608 the model's names
-            f" WHERE {quote(opts.get_field('seq').column)} IS NULL"
+            f" WHERE {quote(by_attname['seq'].column)} IS NULL"
             f" ORDER BY {quote(opts.pk.column)} LIMIT %s",
             [CHAIN_BATCH],
         )
