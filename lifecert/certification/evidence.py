@@ -180,10 +180,13 @@ def check_rows(
     return good
 
 
-# From this many rows on, a 数据比对 batch links its audit rows in its own
+# A 数据比对 batch of this many rows links its audit rows in its own
 # transaction instead of after commit: one commit instead of two and the audit
-# pages written once (bench/bench_api_push.py, docs/benchmarks.md).
-LINK_IN_BATCH_ROWS = 1000
+# pages written once (bench/bench_api_push.py, docs/benchmarks.md). Not above
+# an API batch: meanwhile every other writer's link after commit (and so its
+# response) waits for the chain lock; a 200,000-row import holds it for a
+# minute, so it links after commit, 5,000 rows a turn, as before.
+LINK_IN_BATCH_ROWS = range(1000, 20_001)
 
 
 class _Preview(Exception):
@@ -211,7 +214,7 @@ def apply_rows(
     good = check_rows(kind, rows, regions)
     # A large batch links its audit rows before its commit, the chain lock
     # taken before any entitlement is locked (``audit.linked_before_commit``).
-    bulk = kind == Kind.COMPARISON and not dry_run and len(good) >= LINK_IN_BATCH_ROWS
+    bulk = kind == Kind.COMPARISON and not dry_run and len(good) in LINK_IN_BATCH_ROWS
     try:
         with audit.linked_before_commit() if bulk else transaction.atomic():
             if kind == Kind.DEATHS:

@@ -34,7 +34,7 @@ def _apply(rows, region, **kwargs):
 
 
 def test_a_large_batch_is_linked_inside_its_own_transaction(personas, monkeypatch):
-    monkeypatch.setattr(evidence, "LINK_IN_BATCH_ROWS", 3)
+    monkeypatch.setattr(evidence, "LINK_IN_BATCH_ROWS", range(3, 5))
     audit.chain_pending()  # the fixtures' rows
     linked_before = AuditChainHead.objects.get(pk=1).seq
     # The test's transaction never commits: only linking before commit links.
@@ -53,15 +53,28 @@ def test_a_large_batch_is_linked_inside_its_own_transaction(personas, monkeypatc
 def test_a_small_batch_leaves_its_rows_to_the_link_after_commit(
     personas, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(evidence, "LINK_IN_BATCH_ROWS", 3)
+    monkeypatch.setattr(evidence, "LINK_IN_BATCH_ROWS", range(3, 5))
     with django_capture_on_commit_callbacks() as callbacks:
         _apply(_rows(personas.region, 2), personas.region)
         assert AuditEvent.objects.filter(seq=None).count() >= 3
     assert audit.chain_pending in callbacks
 
 
+def test_a_batch_above_the_range_is_linked_after_commit_too(
+    personas, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A very large import would hold the chain lock, and every other writer's
+    link, for its whole transaction: it links after commit like a small one."""
+    monkeypatch.setattr(evidence, "LINK_IN_BATCH_ROWS", range(1, 3))
+    with django_capture_on_commit_callbacks(execute=True):
+        _apply(_rows(personas.region, 3), personas.region)
+        assert AuditEvent.objects.filter(seq=None).count() >= 4
+    assert not AuditEvent.objects.filter(seq=None).exists()
+    assert audit.verify_chain().ok
+
+
 def test_the_chain_lock_comes_before_the_entitlement_locks(personas, monkeypatch):
-    monkeypatch.setattr(evidence, "LINK_IN_BATCH_ROWS", 2)
+    monkeypatch.setattr(evidence, "LINK_IN_BATCH_ROWS", range(2, 5))
     rows = _rows(personas.region, 2)
     with CaptureQueriesContext(connection) as queries:
         _apply(rows, personas.region)
@@ -79,7 +92,7 @@ def test_the_chain_lock_comes_before_the_entitlement_locks(personas, monkeypatch
 
 
 def test_a_large_dry_run_links_nothing(personas, monkeypatch):
-    monkeypatch.setattr(evidence, "LINK_IN_BATCH_ROWS", 2)
+    monkeypatch.setattr(evidence, "LINK_IN_BATCH_ROWS", range(2, 5))
     audit.chain_pending()
     head = AuditChainHead.objects.get(pk=1)
     result = _apply(_rows(personas.region, 2), personas.region, dry_run=True)
@@ -90,7 +103,7 @@ def test_a_large_dry_run_links_nothing(personas, monkeypatch):
 
 
 def test_a_large_batch_that_fails_links_nothing(personas, monkeypatch):
-    monkeypatch.setattr(evidence, "LINK_IN_BATCH_ROWS", 2)
+    monkeypatch.setattr(evidence, "LINK_IN_BATCH_ROWS", range(2, 5))
     audit.chain_pending()
     head = AuditChainHead.objects.get(pk=1)
 
