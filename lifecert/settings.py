@@ -269,14 +269,9 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # The integration API (lifecert/api): rows per pushed batch, bytes per
-# request, rows per pulled page (default and most). 20,000 rows a batch
-# (about 2.2 MB of JSON; 8 MiB leaves room for long names and sources): five
-# such batches push 100,000 rows a quarter to a third faster than twenty of
-# 5,000, each commit writing the pages of the certifications' random indexes
-# (docs/benchmarks.md); a batch holds its rows and the audit chain's lock for
-# a few seconds.
-API_MAX_BATCH_ROWS = envint("API_MAX_BATCH_ROWS", 20_000)
-API_MAX_REQUEST_BYTES = envint("API_MAX_REQUEST_BYTES", 8 * 1024 * 1024)
+# request, rows per pulled page (default and most).
+API_MAX_BATCH_ROWS = envint("API_MAX_BATCH_ROWS", 5000)
+API_MAX_REQUEST_BYTES = envint("API_MAX_REQUEST_BYTES", 2 * 1024 * 1024)
 API_PAGE_SIZE = envint("API_PAGE_SIZE", 500)
 API_PAGE_MAX = envint("API_PAGE_MAX", 1000)
 # Calls refused for want of a valid token are audited (api.refused) up to

@@ -53,7 +53,7 @@ def test_a_declared_40_mb_body_gets_413_in_the_api_format_unread(client, persona
         "field": None,
         "row": None,
         "code": "request_too_large",
-        "message": "请求体 41943040 字节，超过上限 8388608 字节：请分批提交。",
+        "message": "请求体 41943040 字节，超过上限 2097152 字节：请分批提交。",
     }
 
 

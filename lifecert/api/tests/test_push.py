@@ -209,12 +209,12 @@ def test_a_request_over_the_size_limit_is_refused_before_it_is_read(client, pers
 
 def test_a_body_far_over_the_limit_gets_the_apis_error_too(client, personas):
     body = _batch(personas)
-    body["rows"][0]["source"] = "x" * (9 * 1024 * 1024)
+    body["rows"][0]["source"] = "x" * (3 * 1024 * 1024)
     response = call(client, EVIDENCE, token_for(personas.region), body)
     assert response.status_code == 413
     (item,) = response.json()["errors"]
     assert item["code"] == "request_too_large"
-    assert "超过上限 8388608 字节" in item["message"]
+    assert "超过上限 2097152 字节" in item["message"]
 
 
 def test_deaths_terminate_and_record_the_overpayment(client, personas):
