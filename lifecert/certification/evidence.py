@@ -182,10 +182,10 @@ def check_rows(
 
 # A 数据比对 batch of this many rows links its audit rows in its own
 # transaction instead of after commit: one commit instead of two and the audit
-# pages written once (bench/bench_api_push.py, docs/benchmarks.md). Not above
-# an API batch: meanwhile every other writer's link after commit (and so its
-# response) waits for the chain lock; a 200,000-row import holds it for a
-# minute, so it links after commit, 5,000 rows a turn, as before.
+# pages written once (bench/bench_api_push.py, docs/benchmarks.md). Up to a
+# few API batches' worth: meanwhile every other writer's link after commit
+# (and so its response) waits for the chain lock; a 200,000-row import would
+# hold it for a minute, so it links after commit, 5,000 rows a turn.
 LINK_IN_BATCH_ROWS = range(1000, 20_001)
 
 
