@@ -102,10 +102,9 @@ class RowObjects(serializers.ListField):
     def run_child_validation(self, data: list[Any]) -> list[Any]:
         if all(isinstance(item, dict) for item in data):
             return list(data)
+        # DRF raises for the items that are not objects: it never returns here.
         result: list[Any] = super().run_child_validation(data)
-        return (
-            result  # pragma: no cover - DRF raised for the items that are not objects
-        )
+        return result  # pragma: no cover
 
 
 class Batch(_Envelope):
