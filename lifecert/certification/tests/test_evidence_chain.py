@@ -113,3 +113,56 @@ def test_a_large_batch_that_fails_links_nothing(personas, monkeypatch):
         _apply(_rows(personas.region, 2), personas.region, audit_extra={"x": object()})
     assert AuditChainHead.objects.get(pk=1).seq == head.seq
     assert not AuditEvent.objects.filter(seq__gt=head.seq).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_batch_and_other_writers_keep_one_chain(monkeypatch):
+    """Committed for real, in threads: the batch holds the chain lock from its
+    start, the others link after their commits, and nobody deadlocks."""
+    import threading
+
+    from django.db import transaction
+
+    from lifecert.core.audit_actions import AuditAction
+    from lifecert.demo import testing
+
+    monkeypatch.setattr(evidence, "LINK_IN_BATCH_ROWS", range(2, 100))
+    region = testing.make_region()
+    staff = testing.make_staff_user(username="chain_writer")
+    rows = _rows(region, 6)
+    errors = []
+
+    def batch():
+        try:
+            _apply(rows, region)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def writer(n):
+        try:
+            for i in range(3):
+                with transaction.atomic():
+                    audit.record(
+                        AuditAction.ENTITLEMENT_STATUS,
+                        acting_user=staff,
+                        after={"writer": n, "i": i},
+                    )
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=batch)]
+    threads += [threading.Thread(target=writer, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert not AuditEvent.objects.filter(seq=None).exists()
+    assert AuditEvent.objects.filter(action="certification.create").count() == 6
+    report = audit.verify_chain()
+    assert report.ok
+    assert report.checked == AuditEvent.objects.count()
