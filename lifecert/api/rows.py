@@ -7,6 +7,7 @@ evidence service's, as for the Excel import.
 import datetime
 import hashlib
 import json
+import re
 from typing import Any
 
 from lifecert.certification.evidence import SOURCE_MAX_LENGTH, EvidenceRow, Kind
@@ -16,6 +17,9 @@ from .errors import error
 
 LIMITS = {"ssn": 18, "name": 60, "date": 10, "source": SOURCE_MAX_LENGTH}
 LABELS = {"ssn": "社会保障号码", "name": "姓名", "date": "日期", "source": "数据来源"}
+# C0 control codes and DEL. One regex search a value: a generator over the
+# characters was a fifth of a 5,000-row push's Python time.
+CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def digest(rows: list[Any]) -> str:
@@ -35,7 +39,7 @@ def _text(
         errors.append(error(key, "invalid_type", f"{label}应为字符串。", number))
         return ""
     value = raw_value.strip()
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if CONTROL.search(value):
         # NUL cannot be stored on PostgreSQL; no field here holds control codes.
         errors.append(
             error(key, "invalid_characters", f"{label}含有控制字符。", number)

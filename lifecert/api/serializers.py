@@ -88,10 +88,29 @@ class _Envelope(serializers.Serializer[Any]):
         return value
 
 
+class RowObjects(serializers.ListField):
+    """A list of JSON objects, as ``ListField(child=DictField())`` checks it.
+
+    When every item is an object the list is taken as it is: DictField ran a
+    field over each value of each row (100,000 calls for a 5,000-row batch)
+    to return the same values. Otherwise DRF's own check names the bad items.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=serializers.DictField(), **kwargs)
+
+    def run_child_validation(self, data: list[Any]) -> list[Any]:
+        if all(isinstance(item, dict) for item in data):
+            return list(data)
+        # DRF raises for the items that are not objects: it never returns here.
+        result: list[Any] = super().run_child_validation(data)
+        return result  # pragma: no cover
+
+
 class Batch(_Envelope):
     """What the views parse: the rows as objects, their shape left to rows.py."""
 
-    rows = serializers.ListField(child=serializers.DictField(), allow_empty=False)
+    rows = RowObjects(allow_empty=False)
 
     def validate_rows(self, value: list[Any]) -> list[Any]:
         limit = settings.API_MAX_BATCH_ROWS

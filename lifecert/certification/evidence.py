@@ -180,6 +180,15 @@ def check_rows(
     return good
 
 
+# A 数据比对 batch of this many rows links its audit rows in its own
+# transaction instead of after commit: one commit instead of two and the audit
+# pages written once (bench/bench_api_push.py, docs/benchmarks.md). Up to a
+# few API batches' worth: meanwhile every other writer's link after commit
+# (and so its response) waits for the chain lock; a 200,000-row import would
+# hold it for a minute, so it links after commit, 5,000 rows a turn.
+LINK_IN_BATCH_ROWS = range(1000, 20_001)
+
+
 class _Preview(Exception):
     """Raised to roll a dry run back, carrying what it would have done."""
 
@@ -203,8 +212,11 @@ def apply_rows(
     transaction, audited as the Excel import is. ``dry_run``: the same work,
     rolled back. ``evidence`` is added to each silent certification's evidence."""
     good = check_rows(kind, rows, regions)
+    # A large batch links its audit rows before its commit, the chain lock
+    # taken before any entitlement is locked (``audit.linked_before_commit``).
+    bulk = kind == Kind.COMPARISON and not dry_run and len(good) in LINK_IN_BATCH_ROWS
     try:
-        with transaction.atomic():
+        with audit.linked_before_commit() if bulk else transaction.atomic():
             if kind == Kind.DEATHS:
                 result = _deaths(good, acting_user=acting_user, ip=ip)
                 action = AuditAction.IMPORT_DEATHS

@@ -269,3 +269,33 @@ def test_a_delete_from_the_objects_own_page_is_audited(superuser_client):
     deleted = AuditEvent.objects.get(action=AuditAction.ADMIN_DELETE)
     assert deleted.before["code"] == "440700"
     assert deleted.before["model"] == "registry.Region"
+
+
+def test_pending_rows_are_read_as_the_orm_reads_them(personas):
+    """The chain reads unlinked rows with each distinct stored value converted
+    once; the values must be exactly what ``.values()`` gives, on both
+    databases, or the hashes would not verify."""
+    from lifecert.registry.models import Entitlement
+
+    audit.record(
+        AuditAction.ENTITLEMENT_STATUS,
+        acting_user=personas.staff,
+        target=personas.entitlement,
+        ip="2001:db8::1",
+        before={"状态": "正常"},
+        after={"n": 1.5, "list": [1, None, "名字"]},
+    )
+    audit.record(AuditAction.ENTITLEMENT_STATUS, acting_user=None, ip="10.0.0.1")
+    audit.record_many(
+        AuditAction.ENTITLEMENT_SUSPEND,
+        acting_user=personas.staff,
+        model=Entitlement,
+        pks=list(Entitlement.objects.values_list("pk", flat=True)),
+        ip="10.0.0.2",
+        after={"reason": "逾期"},
+    )
+    expected = list(
+        AuditEvent.objects.filter(seq=None).order_by("id").values(*audit.CHAIN_FIELDS)
+    )
+    assert len(expected) >= 3
+    assert audit._pending_rows() == expected

@@ -100,3 +100,11 @@ def test_legacy_codes_are_accepted_only_when_registered():
         field.clean(legacy)
     make_person(ssn=legacy.upper(), legacy_code=True)
     assert field.clean(legacy) == legacy
+
+
+def test_compact_keeps_a_compact_number_and_cleans_the_rest():
+    from lifecert.registry.ids import compact
+
+    assert compact("43060319920301203X") == "43060319920301203X"
+    assert compact(" 430603 19920301 203x ") == "43060319920301203X"
+    assert compact("") == compact(None) == ""  # type: ignore[arg-type]
