@@ -1,6 +1,6 @@
 """The face tracker: detection once, then the box follows the landmarks.
 
-Full detection (small grey copy, ~6 ms) acquires the face. While a face is
+Full detection (small grey copy, 6-13 ms) acquires the face. While a face is
 tracked, the box follows the landmarks; HOG on a small crop confirms it when
 the landmarks drift or ``st["force"]`` is set. About once a second a full
 detection counts the faces on a *detect-only* frame. The tracker's state is a
@@ -67,7 +67,7 @@ def track(
 ) -> tuple[FrameAnalysis, dict[str, Any]]:
     """One tracking step. ``st`` is the tracker's JSON state; a new one is returned.
 
-    Full detection (small grey copy, ~6 ms) acquires the face. While a face is
+    Full detection (small grey copy, 6-13 ms) acquires the face. While a face is
     tracked, the box follows the landmarks; HOG on a small crop confirms it when
     the landmarks drift or ``st["force"]`` is set (the verifier sets it when the
     face's look jumps). About once a second a full detection counts the faces:

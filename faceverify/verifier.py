@@ -248,7 +248,10 @@ class Verifier:
             return
 
         if s.baseline is not None:
-            self._identity(fa, t, image)
+            # One heavy stage per frame: a frame that ran a detector (the count
+            # while a blink is asked, a confirmation, a face found again) keeps
+            # no chip and takes no descriptor; they wait for the next good frame.
+            self._identity(fa, t, image, defer=fa.detected)
             if s.verdict is not None:
                 return
         if not self._busy:
@@ -308,7 +311,11 @@ class Verifier:
                 # one and matched; in between, the continuity signals stand guard.
                 s.identity.need_desc = s.identity.need_desc or "final"
 
-    def _identity(self, fa: FrameAnalysis, t: float, image: Any) -> None:
+    def _identity(
+        self, fa: FrameAnalysis, t: float, image: Any, *, defer: bool = False
+    ) -> None:
+        """Keep the anchor chip, take the descriptors asked for; ``defer``: this
+        frame has had its heavy stage, they wait for the next good frame."""
         s, cfg = self.s, self.cfg
         ident = s.identity
         if ident.anchor is None and not ident.descs and not ident.need_desc:
@@ -316,7 +323,9 @@ class Verifier:
             # descriptor (66 ms) is computed when first compared.
             if ident.anchor_since is None:
                 ident.anchor_since = t
-            if identity.good_for_descriptor(cfg, s, fa, t, ident.anchor_since):
+            if not defer and identity.good_for_descriptor(
+                cfg, s, fa, t, ident.anchor_since
+            ):
                 self._busy = identity.keep_anchor(
                     self.engine, s, fa, t, image, self._poor(fa)
                 )
@@ -328,7 +337,9 @@ class Verifier:
         if ident.need_desc:
             if ident.need_since is None:
                 ident.need_since = t
-            if identity.good_for_descriptor(cfg, s, fa, t, ident.need_since):
+            if not defer and identity.good_for_descriptor(
+                cfg, s, fa, t, ident.need_since
+            ):
                 self._busy = True
                 if not identity.take_descriptor(
                     self.engine, s, fa, t, image, self._poor(fa)
