@@ -327,8 +327,10 @@ def chain_pending() -> int:
 def linked_before_commit() -> Iterator[None]:
     """A transaction whose audit rows are linked before it commits.
 
-    For bulk writers only (a 5,000-row evidence batch, a 200,000-row import):
-    linked after commit, their rows are written twice — at their own commit,
+    For bulk writers of bounded size only (a 数据比对 batch of
+    ``evidence.LINK_IN_BATCH_ROWS`` rows; a 200,000-row import would hold the
+    lock too long and links after commit): linked after commit, their rows are
+    written twice — at their own commit,
     then again with their links at the chain's — and every batch pays two
     commits. Here the chain lock is taken **first**, before the block takes
     any row lock, and held until the transaction ends; the block's pending
