@@ -27,10 +27,14 @@ def work_list(request: AuthenticatedRequest, name: str) -> HttpResponse:
     page_rows = rows.order_by(*spec.order)
     if spec.related:
         page_rows = page_rows.select_related(*spec.related)
+    pager = paginate(request, page_rows)
+    if spec.on_page is not None:
+        pager.page.object_list = list(pager.page.object_list)
+        spec.on_page(pager.page.object_list)
     context = {
         "spec": spec,
         "form": form,
-        "pager": paginate(request, page_rows),
+        "pager": pager,
         "export_url": reverse(f"backoffice:{spec.export_name}"),
         "export_query": request.GET.urlencode(),
     }

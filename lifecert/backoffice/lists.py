@@ -36,6 +36,7 @@ from lifecert.core.audit_actions import AuditAction
 from lifecert.exports import money, worklists
 from lifecert.exports.xlsx import Report, write_report_to_tempfile
 from lifecert.registry.access import entitlements_for_staff
+from lifecert.reminders.services import label_reminders
 
 from . import forms
 
@@ -229,6 +230,8 @@ class WorkList:
     related: tuple[str, ...] = ()  # select_related of the page's rows
     # More for the page: (user, rows, criteria) -> context (totals, the run).
     more: Callable[[Any, QuerySet[Any], Criteria], dict[str, Any]] | None = None
+    # Columns read per page, not per row: called with the page's rows.
+    on_page: Callable[[list[Any]], None] | None = None
 
     @property
     def export_name(self) -> str:
@@ -265,7 +268,9 @@ LISTS: dict[str, WorkList] = {
         WorkList(
             name="due-list",
             title="30 天内到期",
-            intro="以下人员将在 30 天内到期，请提醒本人或所在单位按时办理资格认证。",
+            intro="以下人员将在 30 天内到期，请提醒本人或所在单位按时办理资格认证。"
+            "系统每日向登记了手机号码的人员发送一次提醒短信（每个认证周期一次）；"
+            "没有手机号码或发送失败的，请导出提醒名单寄送提醒函或电话提醒。",
             form=forms.DueFilterForm,
             rows=due_soon,
             order=_ENTITLEMENT_ORDER,
@@ -273,6 +278,8 @@ LISTS: dict[str, WorkList] = {
             related=("person", "region", "unit"),
             report=_entitlement_sheet("30天内到期名单"),
             action=AuditAction.EXPORT_DUE,
+            page_template="backoffice/due_list.html",
+            on_page=label_reminders,
         ),
         WorkList(
             name="overdue-list",

@@ -13,13 +13,10 @@ from django.utils import timezone
 from lifecert.certification import cycle
 from lifecert.core.masking import mask_id
 from lifecert.registry.models import Entitlement
-from lifecert.reminders.models import Reminder
-from lifecert.reminders.services import reminders_of
+from lifecert.reminders.services import reminder_label, reminders_of
 
 from .reports import CHUNK
 from .xlsx import DATE, NUMBER, Column, Report
-
-REMINDER_LABELS = dict(Reminder.Status.choices)
 
 
 def reminder_letters_report(
@@ -77,7 +74,7 @@ def reminder_letters_report(
                     unit or "-",
                     due,
                     (due - today).days,
-                    REMINDER_LABELS[status] if status else "未发送",
+                    reminder_label(status),
                     f"{office} {where}".strip() or "-",
                     tel or "12333",
                 )

@@ -193,6 +193,20 @@ def send_due_reminders(
     return result
 
 
+def reminder_label(status: str | None) -> str:
+    """What staff read for a reminder's status; 未发送 while there is none."""
+    return Reminder.Status(status).label if status else "未发送"
+
+
+def label_reminders(entitlements: list[Entitlement]) -> None:
+    """Set ``reminder`` on each entitlement: the label of its current cycle's SMS."""
+    sent = reminders_of([entitlement.pk for entitlement in entitlements])
+    for entitlement in entitlements:
+        due = cycle.due_date_of(entitlement)
+        status = sent.get((entitlement.pk, due)) if due else None
+        entitlement.reminder = reminder_label(status)  # type: ignore[attr-defined]
+
+
 def reminders_of(entitlement_ids: list[int]) -> dict[tuple[int, datetime.date], str]:
     """Each reminder's status by (entitlement id, due date): a due date's own
     cycle, never an older one's."""

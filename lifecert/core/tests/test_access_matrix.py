@@ -907,7 +907,7 @@ MATRIX: dict[str, Route] = {
     "backoffice:review-frame": Route(
         staff_gz(), args=lambda w: [w.review_a.public_id, 0]
     ),
-    "backoffice:reminder-list": Route(staff_only()),
+    "backoffice:reminder-list": Route(staff_only(To("/backoffice/lists/due/"))),
     "backoffice:reminder-export": Route(staff_only()),
     "backoffice:staff-list": Route(
         province_only(),

@@ -123,9 +123,11 @@ def test_staff_see_their_regions_due_soon_list_with_the_sms_status(client, perso
     quiet = due_in(6, unit=personas.unit, region=personas.region, phone="")
     sz = due_in(4, unit=personas.other_unit, region=personas.other_region)
     services.send_due_reminders()
-    url = reverse("backoffice:reminder-list")
+    url = reverse("backoffice:due-list")
     client.force_login(personas.staff)
     page = client.get(url).content.decode()
+    assert "提醒短信" in page
+    assert reverse("backoffice:reminder-export") in page
     assert gz.person.name in page
     assert quiet.person.name in page
     assert sz.person.name not in page
@@ -149,7 +151,7 @@ def test_province_staff_filter_by_region(client, personas):
     gz = due_in(4, region=personas.region)
     sz = due_in(4, region=personas.other_region)
     client.force_login(testing.make_staff_user(None, username="prov_rem"))
-    url = reverse("backoffice:reminder-list")
+    url = reverse("backoffice:due-list")
     page = client.get(url, {"region": personas.other_region.code}).content.decode()
     assert sz.person.name in page
     assert gz.person.name not in page
@@ -174,3 +176,29 @@ def test_the_person_page_shows_the_reminders_of_the_staffs_regions(client, perso
     assert "广州市 · 截止 2026-06-18 · 短信已发送（2026-06-10 09:30）" in section
     assert "深圳市" not in section  # the other region's reminder is not theirs
     assert gz.region.name in section
+
+
+def test_the_old_reminder_page_leads_to_the_due_list_with_its_filters(client, personas):
+    client.force_login(personas.staff)
+    response = client.get(reverse("backoffice:reminder-list"), {"unit": "4401"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("backoffice:due-list") + "?unit=4401"
+    assert "?" not in client.get(reverse("backoffice:reminder-list"))["Location"]
+
+
+def test_each_row_of_the_due_list_says_whether_its_sms_went_out(client, personas):
+    sent = due_in(4, unit=personas.unit, region=personas.region)
+    silent = due_in(5, unit=personas.unit, region=personas.region, phone="")
+    services.send_due_reminders()
+    later = due_in(6, unit=personas.unit, region=personas.region)
+    client.force_login(personas.staff)
+    page = client.get(reverse("backoffice:due-list")).content.decode()
+    cells = {}
+    for entitlement in (sent, silent, later):
+        row = page.split(mask_id(entitlement.person.ssn), 1)[1].split("</tr>", 1)[0]
+        cells[entitlement.person.name] = row
+    assert "<td>已发送</td>" in cells[sent.person.name]
+    assert "<td>无手机号码</td>" in cells[silent.person.name]
+    assert "<td>未发送</td>" in cells[later.person.name]
+    overdue = client.get(reverse("backoffice:overdue-list")).content.decode()
+    assert "提醒短信" not in overdue
