@@ -176,6 +176,10 @@ def canonical_points(pts: np.ndarray) -> np.ndarray:
 
 
 ECC_ITERATIONS = 80  # per motion model
+# The correlation is looked at (best kept, convergence judged) every ECC_BLOCK
+# iterations, however the iterations are spread over frames: a block may be
+# begun on one frame and ended on a later one.
+ECC_BLOCK = 8
 _ECC_MOTIONS = (cv2.MOTION_HOMOGRAPHY, cv2.MOTION_AFFINE)
 
 
@@ -193,13 +197,23 @@ def planar_similarity(ref: np.ndarray, cur: np.ndarray) -> float:
 
 
 def planar_advance(
-    ref: np.ndarray, cur: np.ndarray, job: dict[str, Any] | None, budget: int
+    ref: np.ndarray,
+    cur: np.ndarray,
+    job: dict[str, Any] | None,
+    budget: int,
+    enough: float = 0.99,
 ) -> dict[str, Any]:
     """Run at most ``budget`` more ECC iterations of the planar check; JSON job.
 
     A live face costs the full 2 x 80 iterations (up to ~25 ms), so the verifier
-    spreads them over a few frames; the job (motion model, warp, best correlation)
-    is plain data. ``job["done"]`` tells when ``job["best"]`` is final.
+    spreads them over a few frames; the job (motion model, warp, best correlation,
+    a block begun) is plain data. ``job["done"]`` tells when ``job["best"]`` is
+    final, or has reached ``enough`` (it only ever grows, so a caller that asks
+    "planar or not" at a threshold passes that threshold and is answered as soon
+    as it is certain). The answer does not depend on ``budget``: the correlation
+    is only looked at when a block of ``ECC_BLOCK`` iterations ends (OpenCV's
+    iterations continue from the warp kept), so a check spread over frames,
+    finished at once, or both, ends with the same ``best``.
     """
     job = (
         {"m": 0, "warp": None, "it": 0, "rho": None, "best": -1.0, "done": False}
@@ -211,30 +225,40 @@ def planar_advance(
     while budget > 0 and not job["done"]:
         motion = _ECC_MOTIONS[job["m"]]
         rows = 3 if motion == cv2.MOTION_HOMOGRAPHY else 2
+        # A block begun on an earlier frame: its warp so far and its iterations.
+        part = job.get("part")
+        start = job["warp"] if part is None else part["warp"]
+        begun = 0 if part is None else int(part["n"])
         warp = (
             np.eye(rows, 3, dtype=np.float32)
-            if job["warp"] is None
-            else np.asarray(job["warp"], dtype=np.float32).reshape(rows, 3)
+            if start is None
+            else np.asarray(start, dtype=np.float32).reshape(rows, 3)
         )
-        n = min(budget, ECC_ITERATIONS - job["it"])
+        block = min(ECC_BLOCK, ECC_ITERATIONS - job["it"])
+        n = min(budget, block - begun)
         budget -= n
-        job["it"] += n
         crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, n, 1e-6)
-        finished = job["it"] >= ECC_ITERATIONS
         try:
             rho, warp = cv2.findTransformECC(a, b, warp, motion, crit, None, 1)  # type: ignore[call-overload]  # OpenCV takes None for inputMask; the stubs want a Mat
         except cv2.error:
+            # The whole block failed, as one call of its iterations would have.
+            job["part"] = None
             finished = True
         else:
+            if begun + n < block:
+                job["part"] = {"warp": warp.ravel().tolist(), "n": begun + n}
+                continue
+            job["part"] = None
+            job["it"] += block
             rho = float(rho)
             # Converged (the correlation no longer moves): this model is done.
-            finished = finished or (
+            finished = job["it"] >= ECC_ITERATIONS or (
                 job["rho"] is not None and abs(rho - job["rho"]) < 1e-6
             )
             job["rho"] = rho
             job["warp"] = warp.ravel().tolist()
             job["best"] = max(job["best"], rho)
-        if job["best"] >= 0.99:
+        if job["best"] >= enough:
             job["done"] = True
         elif finished:
             job["m"] += 1
