@@ -87,7 +87,7 @@ def run_checks(
             ref,
             cur,
             check.job,
-            2 * geo.ECC_ITERATIONS if all_now else cfg.planar_iterations_per_frame,
+            geo.ECC_WHOLE if all_now else cfg.planar_iterations_per_frame,
             enough=min(cfg.planar_rho, 0.99),
         )
         check.job = job
