@@ -107,3 +107,14 @@ def test_a_planar_answer_is_given_as_soon_as_it_is_certain():
     assert whole >= best
     live, _ = _spread(ref, changed, 4, enough=0.95)
     assert live == geo.planar_similarity(ref, changed) < 0.95
+
+
+def test_a_job_saved_by_an_older_engine_starts_over():
+    # Sessions saved before the models' order changed (homography first, no
+    # "form"): their job is begun again rather than read with the wrong model.
+    ref, moved, _changed = _pair()
+    old = {"m": 0, "warp": [1, 0, 0, 0, 1, 0, 0, 0, 1], "it": 8, "rho": 0.9}
+    old.update({"best": 0.9, "done": False})
+    job = geo.planar_advance(ref, moved, old, geo.ECC_WHOLE)
+    assert job["done"]
+    assert job["best"] == geo.planar_similarity(ref, moved)
