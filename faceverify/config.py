@@ -129,7 +129,10 @@ class EngineConfig:
     # A turn, nod or open mouth counts only if the frame at its peak cannot be
     # explained as the first-second picture moved as a plane (ECC correlation).
     planar_rho: float = 0.95
-    # That check's ECC iterations run on this many per frame (~0.2 ms each).
+    # That check's ECC iterations a frame: this many of the affine model (~0.11
+    # ms each) or half as many of the homography (~0.19 ms each), about 1 ms, so
+    # that a frame of landmarks and the check stays under 8 ms. The answer is the
+    # same whatever the share (docs/benchmarks.md, "The planar check: ...").
     planar_iterations_per_frame: int = 8
     # Prompts the server times. No one reaches an action's peak sooner than this
     # after hearing its prompt: a faster peak began before the prompt.

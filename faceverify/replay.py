@@ -81,11 +81,14 @@ def run_checks(
         if check.rows is not None:
             top, bottom = check.rows
             ref, cur = ref[top:bottom], cur[top:bottom]
+        # The best correlation only grows: once it reaches planar_rho the peak
+        # is planar whatever the iterations left would find.
         job = geo.planar_advance(
             ref,
             cur,
             check.job,
-            2 * geo.ECC_ITERATIONS if all_now else cfg.planar_iterations_per_frame,
+            geo.ECC_WHOLE if all_now else cfg.planar_iterations_per_frame,
+            enough=min(cfg.planar_rho, 0.99),
         )
         check.job = job
         if not job["done"]:
