@@ -1,6 +1,9 @@
 """Odd input sent by hand to the running server (the walk at phone width):
 each value that once answered 500 is a test here."""
 
+import re
+import uuid
+
 import pytest
 from django.urls import reverse
 
@@ -49,3 +52,61 @@ def test_a_next_on_this_site_is_still_followed(client, personas):
         },
     )
     assert response.url == reverse("backoffice:audit-list") + "?action=x"
+
+
+# ---------------------------------------------------------- session ended mid-form
+
+
+def _login_next(client, response) -> str:
+    """The ``next`` the login page puts in its form after ``response``."""
+    page = client.get(response.url).content.decode()
+    found = re.search(r'name="next" value="([^"]*)"', page)
+    return found.group(1).replace("&amp;", "&")
+
+
+def test_a_form_sent_after_the_session_ended_comes_back_to_its_page(client, personas):
+    """The POST address (here 关闭审核) answers only POST: after the login the
+    user comes back to the page the form was on, not to an empty 405."""
+    listing = reverse("backoffice:review-queue") + "?page=2"
+    response = client.post(
+        reverse("backoffice:review-close", args=[uuid.uuid4()]),
+        {"note": "核实"},
+        HTTP_REFERER=f"http://testserver{listing}",
+    )
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("accounts:staff-login") + "?next=")
+    target = _login_next(client, response)
+    assert target == listing
+    after = client.post(
+        reverse("accounts:staff-login"),
+        {
+            "username": personas.staff.username,
+            "password": testing.TEST_PASSWORD,
+            "next": target,
+        },
+    )
+    assert after.url == listing
+    assert client.get(after.url).status_code == 200
+
+
+def test_a_form_sent_from_another_site_after_the_session_ended_goes_to_the_login(
+    client,
+):
+    response = client.post(
+        reverse("backoffice:review-close", args=[uuid.uuid4()]),
+        HTTP_REFERER="https://evil.example/backoffice/",
+    )
+    assert response.url == reverse("accounts:staff-login")
+
+
+def test_a_page_opened_after_the_session_ended_keeps_its_filters(client):
+    listing = reverse("backoffice:certification-list") + "?channel=face&page=2"
+    response = client.get(listing)
+    assert _login_next(client, response) == listing
+
+
+def test_the_certification_pages_keep_their_address_for_after_the_login(client):
+    history = reverse("pensioner:history") + "?page=2"
+    response = client.get(history)
+    assert response.url.startswith(reverse("pensioner:cert-login") + "?next=")
+    assert _login_next(client, response) == history
