@@ -110,3 +110,12 @@ def test_the_certification_pages_keep_their_address_for_after_the_login(client):
     response = client.get(history)
     assert response.url.startswith(reverse("pensioner:cert-login") + "?next=")
     assert _login_next(client, response) == history
+
+
+def test_the_certification_login_takes_a_number_typed_in_full_width(client, personas):
+    response = client.post(
+        reverse("pensioner:cert-login"),
+        {"name": "杨书维", "ssn": "４３０６０３１９９２０３０１２０３ｘ"},
+    )
+    assert response.status_code == 302
+    assert response.url == reverse("pensioner:centre")
