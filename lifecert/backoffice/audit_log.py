@@ -29,6 +29,7 @@ from lifecert.core.audit_actions import AuditAction, action_label
 from lifecert.core.masking import mask_id, mask_phone
 from lifecert.core.models import AuditEvent
 from lifecert.exports.xlsx import DATETIME, Column, Report, write_report_to_tempfile
+from lifecert.registry.ids import compact
 from lifecert.registry.models import Entitlement, Person, Unit
 
 ID_LIKE = re.compile(r"^(\d{17}[\dXx]|\d{15})$")
@@ -82,7 +83,7 @@ def _target_q(text: str) -> Q:
     try:
         public_id = str(uuid.UUID(text))
     except ValueError:
-        person = Person.objects.filter(ssn=text.upper()).first()
+        person = Person.objects.filter(ssn=compact(text)).first()
         unit = Unit.objects.filter(number=text).first()
     else:
         person = Person.objects.filter(public_id=public_id).first()
@@ -110,11 +111,10 @@ def _target_q(text: str) -> Q:
 def person_public_id(text: str) -> str | None:
     """The public id of the person with this social security number, if any:
     what the search puts in its URL instead of the number."""
-    if not ID_LIKE.match(text.strip()):
+    number = compact(text)
+    if not ID_LIKE.match(number):
         return None
-    found = Person.objects.filter(ssn=text.strip().upper()).values_list(
-        "public_id", flat=True
-    )
+    found = Person.objects.filter(ssn=number).values_list("public_id", flat=True)
     return next((str(u) for u in found), None)
 
 

@@ -140,6 +140,20 @@ def test_a_search_by_id_number_keeps_the_number_out_of_the_url(
     assert "资格认证" not in unit_body
 
 
+@pytest.mark.parametrize(
+    "typed", ["４３０６０３１９９２０３０１２０３Ｘ", "4306 0319 9203 0120 3x"]
+)
+def test_a_number_typed_in_full_width_or_with_spaces_stays_out_of_the_url_too(
+    client, personas, events, typed
+):
+    client.force_login(personas.staff)
+    location = client.post(LIST, {"target": typed})["Location"]
+    assert str(personas.pensioner.public_id) in location
+    assert "0319" not in location
+    assert "%EF%BC" not in location
+    assert "资格认证" in client.get(location).content.decode().split("<tbody>")[1]
+
+
 def test_the_list_page_runs_a_bounded_number_of_queries(
     client, personas, events, django_assert_max_num_queries
 ):
