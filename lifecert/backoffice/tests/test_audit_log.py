@@ -91,6 +91,46 @@ def test_staff_see_their_regions_events_with_names_not_codes(client, personas, e
     assert personas.unit.name in page
 
 
+def test_details_read_in_chinese_not_as_keys_and_codes(client, personas):
+    """The walk found 详情 as ``rows: 17，criteria: {'region': '440100'}``,
+    ``status: terminated`` and targets as ``DeathAfterCertificationCase <id>``."""
+    audit.record(
+        AuditAction.EXPORT_AUDIT,
+        acting_user=personas.staff,
+        region_id=personas.region.pk,
+        after={"rows": 17, "criteria": {"region": "440100"}, "file": "a.xlsx"},
+    )
+    audit.record(
+        AuditAction.ENTITLEMENT_TERMINATE,
+        acting_user=personas.staff,
+        target=personas.entitlement,
+        before={"status": "normal"},
+        after={"status": "terminated", "death_date": "2026-01-05", "flags": []},
+    )
+    audit.record(
+        AuditAction.CERTIFICATION_CREATE,
+        acting_user=personas.staff,
+        target=personas.entitlement,
+        after={"channel": "counter", "resumed": True, "note": None},
+    )
+    audit.record(
+        AuditAction.BINDING_UPDATE,
+        acting_user=personas.staff,
+        target=personas.region,
+        region_id=personas.region.pk,
+        after={"criteria": {}},
+    )
+    client.force_login(personas.staff)
+    page = _page(client)
+    assert "行数：17，查询条件：（参保地：440100），文件：a.xlsx" in page
+    assert "变更前 状态：正常；状态：终止，死亡日期：2026-01-05，flags：无" in page
+    assert "认证方式：窗口，resumed：是，备注：无" in page
+    assert f"<td>参保地 {personas.region.pk}</td>" in page
+    assert "查询条件：无" in page
+    assert "criteria" not in page
+    assert "terminated" not in page
+
+
 def test_province_sees_every_event(client, personas, events):
     province = testing.make_staff_user(None, username="province_staff")
     client.force_login(province)
