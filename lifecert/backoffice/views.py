@@ -206,6 +206,7 @@ def person_certify(request: AuthenticatedRequest, public_id: str) -> HttpRespons
             operator_name=request.user.display_name or request.user.get_username(),
             evidence={"note": form.cleaned_data["note"]},
             ip=client_ip(request),
+            once_a_day=True,
         )
     except ValueError as exc:
         messages.error(request, str(exc))
