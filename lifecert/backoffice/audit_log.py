@@ -265,7 +265,8 @@ def _value_labels() -> dict[str, dict[str, str]]:
         return {**channels, **{str(k): str(v) for k, v in choices}}
 
     return {
-        "": channels,
+        # Exports: their criteria filter pensions and overpayments.
+        "": of(Entitlement.Status.choices + Overpayment.Status.choices),
         "Entitlement": of(Entitlement.Status.choices),
         "Certification": channels,
         "Overpayment": of(Overpayment.Status.choices),

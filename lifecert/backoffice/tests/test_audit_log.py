@@ -98,7 +98,11 @@ def test_details_read_in_chinese_not_as_keys_and_codes(client, personas):
         AuditAction.EXPORT_AUDIT,
         acting_user=personas.staff,
         region_id=personas.region.pk,
-        after={"rows": 17, "criteria": {"region": "440100"}, "file": "a.xlsx"},
+        after={
+            "rows": 17,
+            "criteria": {"region": "440100", "status": "suspended"},
+            "file": "a.xlsx",
+        },
     )
     audit.record(
         AuditAction.ENTITLEMENT_TERMINATE,
@@ -122,13 +126,14 @@ def test_details_read_in_chinese_not_as_keys_and_codes(client, personas):
     )
     client.force_login(personas.staff)
     page = _page(client)
-    assert "行数：17，查询条件：（参保地：440100），文件：a.xlsx" in page
+    assert "行数：17，查询条件：（参保地：440100，状态：暂停），文件：a.xlsx" in page
     assert "变更前 状态：正常；状态：终止，死亡日期：2026-01-05，flags：无" in page
     assert "认证方式：窗口，resumed：是，备注：无" in page
     assert f"<td>参保地 {personas.region.pk}</td>" in page
     assert "查询条件：无" in page
     assert "criteria" not in page
     assert "terminated" not in page
+    assert "suspended" not in page
 
 
 def test_province_sees_every_event(client, personas, events):
