@@ -11,9 +11,20 @@ from lifecert.demo import testing
 
 pytestmark = pytest.mark.django_db
 
-# ``next`` values that are not a path: redirect() used to take them for the
-# name of a view and answer 500 (NoReverseMatch).
-NOT_A_PATH = ["-1", "abc", "４３０６", "  /backoffice/", "backoffice:index", "😀"]
+# ``next`` values that are not a path on this site: redirect() used to take
+# the first ones for the name of a view and answer 500 (NoReverseMatch); the
+# last ones leave the site.
+NOT_A_PATH = [
+    "-1",
+    "abc",
+    "４３０６",
+    "  /backoffice/",
+    "backoffice:index",
+    "😀",
+    "//evil.example/",
+    "/\\\\evil.example/",
+    "https://evil.example/",
+]
 
 
 @pytest.mark.parametrize("target", NOT_A_PATH)
