@@ -2,8 +2,9 @@
 page itself scroll sideways; a wide table scrolls inside its own wrapper.
 
 Found by walking the demo at 375 px: the dashboard's charts kept a 520 px
-column, and the bound accounts of 单位获取授权码 and the tokens of 接口令牌
-were tables with no wrapper."""
+column, the bound accounts of 单位获取授权码 and the tokens of 接口令牌
+were tables with no wrapper, and a person's pensions squeezed the 记录认证
+form off the screen."""
 
 import pytest
 from django.urls import reverse
@@ -49,3 +50,16 @@ def test_staff_pages_fit_a_phone(live_server, launch_browser, personas):
     wrap = page.locator(".table-wrap:has(#unit-bindings)")
     assert wrap.evaluate("el => el.scrollWidth > el.clientWidth")
     assert page.locator("#unit-bindings").get_by_text("解除绑定").count() == 1
+    # 窗口 / 上门认证 on a person: the form is on the screen, not off to the side
+    # of its table (it was at 375 px: a one-character column, the button beyond).
+    page.goto(
+        f"{live_server.url}"
+        f"{reverse('backoffice:person-detail', args=[personas.pensioner.public_id])}"
+    )
+    button = page.get_by_role("button", name="记录认证")
+    box = button.bounding_box()
+    assert box is not None
+    assert box["x"] + box["width"] <= PHONE["width"]
+    wrap = page.locator(".table-wrap").filter(has=button)
+    assert wrap.evaluate("el => el.scrollWidth <= el.clientWidth")
+    assert button.evaluate("el => el.getBoundingClientRect().height < 60")
