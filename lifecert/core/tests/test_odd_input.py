@@ -100,6 +100,16 @@ def test_a_form_sent_after_the_session_ended_comes_back_to_its_page(client, pers
     assert client.get(after.url).status_code == 200
 
 
+def test_a_family_form_sent_after_the_session_ended_comes_back_to_the_family_page(
+    client,
+):
+    family = reverse("pensioner:family")
+    response = client.post(
+        reverse("pensioner:family-cancel"), HTTP_REFERER=f"http://testserver{family}"
+    )
+    assert _login_next(client, response) == family
+
+
 def test_a_form_sent_from_another_site_after_the_session_ended_goes_to_the_login(
     client,
 ):
