@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "lifecert.core.middleware.PrivacyHeadersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "lifecert.core.middleware.MethodNotAllowedPageMiddleware",
     # Last: turns a lockout django-axes flagged during the view into our page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -8,9 +8,10 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
+from lifecert.core.redirects import login_redirect
 from lifecert.registry.access import persons_for_staff, units_for_staff
 
 from .models import UnitBinding, User
@@ -51,7 +52,7 @@ def kind_required(kind: str) -> Callable[[ViewFunc], ViewFunc]:
         ) -> HttpResponseBase:
             user = request.user
             if not user.is_authenticated:
-                return redirect(f"{reverse(_LOGIN_ROUTES[kind])}?next={request.path}")
+                return login_redirect(request, reverse(_LOGIN_ROUTES[kind]))
             if user.kind != kind:
                 raise PermissionDenied("该页面不属于您的账号类型。")
             return view(request, *args, **kwargs)

@@ -3,7 +3,11 @@ from typing import Any
 from django import forms
 from django.contrib.auth import password_validation
 
-from lifecert.registry.forms import PhoneField, SocialSecurityNumberField
+from lifecert.registry.forms import (
+    PersonNameField,
+    PhoneField,
+    SocialSecurityNumberField,
+)
 
 from .models import User
 from .services import OperatorInfo
@@ -75,7 +79,7 @@ class UnitRegisterForm(PasswordPairMixin):
 
 
 class OperatorForm(forms.Form):
-    operator_name = forms.CharField(label="经办人姓名", max_length=60)
+    operator_name = PersonNameField(label="经办人姓名")
     operator_phone = PhoneField(label="经办人手机号码")
     operator_id_number = SocialSecurityNumberField(label="经办人身份证号码")
 

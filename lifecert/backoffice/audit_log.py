@@ -7,6 +7,7 @@ are masked wherever they appear, details included.
 """
 
 import datetime
+import functools
 import re
 import uuid
 from collections import defaultdict
@@ -20,8 +21,11 @@ from django.utils import timezone
 from lifecert.accounts.models import UnitBinding, User
 from lifecert.certification.models import (
     Certification,
+    Channel,
+    DeathAfterCertificationCase,
     FaceSession,
     FaceTemplate,
+    Overpayment,
     ReviewRequest,
 )
 from lifecert.core import audit
@@ -29,6 +33,7 @@ from lifecert.core.audit_actions import AuditAction, action_label
 from lifecert.core.masking import mask_id, mask_phone
 from lifecert.core.models import AuditEvent
 from lifecert.exports.xlsx import DATETIME, Column, Report, write_report_to_tempfile
+from lifecert.registry.ids import compact
 from lifecert.registry.models import Entitlement, Person, Unit
 
 ID_LIKE = re.compile(r"^(\d{17}[\dXx]|\d{15})$")
@@ -82,7 +87,7 @@ def _target_q(text: str) -> Q:
     try:
         public_id = str(uuid.UUID(text))
     except ValueError:
-        person = Person.objects.filter(ssn=text.upper()).first()
+        person = Person.objects.filter(ssn=compact(text)).first()
         unit = Unit.objects.filter(number=text).first()
     else:
         person = Person.objects.filter(public_id=public_id).first()
@@ -110,11 +115,10 @@ def _target_q(text: str) -> Q:
 def person_public_id(text: str) -> str | None:
     """The public id of the person with this social security number, if any:
     what the search puts in its URL instead of the number."""
-    if not ID_LIKE.match(text.strip()):
+    number = compact(text)
+    if not ID_LIKE.match(number):
         return None
-    found = Person.objects.filter(ssn=text.strip().upper()).values_list(
-        "public_id", flat=True
-    )
+    found = Person.objects.filter(ssn=number).values_list("public_id", flat=True)
     return next((str(u) for u in found), None)
 
 
@@ -171,16 +175,124 @@ class Row:
 
 
 def _detail(event: AuditEvent) -> str:
+    labels = _value_labels().get(event.target_type, {})
     parts = []
     if event.before:
-        parts.append(f"变更前 {_compact(masked(event.before))}")
+        parts.append(f"变更前 {_compact(masked(event.before), labels)}")
     if event.after:
-        parts.append(_compact(masked(event.after)))
+        parts.append(_compact(masked(event.after), labels))
     return "；".join(parts)
 
 
-def _compact(values: dict[str, Any]) -> str:
-    return "，".join(f"{k}: {v}" for k, v in values.items())
+# What staff read for the keys of ``before`` / ``after``; a key without a
+# label is shown as it is.
+DETAIL_LABELS = {
+    "account": "账号",
+    "amount": "金额",
+    "attachment": "附件",
+    "back_pay_months": "补发月数",
+    "body_chars": "正文字数",
+    "category": "栏目",
+    "certified_at": "认证时间",
+    "channel": "认证方式",
+    "count": "数量",
+    "criteria": "查询条件",
+    "date_from": "起始日期",
+    "date_to": "截止日期",
+    "day": "日期",
+    "death_date": "死亡日期",
+    "detail": "说明",
+    "done_actions": "已完成动作",
+    "due_on": "认证截止日期",
+    "entitlement": "养老待遇",
+    "expires_at": "有效期至",
+    "failed": "失败",
+    "failures_today": "当天失败次数",
+    "file": "文件",
+    "id_number": "身份证号码",
+    "is_active": "启用",
+    "month": "月份",
+    "name": "姓名",
+    "no_phone": "无手机号码",
+    "note": "备注",
+    "operator": "经办人",
+    "operator_name": "经办人姓名",
+    "overpaid_months": "多发月数",
+    "person": "参保人",
+    "phone": "手机号码",
+    "publish_at": "发布时间",
+    "reason": "原因",
+    "records": "记录数",
+    "region": "参保地",
+    "responsible": "追回责任方",
+    "rows": "行数",
+    "run": "暂停批次",
+    "scopes": "权限范围",
+    "sent": "已发送",
+    "since": "起始",
+    "source": "数据来源",
+    "status": "状态",
+    "system": "系统名称",
+    "title": "标题",
+    "unit": "单位",
+    "unit_number": "单位编号",
+    "username": "账号",
+    "verdict": "结果",
+    "via": "绑定方式",
+    "withdraw_at": "撤下时间",
+}
+
+
+# Targets not named by a person or unit: what they are, then their id.
+TARGET_NAMES = {
+    "ApiToken": "接口令牌",
+    "AuthorizationCode": "授权码",
+    "BackPay": "补发",
+    "DeathAfterCertificationCase": "死亡后认证核查",
+    "Notice": "公告",
+    "Overpayment": "多发追回",
+    "Region": "参保地",
+    "SuspensionRun": "暂停批次",
+}
+
+
+@functools.cache
+def _value_labels() -> dict[str, dict[str, str]]:
+    """The Chinese words of coded values (状态, 认证方式), by target type."""
+    channels = {str(k): str(v) for k, v in Channel.choices}
+
+    def of(choices: list[tuple[str, str]]) -> dict[str, str]:
+        return {**channels, **{str(k): str(v) for k, v in choices}}
+
+    return {
+        # Exports: their criteria filter pensions and overpayments.
+        "": of(Entitlement.Status.choices + Overpayment.Status.choices),
+        "Entitlement": of(Entitlement.Status.choices),
+        "Certification": channels,
+        "Overpayment": of(Overpayment.Status.choices),
+        "DeathAfterCertificationCase": of(DeathAfterCertificationCase.Status.choices),
+        "ReviewRequest": of(ReviewRequest.Status.choices),
+        "FaceSession": of(FaceSession.Status.choices),
+        "FaceTemplate": of(FaceTemplate.Status.choices),
+    }
+
+
+def _compact(values: dict[str, Any], labels: dict[str, str]) -> str:
+    return "，".join(
+        f"{DETAIL_LABELS.get(k, k)}：{_value(v, labels)}" for k, v in values.items()
+    )
+
+
+def _value(value: Any, labels: dict[str, str]) -> str:
+    if isinstance(value, dict):
+        return f"（{_compact(value, labels)}）" if value else "无"
+    if isinstance(value, list):
+        return "、".join(_value(v, labels) for v in value) or "无"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if value is None or value == "":
+        return "无"
+    return labels.get(value, str(value)) if isinstance(value, str) else str(value)
 
 
 def readable(events: Iterable[AuditEvent]) -> list[Row]:
@@ -194,7 +306,8 @@ def readable(events: Iterable[AuditEvent]) -> list[Row]:
             actor=masked(event.actor_label),
             target=names.get(
                 (event.target_type, event.target_id),
-                f"{event.target_type} {event.target_id}".strip(),
+                f"{TARGET_NAMES.get(event.target_type, event.target_type)}"
+                f" {event.target_id}".strip(),
             ),
             region=event.region.name if event.region else "全省",
             ip=event.ip or "",

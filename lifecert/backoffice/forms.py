@@ -8,7 +8,14 @@ from lifecert.registry.models import Entitlement, Region
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label="Excel 文件（.xlsx）")
+    file = forms.FileField(
+        label="Excel 文件（.xlsx）",
+        error_messages={
+            "required": "请选择要上传的 Excel 文件（.xlsx）。",
+            "empty": "上传的文件是空的（0 字节）。请在 Excel 中打开确认有数据，"
+            "另存为 .xlsx 后重新上传。",
+        },
+    )
 
 
 class EvidenceImportForm(ImportForm):
@@ -23,6 +30,9 @@ class EvidenceImportForm(ImportForm):
 class PhotoForm(forms.Form):
     photo = forms.ImageField(
         label="建模照片",
+        error_messages={
+            "empty": "上传的照片是空的（0 字节），请重新拍摄或选择照片后上传。"
+        },
         help_text="正面免冠、光线均匀、五官清晰的近期照片，JPEG 或 PNG，不超过 10 MB。",
     )
 

@@ -65,6 +65,7 @@ from lifecert.registry.access import (
     staff_regions,
     units_for_staff,
 )
+from lifecert.registry.ids import compact
 from lifecert.registry.models import Entitlement, Region
 from lifecert.reminders.models import Reminder
 
@@ -98,7 +99,7 @@ def person_list(request: AuthenticatedRequest) -> HttpResponse:
     people = persons_for_staff(request.user).order_by("id")
     q = form.cleaned_data["q"].strip() if form.is_valid() else ""
     if q:
-        people = people.filter(Q(ssn=q.upper()) | Q(name=q))
+        people = people.filter(Q(ssn=compact(q)) | Q(name=q))
     return render(
         request,
         "backoffice/person_list.html",
@@ -205,6 +206,7 @@ def person_certify(request: AuthenticatedRequest, public_id: str) -> HttpRespons
             operator_name=request.user.display_name or request.user.get_username(),
             evidence={"note": form.cleaned_data["note"]},
             ip=client_ip(request),
+            once_a_day=True,
         )
     except ValueError as exc:
         messages.error(request, str(exc))
@@ -694,7 +696,7 @@ def audit_list(request: AuthenticatedRequest) -> HttpResponse:
         public_id = audit_log.person_public_id(target)
         if public_id is not None:
             params["target"] = public_id
-        elif audit_log.ID_LIKE.match(target.strip()):
+        elif audit_log.ID_LIKE.match(compact(target)):
             params["target"] = "none"
         return redirect(f"{reverse('backoffice:audit-list')}?{urlencode(params)}")
     form, events = _audit_search(request)

@@ -114,10 +114,13 @@ def record_certification(
     operator_name: str = "",
     unit: Any = None,
     ip: str | None = None,
+    once_a_day: bool = False,
 ) -> tuple[Certification, Resumption | None]:
     """Record one proof of life for ``entitlement`` and resume it if it was overdue.
 
-    A terminated entitlement cannot be certified.
+    A terminated entitlement cannot be certified. With ``once_a_day`` (窗口 and
+    上门, recorded by hand) a second one of the same channel on the same local
+    day is refused: it is the same visit sent twice (a double click).
     """
     if channel not in Channel.values:
         raise ValueError(f"unknown channel {channel!r}")
@@ -126,6 +129,8 @@ def record_certification(
         entitlement = Entitlement.objects.select_for_update().get(pk=entitlement.pk)
         if entitlement.status == Entitlement.Status.TERMINATED:
             raise ValueError("该待遇已终止，不能认证。")
+        if once_a_day:
+            _refuse_a_second_today(entitlement, channel, at)
         certification = Certification.objects.create(
             person_id=entitlement.person_id,
             region_id=entitlement.region_id,
@@ -170,6 +175,25 @@ def record_certification(
             ]
         )
     return certification, resumption
+
+
+def _refuse_a_second_today(
+    entitlement: Entitlement, channel: str, at: datetime.datetime
+) -> None:
+    earlier = (
+        Certification.objects.filter(
+            entitlement=entitlement,
+            channel=channel,
+            certified_at__date=timezone.localdate(at),
+        )
+        .order_by("certified_at")
+        .first()
+    )
+    if earlier is not None:
+        raise ValueError(
+            f"该养老待遇今天 {timezone.localtime(earlier.certified_at):%H:%M} "
+            f"已记录过{Channel(channel).label}认证，无需重复记录。"
+        )
 
 
 class SuspensionChanged(Exception):

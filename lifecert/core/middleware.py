@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
 Handler = Callable[[HttpRequest], HttpResponseBase]
@@ -205,3 +206,24 @@ class PrivacyHeadersMiddleware:
             patch_cache_control(response, no_store=True, private=True)
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
+
+
+class MethodNotAllowedPageMiddleware:
+    """A page that says what to do when a form's address is opened from the
+    address bar, a bookmark or the history: Django's 405 is an empty page.
+    A 405 with a body (the API's JSON) is left as it is."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if (
+            response.status_code != 405
+            or not isinstance(response, HttpResponse)
+            or response.content
+        ):
+            return response
+        page = render(request, "405.html", status=405)
+        page["Allow"] = response.get("Allow", "")
+        return page

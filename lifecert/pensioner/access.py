@@ -15,12 +15,14 @@ from functools import wraps
 from typing import Any, cast
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 
 from lifecert.accounts.access import SESSION_REGION, parse_uuid
 from lifecert.accounts.models import FamilyLink, User
 from lifecert.certification.models import Certification, FaceSession
 from lifecert.core.middleware import CERT_SESSION_KEY
+from lifecert.core.redirects import login_redirect
 from lifecert.registry.models import Entitlement, Person, Region
 
 SESSION_PERSON = CERT_SESSION_KEY
@@ -84,7 +86,7 @@ def certifying_person_required(
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         person = certifying_person(request)
         if person is None:
-            return redirect(f"/personal/certify/login/?next={request.path}")
+            return login_redirect(request, reverse("pensioner:cert-login"))
         certifying = cast(CertifyingRequest, request)
         certifying.cert_person = person  # for this request only
         return view(certifying, *args, **kwargs)

@@ -1,3 +1,4 @@
+import unicodedata
 from typing import Any
 
 from django import forms
@@ -33,3 +34,29 @@ class PhoneField(forms.RegexField):
             error_messages={"invalid": "请输入 11 位手机号码。"},
             **kwargs,
         )
+
+
+# Letters of any script, their combining marks, spaces and the marks names
+# carry: the middle dots of minority and foreign names (·・•), a hyphen, an
+# apostrophe, a full stop.
+NAME_MARKS = frozenset(" ·・•-'.")
+
+
+class PersonNameField(forms.CharField):
+    """A person's name as typed: letters, not digits, emoji or symbols."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 60)
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        name = " ".join((super().clean(value) or "").split())
+        if name and not all(
+            unicodedata.category(ch)[0] in "LM" or ch in NAME_MARKS for ch in name
+        ):
+            raise forms.ValidationError(
+                f"{self.label or '姓名'}只能包含汉字、字母和间隔号（·），"
+                "请按身份证上的姓名填写。",
+                code="name",
+            )
+        return name

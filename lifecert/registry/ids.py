@@ -10,6 +10,7 @@ only when the registry already holds them; that check lives in the forms.
 
 import datetime
 import re
+import unicodedata
 
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric
@@ -32,9 +33,12 @@ COMPACT = re.compile("[0-9]{17}[0-9X]")
 
 
 def compact(number: str) -> str:
+    """The number without spaces or dashes, ``x`` as ``X``, and full-width
+    characters (a Chinese input method's ０–９ and Ｘ, its ideographic space)
+    as the ASCII ones: people type them, and they are the same number."""
     if COMPACT.fullmatch(number or ""):
         return number
-    return ric.compact(number or "").replace(" ", "")
+    return ric.compact(unicodedata.normalize("NFKC", number or "")).replace(" ", "")
 
 
 def _check_birth_date(number: str, today: datetime.date | None) -> datetime.date:
@@ -57,7 +61,7 @@ def validate_ssn(number: str, *, today: datetime.date | None = None) -> str:
     number = compact(number)
     if len(number) != 18:
         raise InvalidNumber("length", "社会保障号码应为 18 位，请核对后重新输入。")
-    if not number[:-1].isdigit() or not (number[-1].isdigit() or number[-1] == "X"):
+    if not COMPACT.fullmatch(number):
         raise InvalidNumber(
             "format", "社会保障号码前 17 位应为数字，最后一位为数字或 X。"
         )

@@ -243,6 +243,49 @@ def test_only_the_holding_unit_account_edits_the_bound_operator(client, personas
     assert event.before["name"] == "王经办"
 
 
+@pytest.mark.parametrize(
+    "typed", ["２０２６－１２－０１", "-1", "' OR 1=1 --", "😀👍🏽", "NaN 1e308"]
+)
+def test_the_bound_operator_name_is_a_name(client, personas, typed):
+    """The walk's odd values were all kept as the operator's name and shown on
+    every page of the unit (经办人 ２０２６－１２－０１)."""
+    binding = UnitBinding.objects.get(account=personas.unit_user)
+    url = reverse("accounts:unit-binding-edit", args=[binding.public_id])
+    data = {
+        "operator_name": typed,
+        "operator_phone": "13512345678",
+        "operator_id_number": make_ssn(born="19850101"),
+    }
+    client.force_login(personas.unit_user)
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "经办人姓名只能包含汉字、字母和间隔号（·）" in response.content.decode()
+    binding.refresh_from_db()
+    assert binding.operator_name == "王经办"
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("  陈  经办 ", "陈 经办"),
+        ("买买提·艾力", "买买提·艾力"),
+        ("Mary O'Neil-Smith", "Mary O'Neil-Smith"),
+    ],
+)
+def test_names_of_every_kind_are_taken(client, personas, typed, kept):
+    binding = UnitBinding.objects.get(account=personas.unit_user)
+    url = reverse("accounts:unit-binding-edit", args=[binding.public_id])
+    data = {
+        "operator_name": typed,
+        "operator_phone": "13512345678",
+        "operator_id_number": make_ssn(born="19850101"),
+    }
+    client.force_login(personas.unit_user)
+    assert client.post(url, data).status_code == 302
+    binding.refresh_from_db()
+    assert binding.operator_name == kept
+
+
 def test_switch_to_someone_elses_binding_or_a_bad_id_is_404(client, personas):
     other = UnitBinding.objects.get(account=personas.outsider_unit_user)
     client.force_login(personas.unit_user)

@@ -91,6 +91,57 @@ def test_staff_see_their_regions_events_with_names_not_codes(client, personas, e
     assert personas.unit.name in page
 
 
+def test_details_read_in_chinese_not_as_keys_and_codes(client, personas):
+    """The walk found 详情 as ``rows: 17，criteria: {'region': '440100'}``,
+    ``status: terminated`` and targets as ``DeathAfterCertificationCase <id>``."""
+    audit.record(
+        AuditAction.EXPORT_AUDIT,
+        acting_user=personas.staff,
+        region_id=personas.region.pk,
+        after={
+            "rows": 17,
+            "criteria": {"region": "440100", "status": "suspended"},
+            "file": "a.xlsx",
+        },
+    )
+    audit.record(
+        AuditAction.ENTITLEMENT_TERMINATE,
+        acting_user=personas.staff,
+        target=personas.entitlement,
+        before={"status": "normal"},
+        after={"status": "terminated", "death_date": "2026-01-05", "flags": []},
+    )
+    audit.record(
+        AuditAction.CERTIFICATION_CREATE,
+        acting_user=personas.staff,
+        target=personas.entitlement,
+        after={"channel": "counter", "resumed": True, "note": None},
+    )
+    audit.record(
+        AuditAction.BINDING_UPDATE,
+        acting_user=personas.staff,
+        target=personas.region,
+        region_id=personas.region.pk,
+        after={"criteria": {}},
+    )
+    client.force_login(personas.staff)
+    page = _page(client)
+    # PostgreSQL's jsonb keeps keys in its own order: each piece is checked.
+    for piece in ("行数：17", "参保地：440100", "状态：暂停", "文件：a.xlsx"):
+        assert piece in page
+    assert "查询条件：（" in page
+    assert "变更前 状态：正常；" in page
+    for piece in ("状态：终止", "死亡日期：2026-01-05", "flags：无"):
+        assert piece in page
+    for piece in ("认证方式：窗口", "resumed：是", "备注：无"):
+        assert piece in page
+    assert f"<td>参保地 {personas.region.pk}</td>" in page
+    assert "查询条件：无" in page
+    assert "criteria" not in page
+    assert "terminated" not in page
+    assert "suspended" not in page
+
+
 def test_province_sees_every_event(client, personas, events):
     province = testing.make_staff_user(None, username="province_staff")
     client.force_login(province)
@@ -138,6 +189,20 @@ def test_a_search_by_id_number_keeps_the_number_out_of_the_url(
     unit_body = _page(client, target=personas.unit.number)
     assert "修改绑定信息" in unit_body
     assert "资格认证" not in unit_body
+
+
+@pytest.mark.parametrize(
+    "typed", ["４３０６０３１９９２０３０１２０３Ｘ", "4306 0319 9203 0120 3x"]
+)
+def test_a_number_typed_in_full_width_or_with_spaces_stays_out_of_the_url_too(
+    client, personas, events, typed
+):
+    client.force_login(personas.staff)
+    location = client.post(LIST, {"target": typed})["Location"]
+    assert str(personas.pensioner.public_id) in location
+    assert "0319" not in location
+    assert "%EF%BC" not in location
+    assert "资格认证" in client.get(location).content.decode().split("<tbody>")[1]
 
 
 def test_the_list_page_runs_a_bounded_number_of_queries(

@@ -5,6 +5,7 @@ from lifecert.accounts.models import AuthorizationCode, UnitBinding
 from lifecert.certification import enrolment
 from lifecert.certification.models import Certification, FaceTemplate
 from lifecert.core.models import AuditEvent
+from lifecert.demo import testing
 
 pytestmark = pytest.mark.django_db
 
@@ -128,6 +129,25 @@ def test_lists_mask_id_numbers(client, personas):
         reverse("backoffice:person-list"), {"q": "43060319920301203X"}, follow=True
     ).content
     assert "杨书维" in page.decode()
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "43060319920301203x",
+        " 4306 0319 9203 0120 3X",
+        "４３０６０３１９９２０３０１２０３Ｘ",
+    ],
+)
+def test_the_person_search_finds_a_number_however_it_is_typed(client, personas, typed):
+    other = testing.make_person(name="马勇磊")
+    testing.make_entitlement(person=other, region=personas.region)
+    client.force_login(personas.staff)
+    page = client.post(
+        reverse("backoffice:person-list"), {"q": typed}, follow=True
+    ).content.decode()
+    assert "杨书维" in page
+    assert "马勇磊" not in page
 
 
 def test_staff_records_a_counter_certification(client, personas):

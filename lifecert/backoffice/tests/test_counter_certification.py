@@ -49,3 +49,20 @@ def test_an_overdue_pension_resumes_and_the_page_says_so(client, personas):
     assert "待遇已恢复" in page
     personas.entitlement.refresh_from_db()
     assert personas.entitlement.status == Entitlement.Status.NORMAL
+
+
+def test_the_same_visit_sent_twice_is_recorded_once(client, personas):
+    """Found on the demo: a double click on 记录认证 recorded two 窗口
+    certifications (and two audit rows) in the same second."""
+    first = _certify(client, personas, personas.entitlement)
+    assert "已记录 广州市 的资格认证" in first
+    again = _certify(client, personas, personas.entitlement)
+    assert "已记录过窗口认证，无需重复记录" in again
+    assert Certification.objects.filter(entitlement=personas.entitlement).count() == 1
+
+
+def test_a_home_visit_after_a_counter_visit_the_same_day_is_recorded(client, personas):
+    _certify(client, personas, personas.entitlement)
+    page = _certify(client, personas, personas.entitlement, channel="home")
+    assert "无需重复记录" not in page
+    assert Certification.objects.filter(entitlement=personas.entitlement).count() == 2

@@ -412,3 +412,20 @@ def test_a_second_confirmation_while_the_first_writes_is_sent_back(client, perso
     response = confirm(client, page)
     assert response.status_code == 404  # taken: no preview to confirm any more
     assert everything() == before
+
+
+def test_an_empty_file_or_none_says_what_to_do(client, personas):
+    """Django said only 提交的是空文件 / 这个字段是必填项."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(personas.staff)
+    empty = SimpleUploadedFile("参保数据.xlsx", b"")
+    page = client.post(URL, {"file": empty}).content.decode()
+    assert "上传的文件是空的（0 字节）" in page
+    assert "另存为 .xlsx 后重新上传" in page
+    page = client.post(URL, {"file": ""}).content.decode()  # none chosen
+    assert "请选择要上传的 Excel 文件（.xlsx）" in page
+    photo = reverse("backoffice:person-photo", args=[personas.pensioner.public_id])
+    empty = SimpleUploadedFile("照片.jpg", b"")
+    page = client.post(photo, {"photo": empty}, follow=True).content.decode()
+    assert "上传的照片是空的（0 字节），请重新拍摄或选择照片后上传" in page

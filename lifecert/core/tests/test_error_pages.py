@@ -44,3 +44,15 @@ def test_server_error_page_is_chinese_and_needs_no_context():
     assert "系统繁忙，请稍后再试" in page
     assert 'href="/personal/certify/login/"' in page
     assert "12333" in page
+
+
+def test_a_form_address_opened_in_the_address_bar_says_what_to_do(client, personas):
+    """GET on a POST-only address was an empty 405 page."""
+    client.force_login(personas.staff)
+    response = client.get(reverse("accounts:logout"))
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    page = response.content.decode()
+    assert "此地址不能直接打开" in page
+    assert "请回到上一个页面，重新点击按钮办理" in page
+    assert 'href="/"' in page

@@ -12,7 +12,7 @@ from lifecert.demo import testing
 from lifecert.notices.models import Notice
 from lifecert.pensioner.tests.browser import Shots
 
-from .helpers import PDF
+from .helpers import PDF, make_notice
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -78,3 +78,26 @@ def test_staff_publish_a_notice_and_the_portal_shows_it(
     expect(page.locator(".notice-list li")).to_have_count(1)
     shots("list")
     assert refused == []
+
+
+def test_a_notice_with_a_wide_table_and_a_long_link_fits_a_phone(
+    live_server: Any, launch_browser: Any, personas: Personas
+) -> None:
+    """Found at 375 px: a staff-written table of offices and a bare link made
+    the whole notice page 853 px wide."""
+    body = (
+        "各经办机构窗口地址如下：\n\n"
+        "| 地市 | 经办机构 | 地址 | 电话 | 办理时间 |\n|---|---|---|---|---|\n"
+        "| 广州市 | 广州市社会保险基金管理中心 | 广州市越秀区演示路1号社保服务大厅二楼"
+        " | 020-12333 | 周一至周五 9:00-17:00 |\n\n"
+        "详见 https://hrss.gd.gov.cn/zwgk/xxgkml/content/"
+        "post_1234567890123456789012345678901234567890.html\n"
+    )
+    notice = make_notice(
+        personas.staff, title="窗口地址", body=body, region=personas.region
+    )
+    page = launch_browser().new_page(viewport={"width": 375, "height": 740})
+    page.set_default_timeout(15000)
+    page.goto(f"{live_server.url}/notices/{notice.public_id}/")
+    expect(page.locator(".notice-body table")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375

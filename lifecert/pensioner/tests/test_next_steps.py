@@ -120,6 +120,17 @@ def test_camera_page_has_the_relogin_link_and_start_before_skip(pensioner_client
     assert "如果您只需要查看认证结果，可以选择<a" in page
 
 
+def test_no_camera_names_the_other_ways_to_certify(pensioner_client):
+    """Found at phone width: 没有检测到可用的摄像头 only said to find another
+    device; a person without one was left with nowhere to go."""
+    page = pensioner_client.get(CERTIFY).content.decode()
+    missing = page[page.index('id="camera-missing"') :]
+    missing = missing[: missing.index("</div>")]
+    assert "窗口办理" in missing
+    assert 'href="tel:12333"' in missing
+    assert "上门认证" in missing
+
+
 def test_receipt_is_named_by_the_local_date(client, personas):
     # 00:19 in Beijing on 2 March is 16:19 UTC on 1 March.
     at = datetime.datetime(2026, 3, 1, 16, 19, tzinfo=datetime.UTC)

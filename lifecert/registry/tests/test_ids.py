@@ -108,3 +108,23 @@ def test_compact_keeps_a_compact_number_and_cleans_the_rest():
     assert compact("43060319920301203X") == "43060319920301203X"
     assert compact(" 430603 19920301 203x ") == "43060319920301203X"
     assert compact("") == compact(None) == ""  # type: ignore[arg-type]
+
+
+def test_full_width_digits_and_x_are_the_same_number():
+    """A Chinese input method in full-width mode types ４３…Ｘ: the number is
+    right, and was refused as 前 17 位应为数字 or 校验位错误."""
+    from lifecert.registry.ids import compact
+
+    full_width = "４３０６０３　１９９２０３０１２０３ｘ"
+    assert compact(full_width) == "43060319920301203X"
+    assert validate_ssn(full_width) == "43060319920301203X"
+    ends_in_a_digit = with_check_character("44010419400101001")
+    assert ends_in_a_digit[-1].isdigit()
+    typed = "".join(chr(ord(c) + 0xFEE0) for c in ends_in_a_digit)
+    assert validate_ssn(typed) == ends_in_a_digit
+
+
+def test_digits_of_other_scripts_are_not_a_number():
+    with pytest.raises(InvalidNumber) as exc:
+        validate_ssn("٤٣٠٦٠٣١٩٩٢٠٣٠١٢٠٣X")
+    assert exc.value.code == "format"
