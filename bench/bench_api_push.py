@@ -40,6 +40,7 @@ from typing import Any
 
 from benchlib import (
     ROOT,
+    cpu_seconds,
     pick_pensioners,
     plain_sql_certify,
     prepare,
@@ -83,6 +84,7 @@ def _push_api(people: list[tuple[str, str]], today: str) -> dict[str, Any]:
     )
     assert response.status_code == 200, response.content[:500]
     changed = 0
+    cpu = cpu_seconds()
     started = time.perf_counter()
     for body in bodies:
         response = client.post(
@@ -94,7 +96,14 @@ def _push_api(people: list[tuple[str, str]], today: str) -> dict[str, Any]:
         assert response.status_code == 200, response.content[:500]
         changed += response.json()["changed"]
     seconds = time.perf_counter() - started
-    return {"s": seconds, "changed": changed, "requests": len(bodies)}
+    client, server = (b - a for a, b in zip(cpu, cpu_seconds(), strict=True))
+    return {
+        "s": seconds,
+        "changed": changed,
+        "requests": len(bodies),
+        "cpu_s": round(client, 2),
+        "db_cpu_s": round(server, 2),
+    }
 
 
 def _push_excel(people: list[tuple[str, str]], today: str) -> dict[str, Any]:
@@ -214,6 +223,11 @@ def main() -> None:
         f" plain SQL {plain['s']:.1f} s (+ audit chain {plain['chain_s']:.1f} s)"
         f" | API / plain SQL {api['s'] / plain['s']:.2f}x,"
         f" / (SQL + chain) {api['s'] / (plain['s'] + plain['chain_s']):.2f}x"
+    )
+    print(
+        f"CPU: API {api['cpu_s']:.1f} s here + {api['db_cpu_s']:.1f} s in the"
+        f" database server | plain SQL {plain['cpu_s']:.1f} s +"
+        f" {plain['db_cpu_s']:.1f} s (without its chain)"
     )
     results: dict[str, Any] = {
         "database": connection.vendor,

@@ -24,7 +24,8 @@ ENGINE = "faceverify"
 NOT_GATED = {
     "lifecert/settings.py": "configuration: its production guards run in a"
     " subprocess (test_deploy_settings), which coverage does not follow",
-    "lifecert/wsgi.py": "the gunicorn entry point: three lines, run by gunicorn only",
+    "lifecert/wsgi.py": "the gunicorn entry point, run by gunicorn only (a subprocess"
+    " test checks that it freezes the loaded app: core/tests/test_collector.py)",
     "lifecert/conftest.py": "test code (pytest fixtures)",
     "lifecert/core/pytest_env.py": "test code (the test run's environment)",
     "lifecert/demo/testing.py": "test code (factories the tests call)",

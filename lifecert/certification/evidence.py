@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from lifecert.core import audit
 from lifecert.core.audit_actions import AuditAction
+from lifecert.core.collector import collection_paused
 from lifecert.registry.excel import quote
 from lifecert.registry.models import Entitlement, Region
 
@@ -197,6 +198,8 @@ class _Preview(Exception):
         self.result = result
 
 
+# The batch's rows live until it ends: full collections meanwhile free nothing.
+@collection_paused()
 def apply_rows(
     kind: Kind,
     rows: Sequence[EvidenceRow],

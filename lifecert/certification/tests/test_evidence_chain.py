@@ -166,3 +166,81 @@ def test_a_large_batch_and_other_writers_keep_one_chain(monkeypatch):
     report = audit.verify_chain()
     assert report.ok
     assert report.checked == AuditEvent.objects.count()
+
+
+def test_a_big_batch_crosses_chunks_and_its_chain_verifies(personas, monkeypatch):
+    """Several statement chunks, each through the temporary table, a resumed
+    pension in the middle (written on its own), all linked before commit."""
+    from decimal import Decimal
+
+    from lifecert.certification.models import BackPay, Certification
+    from lifecert.certification.services import OVERDUE_REASON
+    from lifecert.demo.testing import make_ssn
+    from lifecert.registry.models import Entitlement, Person
+
+    monkeypatch.setattr(evidence, "CHUNK", 250)
+    monkeypatch.setattr(evidence, "LINK_IN_BATCH_ROWS", range(500, 1000))
+    audit.chain_pending()
+    people = Person.objects.bulk_create(
+        Person(ssn=make_ssn(), name=f"批量{n}", phone="13800138000") for n in range(600)
+    )
+    start = datetime.date(2015, 1, 1)
+    entitlements = Entitlement.objects.bulk_create(
+        Entitlement(
+            person=p,
+            region=personas.region,
+            monthly_amount=Decimal("3200.00"),
+            start_date=start,
+            status=Entitlement.Status.NORMAL,
+        )
+        for p in people
+    )
+    middle = entitlements[300]
+    Entitlement.objects.filter(pk=middle.pk).update(
+        status=Entitlement.Status.SUSPENDED,
+        status_reason=OVERDUE_REASON,
+        status_since=timezone.localdate() - datetime.timedelta(days=40),
+    )
+    day = timezone.localdate() - datetime.timedelta(days=3)
+    rows = [
+        EvidenceRow(n, p.ssn, p.name, day, day.isoformat(), "医保就医")
+        for n, p in enumerate(people, start=1)
+    ]
+    result = _apply(rows, personas.region)
+    assert (result.rows, result.changed, result.skipped) == (600, 600, 0)
+    assert not AuditEvent.objects.filter(seq=None).exists()
+    new = Certification.objects.filter(entitlement__in=entitlements)
+    assert new.count() == 600
+    assert set(new.values_list("entitlement_id", flat=True)) == {
+        e.pk for e in entitlements
+    }
+    assert BackPay.objects.filter(entitlement_id=middle.pk).exists()
+    assert AuditEvent.objects.filter(action="certification.create").count() == 600
+    report = audit.verify_chain()
+    assert report.ok
+    assert report.checked == AuditEvent.objects.count()
+
+
+def test_a_batch_runs_its_statements_without_garbage_collection(personas):
+    """Full collections in a bulk write free nothing and cost seconds
+    (``core/collector.py``); the collector is back on after, even after an
+    error."""
+    import gc
+
+    seen = []
+
+    def watch(execute, sql, params, many, context):
+        seen.append(gc.isenabled())
+        return execute(sql, params, many, context)
+
+    rows = _rows(personas.region, 3)
+    assert gc.isenabled()
+    with connection.execute_wrapper(watch):
+        _apply(rows, personas.region)
+    assert seen
+    assert not any(seen)
+    assert gc.isenabled()
+    bad = [EvidenceRow(1, "440101199001011234", "无此人", None, "x", "")]
+    with pytest.raises(evidence.EvidenceRejected):
+        _apply(bad, personas.region)
+    assert gc.isenabled()
