@@ -96,11 +96,14 @@ def test_two_threads_the_last_one_out_turns_it_back_on():
 def test_freezing_the_loaded_app_moves_it_out_of_later_collections():
     try:
         frozen = freeze_loaded_app()
-        assert frozen == gc.get_freeze_count()
-        # The URLconf's views are among what it holds: tens of thousands.
+        # The URLconf's views are among what it holds: tens of thousands. Not
+        # compared for equality with a second count: another thread of the
+        # process (pytest-xdist's channel) may free a frozen object between.
         assert frozen > 10_000
+        assert gc.get_freeze_count() > 10_000
     finally:
         gc.unfreeze()
+    assert gc.get_freeze_count() == 0
 
 
 def test_the_wsgi_entry_point_freezes_the_loaded_app():
