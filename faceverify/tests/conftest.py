@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import cv2
 import pytest
 
-from faceverify import EngineConfig, load_engine
+from faceverify import Challenge, EngineConfig, load_engine
 from faceverify.media import encode_jpeg, read_clip
 
 REPO = Path(__file__).resolve().parents[2]
@@ -89,3 +90,17 @@ def webcam_ref(clip_cache, engine):
         "multi_action/webcam_man_mouth_turn.mp4", 100, 101
     )
     return engine.enrol(timed[0][1]).descriptor
+
+
+@pytest.fixture(scope="session")
+def speed_session(clip_cache, webcam_ref):
+    """bench_face's speed session: 640x480, 12.5 frames a second, three actions;
+    (challenge, references, timed frames)."""
+    _timed, frames, _fps = clip_cache(
+        "multi_action/webcam_man_talk_turn_nod.mp4", 470, 640
+    )
+    timed = [
+        (i * 0.08, encode_jpeg(cv2.resize(f, (640, 480))))
+        for i, f in enumerate(frames[::2])
+    ]
+    return Challenge(("turn_right", "turn_left", "nod")), [webcam_ref], timed

@@ -56,20 +56,6 @@ class EccLog:
         return v, per_frame
 
 
-def _speed_session(engine, clip_cache):
-    """bench_face's speed session: 640x480, 12.5 frames a second, three actions."""
-    _timed, frames, _fps = clip_cache(
-        "multi_action/webcam_man_talk_turn_nod.mp4", 470, 640
-    )
-    ref_frames = clip_cache("multi_action/webcam_man_mouth_turn.mp4", 100, 101)[0]
-    ref = engine.enrol(ref_frames[0][1]).descriptor
-    timed = [
-        (i * 0.08, encode_jpeg(cv2.resize(f, (640, 480))))
-        for i, f in enumerate(frames[::2])
-    ]
-    return Challenge(("turn_right", "turn_left", "nod")), [ref], timed
-
-
 def _answer(ref, cur, action, budget, enough):
     if action == "open_mouth":
         top, bottom = replay.MOUTH_ROWS
@@ -80,11 +66,13 @@ def _answer(ref, cur, action, budget, enough):
     return job["best"]
 
 
-def test_a_frame_of_the_speed_session_runs_one_share(engine, clip_cache, monkeypatch):
+def test_a_frame_of_the_speed_session_runs_one_share(
+    engine, speed_session, monkeypatch
+):
     share = engine.config.planar_iterations_per_frame
     assert share == geo.ECC_BLOCK  # a homography's half block
     log = EccLog(monkeypatch)
-    v, per_frame = log.run(engine, *_speed_session(engine, clip_cache))
+    v, per_frame = log.run(engine, *speed_session)
     assert v.verdict is not None
     assert v.verdict.code == "passed"
     assert len(log.checks) == 3  # one peak a turn and the nod, each checked
@@ -95,10 +83,10 @@ def test_a_frame_of_the_speed_session_runs_one_share(engine, clip_cache, monkeyp
 
 
 def test_real_checks_answer_the_same_spread_or_at_once(
-    engine, clip_cache, shared, monkeypatch
+    engine, speed_session, shared, monkeypatch
 ):
     log = EccLog(monkeypatch)
-    log.run(engine, *_speed_session(engine, clip_cache))
+    log.run(engine, *speed_session)
     # A still photo tilted while a turn is asked: its peak is a plane moved.
     img = cv2.imread(str(shared / "faces/obama/obama.jpg"))
     frames = still_motion(img, "tilt", seconds=5.0, fps=10.0)

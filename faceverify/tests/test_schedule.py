@@ -86,22 +86,10 @@ def test_a_frame_that_ran_the_detector_takes_no_descriptor(
 
 
 def test_the_speed_bench_session_has_one_heavy_stage_a_frame(
-    engine, clip_cache, monkeypatch
+    engine, speed_session, monkeypatch
 ):
-    # bench_face's speed session: 640x480, 12.5 frames a second, three actions.
-    _timed, frames, _fps = clip_cache(
-        "multi_action/webcam_man_talk_turn_nod.mp4", 470, 640
-    )
-    ref_frames = clip_cache("multi_action/webcam_man_mouth_turn.mp4", 100, 101)[0]
-    ref = engine.enrol(ref_frames[0][1]).descriptor
-    timed = [
-        (i * 0.08, encode_jpeg(cv2.resize(f, (640, 480))))
-        for i, f in enumerate(frames[::2])
-    ]
     log = HeavyStages(engine, monkeypatch)
-    v, stages = log.run(
-        engine, Challenge(("turn_right", "turn_left", "nod")), [ref], timed
-    )
+    v, stages = log.run(engine, *speed_session)
     assert v.verdict is not None
     assert v.verdict.code == "passed"
     assert all(len(s) <= 1 for s in stages)

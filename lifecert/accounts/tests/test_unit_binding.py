@@ -243,12 +243,8 @@ def test_only_the_holding_unit_account_edits_the_bound_operator(client, personas
     assert event.before["name"] == "王经办"
 
 
-@pytest.mark.parametrize(
-    "typed", ["２０２６－１２－０１", "-1", "' OR 1=1 --", "😀👍🏽", "NaN 1e308"]
-)
-def test_the_bound_operator_name_is_a_name(client, personas, typed):
-    """The walk's odd values were all kept as the operator's name and shown on
-    every page of the unit (经办人 ２０２６－１２－０１)."""
+def _edit_operator_name(client, personas, typed):
+    """The unit's own binding sent back with ``typed`` as 经办人姓名."""
     binding = UnitBinding.objects.get(account=personas.unit_user)
     url = reverse("accounts:unit-binding-edit", args=[binding.public_id])
     data = {
@@ -257,7 +253,16 @@ def test_the_bound_operator_name_is_a_name(client, personas, typed):
         "operator_id_number": make_ssn(born="19850101"),
     }
     client.force_login(personas.unit_user)
-    response = client.post(url, data)
+    return binding, client.post(url, data)
+
+
+@pytest.mark.parametrize(
+    "typed", ["２０２６－１２－０１", "-1", "' OR 1=1 --", "😀👍🏽", "NaN 1e308"]
+)
+def test_the_bound_operator_name_is_a_name(client, personas, typed):
+    """The walk's odd values were all kept as the operator's name and shown on
+    every page of the unit (经办人 ２０２６－１２－０１)."""
+    binding, response = _edit_operator_name(client, personas, typed)
     assert response.status_code == 200
     assert "经办人姓名只能包含汉字、字母和间隔号（·）" in response.content.decode()
     binding.refresh_from_db()
@@ -273,15 +278,8 @@ def test_the_bound_operator_name_is_a_name(client, personas, typed):
     ],
 )
 def test_names_of_every_kind_are_taken(client, personas, typed, kept):
-    binding = UnitBinding.objects.get(account=personas.unit_user)
-    url = reverse("accounts:unit-binding-edit", args=[binding.public_id])
-    data = {
-        "operator_name": typed,
-        "operator_phone": "13512345678",
-        "operator_id_number": make_ssn(born="19850101"),
-    }
-    client.force_login(personas.unit_user)
-    assert client.post(url, data).status_code == 302
+    binding, response = _edit_operator_name(client, personas, typed)
+    assert response.status_code == 302
     binding.refresh_from_db()
     assert binding.operator_name == kept
 
