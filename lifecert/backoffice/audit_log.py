@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+from django.apps import apps
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -243,17 +244,16 @@ DETAIL_LABELS = {
 }
 
 
-# Targets not named by a person or unit: what they are, then their id.
-TARGET_NAMES = {
-    "ApiToken": "接口令牌",
-    "AuthorizationCode": "授权码",
-    "BackPay": "补发",
-    "DeathAfterCertificationCase": "死亡后认证核查",
-    "Notice": "公告",
-    "Overpayment": "多发追回",
-    "Region": "参保地",
-    "SuspensionRun": "暂停批次",
-}
+@functools.cache
+def _target_names() -> dict[str, str]:
+    """What a target not named by a person or unit is, by its type: the name
+    its model gives itself (``Meta.verbose_name``); a model without one is
+    shown by its class name."""
+    return {
+        model.__name__: str(model._meta.verbose_name)
+        for model in apps.get_models()
+        if "verbose_name" in model._meta.original_attrs
+    }
 
 
 @functools.cache
@@ -306,7 +306,7 @@ def readable(events: Iterable[AuditEvent]) -> list[Row]:
             actor=masked(event.actor_label),
             target=names.get(
                 (event.target_type, event.target_id),
-                f"{TARGET_NAMES.get(event.target_type, event.target_type)}"
+                f"{_target_names().get(event.target_type, event.target_type)}"
                 f" {event.target_id}".strip(),
             ),
             region=event.region.name if event.region else "全省",

@@ -136,6 +136,7 @@ class BackPay(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = verbose_name_plural = "补发"
         # 补发清单: newest first, and a month of resumptions, as one index range.
         indexes = [models.Index(fields=["created_at"], name="backpay_created")]
 
@@ -252,6 +253,9 @@ class Overpayment(models.Model):
     )
     status_at = models.DateTimeField("状态变更时间", null=True, blank=True)
     status_note = models.CharField("说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "多发追回"
 
     def __str__(self) -> str:
         return f"追回 {self.months} 个月"
