@@ -4,55 +4,127 @@ The 数据比对 path of ``evidence.py`` writes 5,000 certifications per pushed
 batch. ``bulk_create`` built a model instance per row and prepared each of its
 eleven values one by one: with the instances that matched the rows, that was
 most of the push's Python time (bench/bench_api_push.py). Here each row is a
-tuple, the values that repeat (time, evidence) are prepared once, and the rows
-go into a temporary table (PostgreSQL: ``COPY``; SQLite: ``executemany``),
-from which one ``INSERT … SELECT … RETURNING`` writes them all, as the plain
-SQL the benches compare against does. Large ``INSERT … VALUES`` statements of
-4,500 parameters cost PostgreSQL 100–250 ms each to bind and plan, 40 of them
-per 20,000 rows (docs/benchmarks.md). Values are still prepared by the model's
-own fields, so both databases store exactly what the ORM would.
+tuple, the values that repeat (time, evidence) are prepared once, and the
+batch's checked rows go into one temporary table (``core.bulk_rows``:
+``COPY`` on PostgreSQL, ``executemany`` on SQLite) that every statement of the
+batch joins, as the plain SQL the benches compare against does: the
+entitlements locked (``entitlements``: a subquery for the ORM's ``pk__in``),
+then per run of rows one ``INSERT … SELECT … RETURNING`` of certifications and
+one ``UPDATE … FROM`` of ``last_certified_at``. Lists of thousands of ``IN
+(…)`` parameters cost Django about 4 µs each to prepare, three lists a row;
+large ``INSERT … VALUES`` statements cost PostgreSQL 100–250 ms each to bind
+and plan (docs/benchmarks.md). Values are still prepared by the model's own
+fields, so both databases store exactly what the ORM would.
 """
 
+import contextlib
 import datetime
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.db import connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.expressions import RawSQL
+
+from lifecert.core.bulk_rows import append_rows
+from lifecert.registry.models import Entitlement
 
 from .models import Certification
 from .services import new_receipt_codes
 
-# What each row gives the temporary table, in its order; channel and operator
-# name are the same for every row and go into the INSERT … SELECT itself.
+# What each row gives the temporary table, after its number ``n``; person,
+# region, channel and operator name come from the statement that inserts.
 COLUMNS = (
     "public_id",
-    "person_id",
-    "region_id",
     "entitlement_id",
     "certified_at",
     "evidence",
     "receipt_code",
 )
-FIXED = ("channel", "operator_name")
-# Dropped at the end of each call; the name is this module's alone.
-TEMP_TABLE = "bulk_new_certification"
+# The name is this module's alone; the table is dropped when the batch ends.
+TEMP_TABLE = "bulk_checked_row"
 
-# (person_id, region_id, entitlement_id, certified_at, evidence)
-NewCertification = tuple[int, int, int, datetime.datetime, dict[str, Any]]
+# (entitlement_id, certified_at, evidence)
+CheckedRow = tuple[int, datetime.datetime, dict[str, Any]]
 
 
-def insert_certifications(
-    rows: Sequence[NewCertification], *, channel: str, operator_name: str
-) -> list[int]:
-    """Insert one certification per row, each with a new public id and receipt
-    code; the new rows' ids, in the order of ``rows``.
+class Staged:
+    """A batch's checked rows in the temporary table, numbered from 0 in
+    the order given; what the batch's statements join."""
+
+    def __init__(self, connection: BaseDatabaseWrapper) -> None:
+        self.connection = connection
+        self.temp = connection.ops.quote_name(TEMP_TABLE)
+
+    def entitlements(self, start: int, stop: int) -> RawSQL:
+        """The entitlement ids of rows ``start`` to ``stop`` (excluded), as a
+        subquery for ``pk__in``."""
+        sql = f"SELECT entitlement_id FROM {self.temp} WHERE n >= %s AND n < %s"  # noqa: S608 this module's name
+        return RawSQL(sql, (start, stop))  # noqa: S611 this module's name, numbers as parameters
+
+    def drop(self, numbers: Sequence[int]) -> None:
+        """Rows the batch does not write (skipped, or written on their own)."""
+        if numbers:
+            with self.connection.cursor() as cursor:
+                cursor.executemany(
+                    f"DELETE FROM {self.temp} WHERE n = %s",  # noqa: S608 this module's name
+                    [(n,) for n in numbers],
+                )
+
+    def certify(
+        self, start: int, stop: int, *, channel: str, operator_name: str
+    ) -> list[int]:
+        """One certification per row left from ``start`` to ``stop`` (excluded),
+        person and region those of its entitlement; each entitlement's
+        ``last_certified_at`` moved to its latest row. The new ids, in the
+        order of the rows."""
+        opts, ent = Certification._meta, Entitlement._meta
+        quote = self.connection.ops.quote_name
+        fields = {f.attname: f for f in opts.concrete_fields}
+        targets = ", ".join(
+            quote(fields[name].column)
+            for name in (*COLUMNS, "person_id", "region_id", "channel", "operator_name")
+        )
+        picked = ", ".join(f"t.{quote(name)}" for name in COLUMNS)
+        fixed = [
+            fields["channel"].get_db_prep_save(channel, self.connection),
+            fields["operator_name"].get_db_prep_save(operator_name, self.connection),
+        ]
+        entitlement = quote(ent.db_table)
+        last = quote(ent.get_field("last_certified_at").column)
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {quote(opts.db_table)} ({targets})"  # noqa: S608 the models' names
+                f" SELECT {picked}, e.{quote('person_id')}, e.{quote('region_id')},"
+                f" %s, %s FROM {self.temp} t JOIN {entitlement} e"
+                f" ON e.{quote(ent.pk.column)} = t.entitlement_id"
+                " WHERE t.n >= %s AND t.n < %s ORDER BY t.n"
+                f" RETURNING {quote(opts.pk.column)}",
+                [*fixed, start, stop],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            # A person's rows in a run come in time order (evidence.py skips
+            # older ones): the latest is the maximum.
+            cursor.execute(
+                f"UPDATE {entitlement} SET {last} = latest.at"  # noqa: S608 the models' names
+                " FROM (SELECT entitlement_id, max(certified_at) AS at"
+                f" FROM {self.temp} WHERE n >= %s AND n < %s"
+                " GROUP BY entitlement_id) latest"
+                f" WHERE {entitlement}.{quote(ent.pk.column)} = latest.entitlement_id",
+                [start, stop],
+            )
+        return ids
+
+
+@contextlib.contextmanager
+def staged(rows: Sequence[CheckedRow]) -> Iterator[Staged]:
+    """The rows in the temporary table, each with a new public id and receipt
+    code, for the duration of the ``with``.
 
     Rows that share one ``evidence`` dict (the same object) share its prepared
     value: pass one dict per distinct evidence, not a copy per row.
     """
-    if not rows:
-        return []
     opts = Certification._meta
     alias = router.db_for_write(Certification)
     connection = connections[alias]
@@ -64,9 +136,7 @@ def insert_certifications(
     evidence: dict[int, tuple[dict[str, Any], Any]] = {}
     codes = new_receipt_codes(len(rows))
     params: list[tuple[Any, ...]] = []
-    for n, ((person, region, entitlement, at, proof), code) in enumerate(
-        zip(rows, codes, strict=True)
-    ):
+    for n, ((entitlement, at, proof), code) in enumerate(zip(rows, codes, strict=True)):
         if at not in times:
             times[at] = at_field.get_db_prep_save(at, connection)
         if id(proof) not in evidence:
@@ -76,46 +146,40 @@ def insert_certifications(
             (
                 n,
                 public_id(uuid.uuid4(), connection),
-                person,
-                region,
                 entitlement,
                 times[at],
                 evidence[id(proof)][1],
                 code,
             )
         )
-    quote = connection.ops.quote_name
-    temp = quote(TEMP_TABLE)
+    stage = Staged(connection)
     columns = ", ".join(
-        f"{quote(name)} {fields[name].db_type(connection)}" for name in COLUMNS
+        f"{connection.ops.quote_name(name)} {fields[name].db_type(connection)}"
+        for name in COLUMNS
     )
-    names = ", ".join(quote(name) for name in COLUMNS)
-    targets = ", ".join(quote(fields[name].column) for name in (*COLUMNS, *FIXED))
-    fixed = [
-        fields[name].get_db_prep_save(value, connection)
-        for name, value in zip(FIXED, (channel, operator_name), strict=True)
-    ]
     # A savepoint: a failure leaves neither the table nor half the rows.
-    with transaction.atomic(using=alias), connection.cursor() as cursor:
-        cursor.execute(f"CREATE TEMPORARY TABLE {temp} (n integer, {columns})")
-        if connection.vendor == "postgresql":
-            # COPY, through psycopg's own cursor: one stream, no statement
-            # with thousands of parameters to bind and plan.
-            with cursor.cursor.copy(f"COPY {temp} (n, {names}) FROM STDIN") as copy:
-                for row in params:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * (len(COLUMNS) + 1))
-            cursor.executemany(
-                f"INSERT INTO {temp} (n, {names}) VALUES ({marks})",  # noqa: S608 this module's names
-                params,
+    with transaction.atomic(using=alias):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {stage.temp}"
+                f" (n integer PRIMARY KEY, {columns})"
             )
-        cursor.execute(
-            f"INSERT INTO {quote(opts.db_table)} ({targets})"  # noqa: S608 the model's names
-            f" SELECT {names}, %s, %s FROM {temp} ORDER BY n"
-            f" RETURNING {quote(opts.pk.column)}",
-            fixed,
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-        cursor.execute(f"DROP TABLE {temp}")
-    return ids
+        append_rows(connection, TEMP_TABLE, ("n", *COLUMNS), params)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # Statistics, so that the joins look entitlements up by key.
+                cursor.execute(f"ANALYZE {stage.temp}")
+        yield stage
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE {stage.temp}")
+
+
+def insert_certifications(
+    rows: Sequence[CheckedRow], *, channel: str, operator_name: str
+) -> list[int]:
+    """Insert one certification per row and move ``last_certified_at``: the
+    new rows' ids, in the order of ``rows``."""
+    if not rows:
+        return []
+    with staged(rows) as stage:
+        return stage.certify(0, len(rows), channel=channel, operator_name=operator_name)

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.db import models, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from lifecert.core import audit
@@ -22,7 +23,7 @@ from lifecert.core.collector import collection_paused
 from lifecert.registry.excel import quote
 from lifecert.registry.models import Entitlement, Region
 
-from .bulk import insert_certifications
+from .bulk import Staged, staged
 from .models import Certification, Channel, DeathAfterCertificationCase, Overpayment
 from .services import (
     OVERDUE_REASON,
@@ -285,8 +286,6 @@ class _State:
     status: str
     reason: str
     last: datetime.datetime | None
-    person_id: int
-    region_id: int
     death_date: datetime.date | None
 
 
@@ -295,52 +294,64 @@ def _comparison(
 ) -> EvidenceResult:
     """Silent certifications in set-based SQL; the rare row that resumes a
     suspended pension or vouches for someone recorded dead goes through
-    ``record_certification`` one by one, with the same effect as the rest."""
+    ``record_certification`` one by one, with the same effect as the rest.
+
+    The checked rows go into one temporary table (``bulk.staged``), numbered
+    in order; each chunk's entitlements are locked by joining it, and each run
+    of plain rows is written from it."""
     noon: dict[datetime.date, datetime.datetime] = {}  # one make_aware a day
-    todo: list[tuple[int, datetime.datetime, str]] = []
+    proofs: dict[str, dict[str, Any]] = {}  # one evidence dict per source
+    todo: list[tuple[int, datetime.datetime, dict[str, Any]]] = []
     for item in good:
         at = noon.get(item.day) or noon.setdefault(item.day, _noon(item.day))
-        todo.extend((pk, at, item.row.source) for pk, _ in item.entitlements)
+        source = item.row.source
+        proof = proofs.get(source) or proofs.setdefault(
+            source, {"source": source, **evidence}
+        )
+        todo.extend((pk, at, proof) for pk, _ in item.entitlements)
     changed = skipped = 0
-    for start in range(0, len(todo), CHUNK):
-        chunk = todo[start : start + CHUNK]
-        states = _lock([pk for pk, _, _ in chunk])
-        plain: list[tuple[int, datetime.datetime, str]] = []
-        for pk, at, source in chunk:
-            state = states[pk]
-            if state.status == Entitlement.Status.TERMINATED or (
-                state.last is not None and state.last >= at
-            ):
-                skipped += 1
-                continue
-            changed += 1
-            dead = state.death_date is not None and (
-                timezone.localdate(at) > state.death_date
-            )
-            resumes = (
-                state.status == Entitlement.Status.SUSPENDED
-                and state.reason == OVERDUE_REASON
-            )
-            if not (dead or resumes):
-                plain.append((pk, at, source))
-                state.last = at
-                continue
-            # The rows before it first, so that it sees them.
-            _write_plain(plain, states, acting_user=acting_user, ip=ip, extra=evidence)
-            plain = []
-            record_certification(
-                entitlement=Entitlement(pk=pk),
-                channel=Channel.DATA,
-                acting_user=acting_user,
-                at=at,
-                evidence={"source": source, **evidence},
-                operator_name=OPERATOR,
-                ip=ip,
-            )
-            fresh = Entitlement.objects.get(pk=pk)
-            state.status, state.reason = fresh.status, fresh.status_reason
-            state.last = fresh.last_certified_at
-        _write_plain(plain, states, acting_user=acting_user, ip=ip, extra=evidence)
+    with staged(todo) as stage:
+        for start in range(0, len(todo), CHUNK):
+            stop = min(start + CHUNK, len(todo))
+            states = _lock(stage.entitlements(start, stop))
+            first = start  # the first row of the run not yet written
+            dropped: list[int] = []  # rows of the run that are not written
+            for n in range(start, stop):
+                pk, at, proof = todo[n]
+                state = states[pk]
+                if state.status == Entitlement.Status.TERMINATED or (
+                    state.last is not None and state.last >= at
+                ):
+                    skipped += 1
+                    dropped.append(n)
+                    continue
+                changed += 1
+                dead = state.death_date is not None and (
+                    timezone.localdate(at) > state.death_date
+                )
+                resumes = (
+                    state.status == Entitlement.Status.SUSPENDED
+                    and state.reason == OVERDUE_REASON
+                )
+                if not (dead or resumes):
+                    state.last = at
+                    continue
+                # The rows before it first, so that it sees them.
+                _write_run(stage, first, n, dropped, acting_user=acting_user, ip=ip)
+                first, dropped = n + 1, []
+                record_certification(
+                    entitlement=Entitlement(pk=pk),
+                    channel=Channel.DATA,
+                    acting_user=acting_user,
+                    at=at,
+                    evidence=dict(proof),
+                    operator_name=OPERATOR,
+                    ip=ip,
+                )
+                fresh = Entitlement.objects.get(pk=pk)
+                state.status, state.reason = fresh.status, fresh.status_reason
+                state.last = fresh.last_certified_at
+            _write_run(stage, first, stop, dropped, acting_user=acting_user, ip=ip)
     return EvidenceResult(len(good), changed, skipped)
 
 
@@ -351,7 +362,9 @@ def _noon(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
 
 
-def _lock(pks: list[int]) -> dict[int, _State]:
+def _lock(pks: RawSQL) -> dict[int, _State]:
+    """The entitlements ``pks`` (a subquery of the staged rows) locked, with
+    what the rules read."""
     rows = (
         Entitlement.objects.filter(pk__in=pks)
         .select_for_update(of=("self",))
@@ -361,50 +374,28 @@ def _lock(pks: list[int]) -> dict[int, _State]:
             "status",
             "status_reason",
             "last_certified_at",
-            "person_id",
-            "region_id",
             "person__death_date",
         )
     )
     return {row[0]: _State(*row[1:]) for row in rows}
 
 
-def _write_plain(
-    rows: list[tuple[int, datetime.datetime, str]],
-    states: dict[int, _State],
+def _write_run(
+    stage: Staged,
+    start: int,
+    stop: int,
+    dropped: list[int],
     *,
     acting_user: Any,
     ip: str | None,
-    extra: dict[str, Any],
 ) -> None:
-    """The certifications by ``insert_certifications``, one UPDATE per distinct
-    new last date, and the audit rows by ``record_many``: what
-    ``record_certification`` writes."""
-    if not rows:
+    """Rows ``start`` to ``stop`` but ``dropped``: the certifications and
+    their entitlements' new last dates (``Staged.certify``) and the audit rows
+    by ``record_many``: what ``record_certification`` writes."""
+    if stop - start == len(dropped):
         return
-    proofs: dict[str, dict[str, Any]] = {}  # one evidence dict per source
-    ids = insert_certifications(
-        [
-            (
-                states[pk].person_id,
-                states[pk].region_id,
-                pk,
-                at,
-                proofs.get(source)
-                or proofs.setdefault(source, {"source": source, **extra}),
-            )
-            for pk, at, source in rows
-        ],
-        channel=Channel.DATA,
-        operator_name=OPERATOR,
-    )
-    by_last: dict[datetime.datetime, list[int]] = {}
-    for pk in dict.fromkeys(pk for pk, _, _ in rows):
-        last = states[pk].last
-        assert last is not None  # noqa: S101 each of these rows set it
-        by_last.setdefault(last, []).append(pk)
-    for last, pks in by_last.items():
-        Entitlement.objects.filter(pk__in=pks).update(last_certified_at=last)
+    stage.drop(dropped)
+    ids = stage.certify(start, stop, channel=Channel.DATA, operator_name=OPERATOR)
     audit.record_many(
         AuditAction.CERTIFICATION_CREATE,
         acting_user=acting_user,

@@ -6,9 +6,10 @@ import uuid
 import pytest
 from django.db import connection, transaction
 
-from lifecert.certification.bulk import insert_certifications
+from lifecert.certification.bulk import insert_certifications, staged
 from lifecert.certification.models import Certification, Channel
 from lifecert.demo.testing import make_entitlement
+from lifecert.registry.models import Entitlement
 
 pytestmark = pytest.mark.django_db
 
@@ -19,13 +20,7 @@ def test_each_row_is_one_certification_as_the_orm_reads_it():
     later = at + datetime.timedelta(days=1)
     shared, other = {"source": "医保就医"}, {"source": "交通出行", "batch_id": "b-1"}
     rows = [
-        (
-            e.person_id,
-            e.region_id,
-            e.pk,
-            later if n == 4 else at,
-            other if n else shared,
-        )
+        (e.pk, later if n == 4 else at, other if n else shared)
         for n, e in enumerate(entitlements)
     ]
     ids = insert_certifications(rows, channel=Channel.DATA, operator_name="数据比对")
@@ -74,7 +69,7 @@ def test_the_temporary_table_stores_what_the_orm_stores():
     entitlements = [make_entitlement() for _ in range(3)]
     at = datetime.datetime(2026, 3, 1, 4, 0, 0, 123456, tzinfo=datetime.UTC)
     proof = {"source": "民政", "批次": "b-2", "n": [1, 2.5, None]}
-    rows = [(e.person_id, e.region_id, e.pk, at, proof) for e in entitlements]
+    rows = [(e.pk, at, proof) for e in entitlements]
     ids = insert_certifications(rows, channel=Channel.DATA, operator_name="数据比对")
     bulk_rows = _stored(ids)
     written = list(Certification.objects.filter(pk__in=ids).order_by("pk"))
@@ -102,7 +97,7 @@ def test_ids_come_back_in_the_order_of_the_rows_and_twice_in_one_transaction():
     proof = {"source": "医保就医"}
     with transaction.atomic():  # the temporary table is gone after each call
         for order in (entitlements, entitlements[::-1]):
-            rows = [(e.person_id, e.region_id, e.pk, at, proof) for e in order]
+            rows = [(e.pk, at, proof) for e in order]
             ids = insert_certifications(rows, channel=Channel.DATA, operator_name="")
             assert ids == sorted(ids)
             found = dict(
@@ -112,3 +107,80 @@ def test_ids_come_back_in_the_order_of_the_rows_and_twice_in_one_transaction():
             )
             assert [found[pk] for pk in ids] == [e.pk for e in order]
     assert Certification.objects.count() == 8
+
+
+def _stored_last(pks):
+    """``last_certified_at`` as the database keeps it, in the order of ``pks``."""
+    table = Entitlement._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, last_certified_at FROM {table}"  # noqa: S608 the model's name
+            f" WHERE id IN ({', '.join(['%s'] * len(pks))})",
+            pks,
+        )
+        by_id = dict(cursor.fetchall())
+    return [by_id[pk] for pk in pks]
+
+
+def test_each_entitlement_moves_to_its_latest_row_as_the_orm_would_store_it():
+    """The UPDATE joined to the staged rows stores, byte for byte, what the
+    ORM's own UPDATE stores; a person twice takes the later time."""
+    first, second = make_entitlement(), make_entitlement()
+    at = datetime.datetime(2026, 3, 1, 4, 0, 0, 123456, tzinfo=datetime.UTC)
+    later = datetime.datetime(2026, 3, 2, 4, tzinfo=datetime.UTC)
+    proof = {"source": "医保就医"}
+    rows = [(first.pk, at, proof), (second.pk, at, proof), (first.pk, later, proof)]
+    insert_certifications(rows, channel=Channel.DATA, operator_name="数据比对")
+    joined = _stored_last([first.pk, second.pk])
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.last_certified_at, second.last_certified_at) == (later, at)
+    Entitlement.objects.filter(pk=first.pk).update(last_certified_at=later)
+    Entitlement.objects.filter(pk=second.pk).update(last_certified_at=at)
+    assert _stored_last([first.pk, second.pk]) == joined
+
+
+def test_a_run_writes_its_rows_but_the_dropped_ones():
+    entitlements = [make_entitlement() for _ in range(5)]
+    at = datetime.datetime(2026, 3, 1, 4, tzinfo=datetime.UTC)
+    proof = {"source": "医保就医"}
+    with staged([(e.pk, at, proof) for e in entitlements]) as stage:
+        locked = Entitlement.objects.filter(pk__in=stage.entitlements(1, 4))
+        assert set(locked.values_list("pk", flat=True)) == {
+            e.pk for e in entitlements[1:4]
+        }
+        stage.drop([2])
+        stage.drop([])
+        ids = stage.certify(1, 4, channel=Channel.DATA, operator_name="")
+    written = Certification.objects.filter(pk__in=ids)
+    assert [written.get(pk=pk).entitlement_id for pk in ids] == [
+        entitlements[1].pk,
+        entitlements[3].pk,
+    ]
+    assert Certification.objects.count() == 2
+    moved = Entitlement.objects.exclude(last_certified_at=None)
+    assert set(moved.values_list("pk", flat=True)) == {
+        entitlements[1].pk,
+        entitlements[3].pk,
+    }
+
+
+def test_a_failure_inside_leaves_neither_the_table_nor_the_rows():
+    e = make_entitlement()
+    at = datetime.datetime(2026, 3, 1, 4, tzinfo=datetime.UTC)
+    proof = {"source": "医保就医"}
+
+    def fail_after_writing() -> None:
+        with staged([(e.pk, at, proof)]) as stage:
+            stage.certify(0, 1, channel=Channel.DATA, operator_name="")
+            raise RuntimeError
+
+    with transaction.atomic():
+        with pytest.raises(RuntimeError):
+            fail_after_writing()
+        assert not Certification.objects.exists()
+        # The table is gone: the next batch in the same transaction makes it anew.
+        ids = insert_certifications(
+            [(e.pk, at, proof)], channel=Channel.DATA, operator_name=""
+        )
+    assert Certification.objects.get().pk == ids[0]
