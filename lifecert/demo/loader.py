@@ -1,12 +1,12 @@
 """Demo data: realistic persons, units, entitlements and certification history.
 
 Rows are generated in chunks as plain tuples and written with the database's
-own bulk path (COPY on PostgreSQL, executemany on SQLite), so a million persons
-with five million certifications load in well under a minute.
+own bulk path (``core.bulk_rows``: COPY on PostgreSQL, executemany on SQLite),
+so a million persons with five million certifications load in well under a
+minute.
 """
 
 import datetime
-import io
 import itertools
 import os
 import random
@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from lifecert.certification.models import BackPay, Certification, SuspensionRun
 from lifecert.certification.services import DEATH_REASON, OVERDUE_REASON
+from lifecert.core.bulk_rows import append_rows
 from lifecert.demo import demo_cycle
 from lifecert.registry.ids import with_check_character
 from lifecert.registry.models import Entitlement, Person, Region, Unit
@@ -115,35 +116,8 @@ class _Writer:
     def write(
         self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
     ) -> None:
-        if not rows:
-            return
-        with connection.cursor() as cursor:
-            if self.vendor == "postgresql":
-                buffer = io.StringIO()
-                for row in rows:
-                    buffer.write("\t".join(_pg_text(v) for v in row))
-                    buffer.write("\n")
-                raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-                with raw.copy(
-                    f'COPY "{table}" ({", ".join(columns)}) FROM STDIN'
-                ) as copy:
-                    copy.write(buffer.getvalue())
-            else:
-                marks = ", ".join(["?"] * len(columns))
-                # Table and column names are this module's constants, never input.
-                sql = f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({marks})'  # noqa: S608
-                # Straight to sqlite3: Django's wrapper rewrites and re-checks each row.
-                connection.connection.executemany(sql, rows)
-
-
-def _pg_text(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    return str(value)
+        if rows:
+            append_rows(connection, table, columns, rows)
 
 
 _uuid_counter = itertools.count()
