@@ -109,8 +109,10 @@ class Staged:
     ) -> list[int]:
         """One certification per row left from ``start`` to ``stop`` (excluded),
         person and region those of its entitlement; each entitlement's
-        ``last_certified_at`` moved to its latest row. The new ids, in the
-        order of the rows."""
+        ``last_certified_at`` moved to its latest row. Inserted in entitlement
+        order, an entitlement's rows in their order: the indexes keyed by
+        entitlement are written page after page, not at random (a large
+        import dirties fewer pages). The new ids, in that order."""
         opts, ent = Certification._meta, Entitlement._meta
         quote = self.connection.ops.quote_name
         fields = {f.attname: f for f in opts.concrete_fields}
@@ -131,7 +133,7 @@ class Staged:
                 f" SELECT {picked}, e.{quote('person_id')}, e.{quote('region_id')},"
                 f" %s, %s FROM {self.temp} t JOIN {entitlement} e"
                 f" ON e.{quote(ent.pk.column)} = t.entitlement_id"
-                " WHERE t.n >= %s AND t.n < %s ORDER BY t.n"
+                " WHERE t.n >= %s AND t.n < %s ORDER BY t.entitlement_id, t.n"
                 f" RETURNING {quote(opts.pk.column)}",
                 [*fixed, start, stop],
             )
@@ -206,11 +208,30 @@ def staged(rows: Sequence[CheckedRow]) -> Iterator[Staged]:
             cursor.execute(f"DROP TABLE {stage.temp}")
 
 
+@contextlib.contextmanager
+def page_cache(kib: int | None) -> Iterator[None]:
+    """SQLite: the connection's page cache at ``kib`` KiB for the ``with``,
+    then back to what it was (other databases, or ``None``: nothing)."""
+    connection = connections[router.db_for_write(Certification)]
+    if kib is None or connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (before,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA cache_size = {-int(kib)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")
+
+
 def insert_certifications(
     rows: Sequence[CheckedRow], *, channel: str, operator_name: str
 ) -> list[int]:
     """Insert one certification per row and move ``last_certified_at``: the
-    new rows' ids, in the order of ``rows``."""
+    new rows' ids, in entitlement order (``Staged.certify``)."""
     if not rows:
         return []
     with staged(rows) as stage:

@@ -6,7 +6,7 @@ import uuid
 import pytest
 from django.db import connection, transaction
 
-from lifecert.certification.bulk import insert_certifications, staged
+from lifecert.certification.bulk import insert_certifications, page_cache, staged
 from lifecert.certification.models import Certification, Channel
 from lifecert.demo.testing import make_entitlement
 from lifecert.registry.models import Entitlement
@@ -91,13 +91,16 @@ def test_the_temporary_table_stores_what_the_orm_stores():
     assert _stored(orm) == bulk_rows
 
 
-def test_ids_come_back_in_the_order_of_the_rows_and_twice_in_one_transaction():
+def test_rows_are_inserted_in_entitlement_order_and_twice_in_one_transaction():
+    """Each entitlement's index pages are then written in key order (fewer
+    pages dirtied in a large import); a person's rows keep their order."""
     entitlements = [make_entitlement() for _ in range(4)]
     at = datetime.datetime(2026, 3, 1, 4, tzinfo=datetime.UTC)
+    later = at + datetime.timedelta(days=1)
     proof = {"source": "医保就医"}
     with transaction.atomic():  # the temporary table is gone after each call
         for order in (entitlements, entitlements[::-1]):
-            rows = [(e.pk, at, proof) for e in order]
+            rows = [(e.pk, at, proof) for e in order] + [(order[0].pk, later, proof)]
             ids = insert_certifications(rows, channel=Channel.DATA, operator_name="")
             assert ids == sorted(ids)
             found = dict(
@@ -105,8 +108,43 @@ def test_ids_come_back_in_the_order_of_the_rows_and_twice_in_one_transaction():
                     "pk", "entitlement_id"
                 )
             )
-            assert [found[pk] for pk in ids] == [e.pk for e in order]
-    assert Certification.objects.count() == 8
+            assert [found[pk] for pk in ids] == sorted(
+                [e.pk for e in entitlements] + [order[0].pk]
+            )
+            again = [pk for pk in ids if found[pk] == order[0].pk]
+            assert Certification.objects.get(pk=again[-1]).certified_at == later
+    assert Certification.objects.count() == 10
+
+
+def _cache_size():
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="a PRAGMA of SQLite")
+def test_the_page_cache_is_larger_for_the_with_and_back_after_even_after_an_error():
+    before = _cache_size()
+    with page_cache(1024 * 1024):
+        assert _cache_size() == -1024 * 1024
+    assert _cache_size() == before
+    with pytest.raises(RuntimeError), page_cache(2048):
+        raise RuntimeError
+    assert _cache_size() == before
+    with page_cache(None):
+        assert _cache_size() == before
+
+
+def test_the_page_cache_is_sqlites_alone():
+    statements = []
+
+    def watch(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch), page_cache(1024):
+        pass
+    assert bool(statements) == (connection.vendor == "sqlite")
 
 
 def _stored_last(pks):

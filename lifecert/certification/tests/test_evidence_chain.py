@@ -244,3 +244,33 @@ def test_a_batch_runs_its_statements_without_garbage_collection(personas):
     with pytest.raises(evidence.EvidenceRejected):
         _apply(bad, personas.region)
     assert gc.isenabled()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="a PRAGMA of SQLite")
+def test_a_batch_larger_than_linking_runs_with_the_large_page_cache(
+    personas, monkeypatch
+):
+    """An Excel file of 20,001 to 200,000 rows: on SQLite its transaction, to
+    the commit, keeps its pages in a cache of 1 GiB; the connection's own size
+    is back after. A smaller batch keeps the connection's."""
+    monkeypatch.setattr(evidence, "LINK_IN_BATCH_ROWS", range(1, 3))
+
+    def cache_size():
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            return cursor.fetchone()[0]
+
+    sizes = []
+
+    def watch(execute, sql, params, many, context):
+        if sql.startswith('INSERT INTO "certification_certification"'):
+            sizes.append(cache_size())
+        return execute(sql, params, many, context)
+
+    before = cache_size()
+    large, small = _rows(personas.region, 3), _rows(personas.region, 2)
+    with connection.execute_wrapper(watch):
+        _apply(large, personas.region)
+        _apply(small, personas.region)
+    assert sizes == [-evidence.LARGE_BATCH_CACHE_KIB, before]
+    assert cache_size() == before
