@@ -58,9 +58,9 @@ def append_rows(
                 for row in rows:
                     copy.write_row(row)
         else:
-            marks = ", ".join(["?"] * len(columns))
             connection.connection.executemany(
-                f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})",  # noqa: S608 code's names
+                f"INSERT INTO {quote(table)} ({names})"  # noqa: S608 code's names
+                f" VALUES ({', '.join(['?'] * len(columns))})",
                 rows,
             )
 
@@ -217,8 +217,7 @@ def page_cache(kib: int | None) -> Iterator[None]:
         yield
         return
     with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        (before,) = cursor.fetchone()
+        before = cursor.execute("PRAGMA cache_size").fetchone()[0]
         cursor.execute(f"PRAGMA cache_size = {-int(kib)}")
     try:
         yield
