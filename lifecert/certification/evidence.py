@@ -190,8 +190,9 @@ def check_rows(
 # hold it for a minute, so it links after commit, 5,000 rows a turn.
 LINK_IN_BATCH_ROWS = range(1000, 20_001)
 # A larger batch (an Excel file of up to 200,000 rows) runs with a page cache
-# of 1 GiB on SQLite instead of the connection's 64 MiB: 60,000 rows took 20 %
-# less CPU with it and the inserts in entitlement order (docs/benchmarks.md).
+# of 1 GiB on SQLite instead of the connection's 64 MiB: 60,000 rows took
+# 14-20 % less CPU with it and the inserts in entitlement order
+# (bench/bench_import_cache.py, docs/benchmarks.md).
 LARGE_BATCH_CACHE_KIB = 1024 * 1024
 
 
