@@ -53,6 +53,7 @@ from lifecert.core.access import audit_events_for_staff
 from lifecert.core.audit import client_ip
 from lifecert.core.audit_actions import AuditAction
 from lifecert.core.models import AuditEvent
+from lifecert.core.once import submit_once
 from lifecert.core.pagination import paginate
 from lifecert.core.redirects import safe_next
 from lifecert.core.searches import keep_search, kept_search
@@ -250,16 +251,26 @@ def unit_code(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     )
     form = forms.IssueCodeForm(request.POST or None, bindings=len(bindings))
     if request.method == "POST" and form.is_valid():
-        code = issue_authorization_code(
-            unit=unit,
-            acting_user=request.user,
-            unbind_existing=form.unbind_existing(),
-            ip=client_ip(request),
-        )
-        # Shown once, on the next GET (POST-redirect-GET): a reload of the
-        # slip shows no code and never issues a new one.
-        request.session[_SESSION_SLIP] = {"unit": str(unit.public_id), "code": code}
-        return redirect("backoffice:unit-code-slip", public_id=unit.public_id)
+        with submit_once(request, "backoffice.unit-code") as submit:
+            if submit.repeated:
+                return submit.answer(
+                    request, "授权码已发放；如未记下，请返回单位页面重新发放。"
+                )
+            code = issue_authorization_code(
+                unit=unit,
+                acting_user=request.user,
+                unbind_existing=form.unbind_existing(),
+                ip=client_ip(request),
+            )
+            # Shown once, on the next GET (POST-redirect-GET): a reload of the
+            # slip shows no code and never issues a new one.
+            request.session[_SESSION_SLIP] = {
+                "unit": str(unit.public_id),
+                "code": code,
+            }
+            return submit.done(
+                redirect("backoffice:unit-code-slip", public_id=unit.public_id)
+            )
     return render(
         request,
         "backoffice/unit_code.html",
@@ -381,25 +392,30 @@ def run_suspensions(request: AuthenticatedRequest) -> HttpResponse:
         if not form.is_valid():
             messages.error(request, "请先查看暂停名单，再确认执行。")
             return redirect("backoffice:run-suspensions")
-        try:
-            run = run_suspension(
-                acting_user=request.user,
-                region=_run_region(request.user),
-                expected=form.cleaned_data["expected"],
-                ip=client_ip(request),
+        with submit_once(request, "backoffice.suspend") as submit:
+            if submit.repeated:
+                return submit.answer(request, "本次暂停已执行，结果如下。")
+            try:
+                run = run_suspension(
+                    acting_user=request.user,
+                    region=_run_region(request.user),
+                    expected=form.cleaned_data["expected"],
+                    ip=client_ip(request),
+                )
+            except SuspensionChanged as exc:
+                messages.error(
+                    request,
+                    f"名单已变化（预览 {exc.expected} 人，现为 {exc.found} 人），"
+                    "请核对后重新确认。",
+                )
+                return redirect("backoffice:run-suspensions")
+            if run is None:
+                messages.info(request, "没有需要暂停的养老待遇。")
+                return submit.done(redirect("backoffice:suspension-runs"))
+            messages.success(request, f"已暂停 {run.count} 条逾期未认证的养老待遇。")
+            return submit.done(
+                redirect("backoffice:suspension-run", public_id=run.public_id)
             )
-        except SuspensionChanged as exc:
-            messages.error(
-                request,
-                f"名单已变化（预览 {exc.expected} 人，现为 {exc.found} 人），"
-                "请核对后重新确认。",
-            )
-            return redirect("backoffice:run-suspensions")
-        if run is None:
-            messages.info(request, "没有需要暂停的养老待遇。")
-            return redirect("backoffice:suspension-runs")
-        messages.success(request, f"已暂停 {run.count} 条逾期未认证的养老待遇。")
-        return redirect("backoffice:suspension-run", public_id=run.public_id)
     preview = _preview(request.user)
     total = preview.count()
     return render(
@@ -501,9 +517,13 @@ def overpayment_status(request: AuthenticatedRequest, public_id: str) -> HttpRes
     """追回状态: 待追回 → 已追回 or 核销 (or back, to correct a mistake)."""
     overpayment = access_overpayment(request.user, parse_uuid(public_id))
     form = forms.OverpaymentStatusForm(request.POST)
+    back = redirect(safe_next(request, reverse("backoffice:overpayment-list")))
     if not form.is_valid():
         messages.error(request, "请选择追回状态。")
-    else:
+        return back
+    with submit_once(request, "backoffice.overpayment") as submit:
+        if submit.repeated:
+            return submit.answer(request, "追回状态已更新。")
         try:
             set_overpayment_status(
                 overpayment=overpayment,
@@ -514,9 +534,9 @@ def overpayment_status(request: AuthenticatedRequest, public_id: str) -> HttpRes
             )
         except ValueError as exc:
             messages.error(request, str(exc))
-        else:
-            messages.success(request, "追回状态已更新。")
-    return redirect(safe_next(request, reverse("backoffice:overpayment-list")))
+            return back
+        messages.success(request, "追回状态已更新。")
+        return submit.done(back)
 
 
 @staff_required
@@ -542,13 +562,16 @@ def death_case_list(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 def death_case_close(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     case = access_death_case(request.user, parse_uuid(public_id))
-    try:
-        close_death_case(case=case, acting_user=request.user, ip=client_ip(request))
-    except ValueError as exc:
-        messages.error(request, str(exc))
-    else:
+    with submit_once(request, "backoffice.death-case") as submit:
+        if submit.repeated:
+            return submit.answer(request, "核查已办结。")
+        try:
+            close_death_case(case=case, acting_user=request.user, ip=client_ip(request))
+        except ValueError as exc:
+            messages.error(request, str(exc))
+            return redirect("backoffice:death-case-list")
         messages.success(request, "核查已办结。")
-    return redirect("backoffice:death-case-list")
+        return submit.done(redirect("backoffice:death-case-list"))
 
 
 _EVIDENCE = {
@@ -654,23 +677,28 @@ def review_close(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
         ReviewRequest.objects.filter(region__in=staff_regions(request.user)),
         public_id=parse_uuid(public_id),
     )
-    try:
-        certification, resumption = resolve_review(
-            review=review,
-            outcome=request.POST.get("outcome", ""),
-            acting_user=request.user,
-            ip=client_ip(request),
-        )
-    except ValueError as exc:
-        messages.error(request, str(exc))
-        return redirect("backoffice:review-queue")
-    text = "审核已处理。"
-    if certification is not None:
-        text = "已记录资格认证（人工审核）。"
-    if resumption is not None:
-        text += f"待遇已恢复，补发 {resumption.months} 个月共 {resumption.amount} 元。"
-    messages.success(request, text)
-    return redirect("backoffice:review-queue")
+    with submit_once(request, "backoffice.review") as submit:
+        if submit.repeated:
+            return submit.answer(request, "该审核已处理。")
+        try:
+            certification, resumption = resolve_review(
+                review=review,
+                outcome=request.POST.get("outcome", ""),
+                acting_user=request.user,
+                ip=client_ip(request),
+            )
+        except ValueError as exc:
+            messages.error(request, str(exc))
+            return redirect("backoffice:review-queue")
+        text = "审核已处理。"
+        if certification is not None:
+            text = "已记录资格认证（人工审核）。"
+        if resumption is not None:
+            text += (
+                f"待遇已恢复，补发 {resumption.months} 个月共 {resumption.amount} 元。"
+            )
+        messages.success(request, text)
+        return submit.done(redirect("backoffice:review-queue"))
 
 
 def _audit_search(

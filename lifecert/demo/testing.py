@@ -152,5 +152,6 @@ def once_value(page: Any) -> str:
     import re
 
     found = re.search(r'name="once" value="([^"]+)"', page.content.decode())
-    assert found, "the page has no once field"
+    if found is None:
+        raise LookupError("the page has no once field")
     return found.group(1)
