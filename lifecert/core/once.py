@@ -1,25 +1,27 @@
 """A form sent twice (a double click, Back and send again, a reload) acts once.
 
 Each form page carries a random one-time value (``{% once_field %}``, the field
-``once``). The view that handles the form claims that value in the shared cache
-(``cache.add``: the first claim wins) inside the transaction that writes, and
-records where the first submit landed. A later submit of the same page finds
-the claim and lands on that page with 已提交过，请勿重复提交 — no second object,
-no error page.
+``once``). The view that handles the form claims that value (a ``SubmittedForm``
+row, keyed by a hash of the form and the value) inside the
+transaction that writes, and records where the first submit landed. A later
+submit of the same page finds the row and lands on that page with
+已提交过，请勿重复提交 — no second object, no error page.
 
 Where a form has a natural key the services keep their own check (a second
 窗口 certification of the same day refused under the entitlement's lock, an
 import confirmed once through its ``PendingImport``); this is for the forms
 that have none (a notice, an API token, a staff account…).
 
-The cache is the database table of ``settings.CACHES``: the claim is written in
-the same transaction as the objects. A second submit sent while the first is
-still running waits for it (PostgreSQL: the unique key; SQLite: the write
-lock), then finds the claim committed, or, if the first was refused (a form
-error), claims it itself. A request without the field (a script, an older
-page) is handled as before: unprotected, never refused.
+A second submit sent while the first is still running waits for it (PostgreSQL:
+the primary key; SQLite: the write lock), then finds the row committed, or, if
+the first was refused (a form error: its claim is rolled back with it), claims
+it itself. A request without the field (a script, an older page) is handled as
+before: unprotected, never refused. Rows older than ``TIMEOUT`` are deleted
+after each claim.
 """
 
+import datetime
+import hashlib
 import re
 import secrets
 from collections.abc import Iterator
@@ -28,16 +30,17 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from django.contrib import messages
-from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import timezone
+
+from .models import SubmittedForm
 
 FIELD = "once"
 REPEATED = "已提交过，请勿重复提交。"
 # As long as a form page may stay open and be sent again (Back a week later).
-TIMEOUT = 7 * 24 * 3600
+TIMEOUT = datetime.timedelta(days=7)
 _VALUE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-_PENDING = ""
 
 Response = TypeVar("Response", bound=HttpResponse)
 
@@ -47,10 +50,10 @@ def new_value() -> str:
     return secrets.token_urlsafe(16)
 
 
-def _key(request: HttpRequest, purpose: str, value: str) -> str:
-    user = getattr(request, "user", None)
-    owner = user.pk if user is not None and user.is_authenticated else "-"
-    return f"lifecert.once:{purpose}:{owner}:{value}"
+def _key(purpose: str, value: str) -> str:
+    # Not bound to the sender: a registration logs the sender in between two
+    # submits. 128 random bits are not guessed.
+    return hashlib.sha256(f"{purpose}\n{value}".encode()).hexdigest()
 
 
 @dataclass
@@ -80,35 +83,44 @@ class Submission:
         return HttpResponseRedirect(self.landing or "/")
 
 
+def _purge() -> None:
+    SubmittedForm.objects.filter(created_at__lt=timezone.now() - TIMEOUT).delete()
+
+
 @contextmanager
-def submit_once(
-    request: HttpRequest, purpose: str, *, fallback: str = "/"
-) -> Iterator[Submission]:
+def submit_once(request: HttpRequest, purpose: str) -> Iterator[Submission]:
     """Claim this form page's ``once`` value for ``purpose`` around its writes.
 
     The body checks ``repeated`` (then answers with ``answer``), writes, and
     calls ``done`` on its success response. If it does not (a form error, a
-    refusal) or raises, the claim is dropped with its writes, so the corrected
-    form can be sent. ``fallback``: where a repeat lands when the first left
-    no landing (a cache that does not share the transaction).
+    refusal) or raises, the claim is rolled back with its writes, so the
+    corrected form can be sent.
     """
     value = request.POST.get(FIELD, "")
     if not _VALUE.match(value):
         yield Submission(key=None)
         return
-    key = _key(request, purpose, value)
+    key = _key(purpose, value)
     with transaction.atomic():
-        if not cache.add(key, _PENDING, TIMEOUT):
-            yield Submission(key=key, repeated=True, landing=cache.get(key) or fallback)
+        try:
+            with transaction.atomic():
+                SubmittedForm.objects.create(key=key, created_at=timezone.now())
+        except IntegrityError:
+            landing = (
+                SubmittedForm.objects.filter(key=key)
+                .values_list("landing", flat=True)
+                .first()
+            )
+            yield Submission(key=key, repeated=True, landing=landing or "/")
             return
         submission = Submission(key=key)
         try:
             yield submission
         finally:
             if submission.done_at:
-                cache.set(key, submission.done_at, TIMEOUT)
+                SubmittedForm.objects.filter(key=key).update(
+                    landing=submission.done_at[:500]
+                )
+                transaction.on_commit(_purge)
             else:
                 transaction.set_rollback(True)
-    if not submission.done_at:
-        # A cache outside this database keeps its claim through the rollback.
-        cache.delete(key)
