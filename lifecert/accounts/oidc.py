@@ -30,6 +30,7 @@ from mozilla_django_oidc.views import (
 )
 
 from lifecert.core.audit import client_ip
+from lifecert.core.once import submit_once
 
 from . import forms, identities, services
 from .models import User
@@ -208,24 +209,27 @@ def unit_link(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:unit-login")
     form = forms.UnitLinkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            user = identities.link_unit_identity(
-                claims=claims,
-                unit_number=form.cleaned_data["unit_number"],
-                code=form.cleaned_data["code"],
-                ip=client_ip(request),
-            )
-        except (services.AccountError, identities.IdentityRefused) as exc:
-            form.add_error(None, exc.message)
-        else:
-            del request.session[SESSION_PENDING]
-            login(request, user, backend=ACCOUNT_BACKEND)
-            messages.success(
-                request,
-                f"已将您的统一身份认证账号与单位账号 {user.get_username()} 关联，"
-                "以后可直接使用统一身份认证登录。",
-            )
-            return redirect("accounts:unit-home")
+        with submit_once(request, "accounts.sso-link") as submit:
+            if submit.repeated:
+                return submit.answer(request, "统一身份认证账号已关联。")
+            try:
+                user = identities.link_unit_identity(
+                    claims=claims,
+                    unit_number=form.cleaned_data["unit_number"],
+                    code=form.cleaned_data["code"],
+                    ip=client_ip(request),
+                )
+            except (services.AccountError, identities.IdentityRefused) as exc:
+                form.add_error(None, exc.message)
+            else:
+                del request.session[SESSION_PENDING]
+                login(request, user, backend=ACCOUNT_BACKEND)
+                messages.success(
+                    request,
+                    f"已将您的统一身份认证账号与单位账号 {user.get_username()} 关联，"
+                    "以后可直接使用统一身份认证登录。",
+                )
+                return submit.done(redirect("accounts:unit-home"))
     return render(
         request,
         "accounts/form_page.html",

@@ -14,10 +14,10 @@ that have none (a notice, an API token, a staff account…).
 
 A second submit sent while the first is still running waits for it (PostgreSQL:
 the primary key; SQLite: the write lock), then finds the row committed, or, if
-the first was refused (a form error: its claim is rolled back with it), claims
-it itself. A request without the field (a script, an older page) is handled as
-before: unprotected, never refused. Rows older than ``TIMEOUT`` are deleted
-after each claim.
+the first was refused (a form error: its claim is deleted), claims it itself.
+A request without the field (a script, an older page) is handled as before:
+unprotected, never refused. Rows older than ``TIMEOUT`` are deleted after
+each claim.
 """
 
 import datetime
@@ -93,8 +93,8 @@ def submit_once(request: HttpRequest, purpose: str) -> Iterator[Submission]:
 
     The body checks ``repeated`` (then answers with ``answer``), writes, and
     calls ``done`` on its success response. If it does not (a form error, a
-    refusal) or raises, the claim is rolled back with its writes, so the
-    corrected form can be sent.
+    refusal), the claim is deleted, so the corrected form can be sent; if it
+    raises, the claim is rolled back with the writes.
     """
     value = request.POST.get(FIELD, "")
     if not _VALUE.match(value):
@@ -123,4 +123,6 @@ def submit_once(request: HttpRequest, purpose: str) -> Iterator[Submission]:
                 )
                 transaction.on_commit(_purge)
             else:
-                transaction.set_rollback(True)
+                # Only the claim goes: what a refusal writes stays written
+                # (a wrong password or code counts toward its lockout).
+                SubmittedForm.objects.filter(key=key).delete()

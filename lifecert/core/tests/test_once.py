@@ -69,6 +69,10 @@ def test_a_refused_or_failed_submit_leaves_the_value_unclaimed() -> None:
     value = once.new_value()
     with once.submit_once(_post(value), "t") as submit:
         assert not submit.repeated  # a form error: no done()
+        # ... whose own writes (a wrong code counted) stay.
+        SubmittedForm.objects.create(key="counted", created_at=timezone.now())
+    assert SubmittedForm.objects.get().key == "counted"
+    SubmittedForm.objects.all().delete()
     with pytest.raises(RuntimeError), once.submit_once(_post(value), "t"):
         raise RuntimeError
     assert not SubmittedForm.objects.exists()
