@@ -15,7 +15,12 @@ from lifecert.certification.models import (
 )
 from lifecert.conftest import Personas
 from lifecert.core.models import AuditEvent
-from lifecert.demo.testing import make_entitlement, make_person, make_staff_user
+from lifecert.demo.testing import (
+    make_entitlement,
+    make_person,
+    make_ssn,
+    make_staff_user,
+)
 from lifecert.demo.testing import once_value as once_of
 
 from .test_cycle_and_money import NOW, _hu_guo
@@ -119,3 +124,26 @@ def test_a_review_decision_is_taken_once(
     assert REPEATED in again.content.decode()
     assert AuditEvent.objects.filter(action="review.close").count() == 1
     assert Certification.objects.count() == (1 if outcome == "approved" else 0)
+
+
+def test_an_import_confirmed_twice_writes_once_and_lands_on_the_upload_page(
+    client: Client, personas: Personas
+) -> None:
+    from lifecert.registry.models import Entitlement
+
+    from .import_helpers import URL, confirm, preview, row
+
+    client.force_login(personas.staff)
+    before = Entitlement.objects.count()
+    page = preview(client, [row(make_ssn())])
+    once = once_of(page)
+    assert confirm(client, page, once=once)["Location"] == URL
+    # Back to the preview's page and confirm again: its upload is gone.
+    again = client.post(
+        reverse("backoffice:import-confirm", args=[page.context["pending"].token]),
+        {"fingerprint": page.context["pending"].fingerprint, "once": once},
+        follow=True,
+    )
+    assert again.redirect_chain == [(URL, 302)]
+    assert REPEATED in again.content.decode()
+    assert Entitlement.objects.count() == before + 1
