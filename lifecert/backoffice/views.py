@@ -307,16 +307,19 @@ def unit_binding_revoke(
 ) -> HttpResponse:
     """解除绑定 of one account from a unit the staff member may see."""
     unit = access_unit(request.user, parse_uuid(public_id))
-    binding = get_object_or_404(
-        UnitBinding.objects.select_related("unit", "account"),
-        unit=unit,
-        public_id=parse_uuid(binding_id),
-    )
-    revoke_binding(acting_user=request.user, binding=binding, ip=client_ip(request))
-    messages.success(
-        request, f"已解除账号 {binding.account.get_username()} 与本单位的绑定。"
-    )
-    return redirect("backoffice:unit-code", public_id=unit.public_id)
+    with submit_once(request, "backoffice.binding-revoke") as submit:
+        if submit.repeated:  # the binding is gone: not a 404
+            return submit.answer(request, "该绑定已解除。")
+        binding = get_object_or_404(
+            UnitBinding.objects.select_related("unit", "account"),
+            unit=unit,
+            public_id=parse_uuid(binding_id),
+        )
+        revoke_binding(acting_user=request.user, binding=binding, ip=client_ip(request))
+        messages.success(
+            request, f"已解除账号 {binding.account.get_username()} 与本单位的绑定。"
+        )
+        return submit.done(redirect("backoffice:unit-code", public_id=unit.public_id))
 
 
 SESSION_RESET_SLIP = "backoffice:password-slip"

@@ -147,3 +147,23 @@ def test_an_import_confirmed_twice_writes_once_and_lands_on_the_upload_page(
     assert again.redirect_chain == [(URL, 302)]
     assert REPEATED in again.content.decode()
     assert Entitlement.objects.count() == before + 1
+
+
+def test_a_binding_revoked_twice_is_not_a_missing_page(
+    client: Client, personas: Personas
+) -> None:
+    from lifecert.accounts.models import UnitBinding
+
+    binding = UnitBinding.objects.get(account=personas.unit_user)
+    client.force_login(personas.staff)
+    page = reverse("backoffice:unit-code", args=[personas.unit.public_id])
+    url = reverse(
+        "backoffice:unit-binding-revoke",
+        args=[personas.unit.public_id, binding.public_id],
+    )
+    first, again = _twice(client, page, url, {})
+    assert first["Location"] == page
+    assert again.redirect_chain == [(page, 302)]
+    assert REPEATED in again.content.decode()
+    assert not UnitBinding.objects.filter(pk=binding.pk).exists()
+    assert AuditEvent.objects.filter(action="binding.revoke").count() == 1
