@@ -251,7 +251,7 @@ def unit_code(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     )
     form = forms.IssueCodeForm(request.POST or None, bindings=len(bindings))
     if request.method == "POST" and form.is_valid():
-        with submit_once(request, "backoffice.unit-code") as submit:
+        with submit_once(request, "backoffice.unit-code", same_content=False) as submit:
             if submit.repeated:
                 return submit.answer(
                     request, "授权码已发放；如未记下，请返回单位页面重新发放。"

@@ -7,6 +7,11 @@ transaction that writes, and records where the first submit landed. A later
 submit of the same page finds the row and lands on that page with
 已提交过，请勿重复提交 — no second object, no error page.
 
+Back to a form page that the browser fetches again (our pages are no-store)
+brings a new value with the fields as typed: so, for most forms, the same
+sender sending the same fields to the same address within
+``SAME_CONTENT_WINDOW`` is a repeat as well.
+
 Where a form has a natural key the services keep their own check (a second
 窗口 certification of the same day refused under the entitlement's lock, an
 import confirmed once through its ``PendingImport``); this is for the forms
@@ -22,6 +27,7 @@ each claim.
 
 import datetime
 import hashlib
+import json
 import re
 import secrets
 from collections.abc import Iterator
@@ -40,6 +46,8 @@ FIELD = "once"
 REPEATED = "已提交过，请勿重复提交。"
 # As long as a form page may stay open and be sent again (Back a week later).
 TIMEOUT = datetime.timedelta(days=7)
+# The same fields sent again this soon are the same submit (see submit_once).
+SAME_CONTENT_WINDOW = datetime.timedelta(minutes=10)
 _VALUE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 Response = TypeVar("Response", bound=HttpResponse)
@@ -87,42 +95,85 @@ def _purge() -> None:
     SubmittedForm.objects.filter(created_at__lt=timezone.now() - TIMEOUT).delete()
 
 
+def _content_key(request: HttpRequest, purpose: str) -> str:
+    """The sender, the address and what the form says (files left out: Back
+    empties a file field), for a page re-rendered with a new ``once``."""
+    user = getattr(request, "user", None)
+    owner = user.pk if user is not None and user.is_authenticated else "-"
+    fields = sorted(
+        (name, value)
+        for name in request.POST
+        if name not in (FIELD, "csrfmiddlewaretoken")
+        for value in request.POST.getlist(name)
+    )
+    text = json.dumps([purpose, owner, request.path, fields], ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _claim(key: str, window: datetime.timedelta) -> str | None:
+    """``None``: claimed now; else where the claim's first submit landed. A
+    claim older than ``window`` is taken over."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            SubmittedForm.objects.create(key=key, created_at=now)
+        return None
+    except IntegrityError:
+        stale = SubmittedForm.objects.filter(key=key, created_at__lt=now - window)
+        if stale.update(created_at=now, landing="") == 1:
+            return None
+        landing = (
+            SubmittedForm.objects.filter(key=key)
+            .values_list("landing", flat=True)
+            .first()
+        )
+        return landing or "/"
+
+
 @contextmanager
-def submit_once(request: HttpRequest, purpose: str) -> Iterator[Submission]:
+def submit_once(
+    request: HttpRequest, purpose: str, *, same_content: bool = True
+) -> Iterator[Submission]:
     """Claim this form page's ``once`` value for ``purpose`` around its writes.
+
+    With ``same_content`` the same sender sending the same fields to the same
+    address within ``SAME_CONTENT_WINDOW`` is a repeat too, whatever its
+    ``once``: Back to a form page the browser fetches again (no-store) gives a
+    new value but restores what was typed. Leave it off where sending the
+    same thing again on purpose is normal (a code reissued).
 
     The body checks ``repeated`` (then answers with ``answer``), writes, and
     calls ``done`` on its success response. If it does not (a form error, a
-    refusal), the claim is deleted, so the corrected form can be sent; if it
-    raises, the claim is rolled back with the writes.
+    refusal), the claims are deleted, so the corrected form can be sent; if it
+    raises, they are rolled back with the writes.
     """
     value = request.POST.get(FIELD, "")
     if not _VALUE.match(value):
         yield Submission(key=None)
         return
-    key = _key(purpose, value)
+    claims = [(_key(purpose, value), TIMEOUT)]
+    if same_content:
+        claims.append((_content_key(request, purpose), SAME_CONTENT_WINDOW))
+    keys: list[str] = []
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                SubmittedForm.objects.create(key=key, created_at=timezone.now())
-        except IntegrityError:
-            landing = (
-                SubmittedForm.objects.filter(key=key)
-                .values_list("landing", flat=True)
-                .first()
-            )
-            yield Submission(key=key, repeated=True, landing=landing or "/")
-            return
-        submission = Submission(key=key)
+        for key, window in claims:
+            landing = _claim(key, window)
+            if landing is not None:
+                # This page, sent again, lands where its content's first did.
+                SubmittedForm.objects.filter(key__in=keys).update(landing=landing)
+                yield Submission(key=key, repeated=True, landing=landing)
+                return
+            keys.append(key)
+        submission = Submission(key=keys[0])
         try:
             yield submission
         finally:
             if submission.done_at:
-                SubmittedForm.objects.filter(key=key).update(
+                SubmittedForm.objects.filter(key__in=keys).update(
                     landing=submission.done_at[:500]
                 )
                 transaction.on_commit(_purge)
             else:
-                # Only the claim goes: what a refusal writes stays written
+                # Only the claims go: what a refusal writes stays written
                 # (a wrong password or code counts toward its lockout).
-                SubmittedForm.objects.filter(key=key).delete()
+                SubmittedForm.objects.filter(key__in=keys).delete()

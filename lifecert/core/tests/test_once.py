@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+import time_machine
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template import Context, Template
@@ -79,4 +80,38 @@ def test_a_refused_or_failed_submit_leaves_the_value_unclaimed() -> None:
     with once.submit_once(_post(value), "t") as submit:
         assert not submit.repeated
         submit.done(HttpResponse("ok"))
-    assert SubmittedForm.objects.get().landing == "/"
+    assert set(SubmittedForm.objects.values_list("landing", flat=True)) == {"/"}
+
+
+def _page(value: str, path: str = "/x/", **fields: str) -> object:
+    request = RequestFactory().post(path, {once.FIELD: value, **fields})
+    request.session = {}  # type: ignore[attr-defined]
+    request._messages = FallbackStorage(request)  # type: ignore[attr-defined]
+    return request
+
+
+def _sent(request: object, purpose: str = "t", **kwargs: bool) -> bool:
+    """Whether the submit was a repeat; a first one is done."""
+    with once.submit_once(request, purpose, **kwargs) as submit:  # type: ignore[arg-type]
+        if not submit.repeated:
+            submit.done(HttpResponseRedirect("/first/"))
+        return submit.repeated
+
+
+def test_the_same_fields_again_soon_are_a_repeat_whatever_the_value() -> None:
+    """Back to a form page fetched again: a new value, the fields as typed."""
+    assert not _sent(_page(once.new_value(), title="通知"))
+    request = _page(once.new_value(), title="通知")
+    with once.submit_once(request, "t") as submit:  # type: ignore[arg-type]
+        assert submit.repeated
+        assert submit.answer(request).url == "/first/"  # type: ignore[arg-type]
+    # Other fields, another address, another form: not a repeat.
+    assert not _sent(_page(once.new_value(), title="另一条"))
+    assert not _sent(_page(once.new_value(), "/y/", title="通知"))
+    assert not _sent(_page(once.new_value(), title="通知"), "u")
+    # Where the same again is normal, only the page's own value counts.
+    assert not _sent(_page(once.new_value(), title="通知"), same_content=False)
+    # Later than the window, the same fields are a new submit.
+    later = timezone.now() + once.SAME_CONTENT_WINDOW + datetime.timedelta(1)
+    with time_machine.travel(later):
+        assert not _sent(_page(once.new_value(), title="通知"))

@@ -78,3 +78,18 @@ def test_two_submits_at_the_same_moment_make_one_notice() -> None:
         thread.join()
     assert answers == [302, 302]
     assert Notice.objects.count() == 1
+
+
+def test_back_to_the_form_and_save_again_makes_no_second_notice(
+    client: Client, personas: Personas
+) -> None:
+    """Found on the walk (chromium, Back): the form page is no-store, so Back
+    fetches it again with a new once value and the fields as typed."""
+    client.force_login(personas.staff)
+    first = once_value(client.get(reverse("notices:create")))
+    client.post(reverse("notices:create"), _fields(once=first))
+    again = once_value(client.get(reverse("notices:create")))
+    response = client.post(reverse("notices:create"), _fields(once=again), follow=True)
+    assert response.redirect_chain == [(reverse("notices:manage"), 302)]
+    assert "已提交过，请勿重复提交" in response.content.decode()
+    assert Notice.objects.count() == 1
