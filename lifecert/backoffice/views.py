@@ -524,7 +524,9 @@ def overpayment_status(request: AuthenticatedRequest, public_id: str) -> HttpRes
     if not form.is_valid():
         messages.error(request, "请选择追回状态。")
         return back
-    with submit_once(request, "backoffice.overpayment") as submit:
+    # A status may be set back and again (a mistake corrected): only the
+    # page's own value counts.
+    with submit_once(request, "backoffice.overpayment", same_content=False) as submit:
         if submit.repeated:
             return submit.answer(request, "追回状态已更新。")
         try:

@@ -167,3 +167,21 @@ def test_a_binding_revoked_twice_is_not_a_missing_page(
     assert REPEATED in again.content.decode()
     assert not UnitBinding.objects.filter(pk=binding.pk).exists()
     assert AuditEvent.objects.filter(action="binding.revoke").count() == 1
+
+
+def test_an_overpayment_status_set_back_and_again_is_no_repeat(
+    client: Client, personas: Personas
+) -> None:
+    """Found on the walk: with the same fields counted as a repeat, a status
+    corrected back (已追回 → 待追回 → 已追回) was refused the third time."""
+    overpayment = _hu_guo(personas)
+    client.force_login(personas.staff)
+    listing = reverse("backoffice:overpayment-list")
+    url = reverse("backoffice:overpayment-status", args=[overpayment.public_id])
+    for status in ("recovered", "pending", "recovered"):
+        data = {"status": status, "next": listing, "once": once_of(client.get(listing))}
+        page = client.post(url, data, follow=True).content.decode()
+        assert REPEATED not in page
+    overpayment.refresh_from_db()
+    assert overpayment.status == "recovered"
+    assert AuditEvent.objects.filter(action="overpayment.status").count() == 3
