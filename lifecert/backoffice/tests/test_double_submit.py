@@ -185,3 +185,18 @@ def test_an_overpayment_status_set_back_and_again_is_no_repeat(
     overpayment.refresh_from_db()
     assert overpayment.status == "recovered"
     assert AuditEvent.objects.filter(action="overpayment.status").count() == 3
+
+
+def test_the_review_queue_reads_as_cards_on_a_phone(
+    client: Client, personas: Personas
+) -> None:
+    """Found at 375 px: 原因 and 查看认证影像 were squeezed to a character a line."""
+    ReviewRequest.objects.create(
+        person=personas.pensioner,
+        region=personas.region,
+        reason="人脸认证当天失败 3 次",
+    )
+    client.force_login(personas.staff)
+    page = client.get(reverse("backoffice:review-queue")).content.decode()
+    assert '<table class="grid cards-on-phone" id="review-queue">' in page
+    assert '<td data-label="原因">人脸认证当天失败 3 次<br>' in page
