@@ -19,7 +19,7 @@ from lifecert.core.once import submit_once
 from lifecert.core.pagination import paginate
 from lifecert.registry.models import Region
 
-from .views import SESSION_RESET_SLIP
+from .views import RESET_ONCE, SESSION_RESET_SLIP
 
 
 class StaffAccountForm(forms.Form):
@@ -100,11 +100,16 @@ def staff_list(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 def staff_password_reset(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     account = access_regional_staff(request.user, public_id)
-    password = staff.reset_staff_password(
-        acting_user=request.user, account=account, ip=client_ip(request)
-    )
-    _slip(request, str(account.public_id), password)
-    return redirect("backoffice:account-password-slip", public_id=account.public_id)
+    with submit_once(request, "backoffice.staff-reset", same_content=False) as submit:
+        if submit.repeated:
+            return submit.answer(request, RESET_ONCE)
+        password = staff.reset_staff_password(
+            acting_user=request.user, account=account, ip=client_ip(request)
+        )
+        _slip(request, str(account.public_id), password)
+        return submit.done(
+            redirect("backoffice:account-password-slip", public_id=account.public_id)
+        )
 
 
 @province_required

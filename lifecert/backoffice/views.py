@@ -323,6 +323,7 @@ def unit_binding_revoke(
 
 
 SESSION_RESET_SLIP = "backoffice:password-slip"
+RESET_ONCE = "密码已重置；临时密码只显示一次，如未记下，请返回后重新重置。"
 
 
 @staff_required
@@ -333,15 +334,22 @@ def account_password_reset(
     """窗口重置密码 of a personal or unit account of the staff member's region,
     after the holder's ID was checked at the counter."""
     account = access_account_for_staff(request.user, parse_uuid(public_id))
-    temporary = reset_password_at_counter(
-        acting_user=request.user, account=account, ip=client_ip(request)
-    )
-    # Shown once, on the next GET (POST-redirect-GET), as the code slip.
-    request.session[SESSION_RESET_SLIP] = {
-        "account": str(account.public_id),
-        "password": temporary,
-    }
-    return redirect("backoffice:account-password-slip", public_id=account.public_id)
+    # A double click reset twice, and the slip could show the first password
+    # while the second was in force. A second reset on purpose is a new page.
+    with submit_once(request, "backoffice.reset", same_content=False) as submit:
+        if submit.repeated:
+            return submit.answer(request, RESET_ONCE)
+        temporary = reset_password_at_counter(
+            acting_user=request.user, account=account, ip=client_ip(request)
+        )
+        # Shown once, on the next GET (POST-redirect-GET), as the code slip.
+        request.session[SESSION_RESET_SLIP] = {
+            "account": str(account.public_id),
+            "password": temporary,
+        }
+        return submit.done(
+            redirect("backoffice:account-password-slip", public_id=account.public_id)
+        )
 
 
 @staff_required

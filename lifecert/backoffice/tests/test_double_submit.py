@@ -200,3 +200,34 @@ def test_the_review_queue_reads_as_cards_on_a_phone(
     page = client.get(reverse("backoffice:review-queue")).content.decode()
     assert '<table class="grid cards-on-phone" id="review-queue">' in page
     assert '<td data-label="原因">人脸认证当天失败 3 次<br>' in page
+
+
+def test_a_password_reset_clicked_twice_resets_once(
+    client: Client, personas: Personas
+) -> None:
+    """Two resets of one double click could leave the slip showing the first
+    temporary password while the second one was in force."""
+    account = personas.pensioner_user
+    client.force_login(personas.staff)
+    page = reverse("backoffice:person-detail", args=[personas.pensioner.public_id])
+    url = reverse("backoffice:account-password-reset", args=[account.public_id])
+    first, again = _twice(client, page, url, {})
+    slip = reverse("backoffice:account-password-slip", args=[account.public_id])
+    assert first["Location"] == slip
+    assert again.redirect_chain == [(slip, 302)]
+    assert REPEATED in again.content.decode()
+    assert AuditEvent.objects.filter(action="account.password_reset").count() == 1
+    # Reset again on purpose (a new page): done.
+    client.post(url, {"once": once_of(client.get(page))})
+    assert AuditEvent.objects.filter(action="account.password_reset").count() == 2
+
+
+def test_a_staff_password_reset_clicked_twice_resets_once(
+    client: Client, personas: Personas
+) -> None:
+    client.force_login(make_staff_user(None, username="pat_province"))
+    page = reverse("backoffice:staff-list")
+    url = reverse("backoffice:staff-password-reset", args=[personas.staff.public_id])
+    _, again = _twice(client, page, url, {})
+    assert REPEATED in again.content.decode()
+    assert AuditEvent.objects.filter(action="staff.password_reset").count() == 1
