@@ -157,17 +157,22 @@ def person_photo(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
             messages.error(request, f"建模照片：{error}")
         return redirect("backoffice:person-detail", public_id=person.public_id)
     upload = form.cleaned_data["photo"]
-    try:
-        template = enrolment.enrol_photo(
-            person=person,
-            photo=upload.read(),
-            content_type=upload.content_type or "image/jpeg",
-            acting_user=request.user,
-            ip=client_ip(request),
-        )
-    except enrolment.EnrolmentRefused as exc:
-        messages.error(request, exc.message)
-    else:
+    back = redirect("backoffice:person-detail", public_id=person.public_id)
+    # Files are not compared: another photo soon after is a new enrolment.
+    with submit_once(request, "backoffice.photo", same_content=False) as submit:
+        if submit.repeated:
+            return submit.answer(request, "照片已上传，建模结果见本页。")
+        try:
+            template = enrolment.enrol_photo(
+                person=person,
+                photo=upload.read(),
+                content_type=upload.content_type or "image/jpeg",
+                acting_user=request.user,
+                ip=client_ip(request),
+            )
+        except enrolment.EnrolmentRefused as exc:
+            messages.error(request, exc.message)
+            return back
         if template.status == template.Status.FAILED:
             messages.error(
                 request, f"照片已保存，但无法建模：{template.failure_reason}"
@@ -176,7 +181,7 @@ def person_photo(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
             messages.success(request, "建模成功。")
         else:
             messages.info(request, "照片已保存，人脸引擎就绪后自动建模。")
-    return redirect("backoffice:person-detail", public_id=person.public_id)
+        return submit.done(back)
 
 
 @staff_required

@@ -231,3 +231,24 @@ def test_a_staff_password_reset_clicked_twice_resets_once(
     _, again = _twice(client, page, url, {})
     assert REPEATED in again.content.decode()
     assert AuditEvent.objects.filter(action="staff.password_reset").count() == 1
+
+
+def test_a_reference_photo_sent_twice_is_enrolled_once(
+    client: Client, personas: Personas, shared_dir
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from lifecert.certification.models import FaceTemplate
+
+    client.force_login(personas.staff)
+    page = reverse("backoffice:person-detail", args=[personas.pensioner.public_id])
+    url = reverse("backoffice:person-photo", args=[personas.pensioner.public_id])
+    photo = (shared_dir / "faces" / "obama" / "obama.jpg").read_bytes()
+    once = once_of(client.get(page))
+    for _ in range(2):
+        upload = SimpleUploadedFile("p.jpg", photo, "image/jpeg")
+        answer = client.post(url, {"photo": upload, "once": once}, follow=True)
+    assert answer.redirect_chain == [(page, 302)]
+    assert REPEATED in answer.content.decode()
+    assert FaceTemplate.objects.filter(person=personas.pensioner).count() == 1
+    assert AuditEvent.objects.filter(action="face.enrol").count() == 1
