@@ -69,8 +69,13 @@ class PersonalLoginForm(LoginForm):
 class UnitRegisterForm(PasswordPairMixin):
     username = forms.RegexField(
         label="账号名",
-        regex=r"^[A-Za-z0-9_]{4,30}$",
-        error_messages={"invalid": "账号名为 4 至 30 位字母、数字或下划线。"},
+        # A letter first: a personal account's name is its social security
+        # number (digits), so a unit account can never take a pensioner's.
+        regex=r"^[A-Za-z][A-Za-z0-9_]{3,29}$",
+        error_messages={
+            "invalid": "账号名为 4 至 30 位字母、数字或下划线，须以字母开头"
+            "（不能用身份证号码作账号名）。"
+        },
     )
     field_order = ["username", "password1", "password2"]
 

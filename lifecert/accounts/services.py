@@ -554,9 +554,20 @@ def update_binding_operator(
 def register_unit_account(
     *, username: str, password: str, ip: str | None = None
 ) -> User:
+    """A new unit account. Names already taken are counted per address, as
+    personal registration's wrong pairs are: the form must not be an unlimited
+    oracle for which accounts (staff ones too) exist."""
+    limits = [(("register", "addr", ip), settings.REGISTER_MAX_PER_ADDRESS)]
+    if throttle.is_blocked(limits):
+        raise AccountError(
+            f"尝试次数过多，请 {throttle.minutes()} 分钟后再试。", code="throttled"
+        )
+    # Counted outside the transaction: the count lives in the database cache,
+    # and the refusal would roll it back.
+    if User.objects.filter(username=username).exists():
+        throttle.record_failure(limits)
+        raise AccountError("该账号名已被使用，请换一个。", code="exists")
     with transaction.atomic():
-        if User.objects.filter(username=username).exists():
-            raise AccountError("该账号名已被使用，请换一个。", code="exists")
         user = User.objects.create_user(
             username=username, password=password, kind=User.Kind.UNIT
         )
