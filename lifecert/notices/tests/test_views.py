@@ -317,3 +317,13 @@ def test_the_home_page_and_the_list_read_a_bounded_number_of_rows(
         assert client.get(reverse("home")).status_code == 200
     with django_assert_max_num_queries(4):  # the filter's regions, count, page
         assert client.get(reverse("notices:list")).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["trace", "options"])
+def test_the_home_page_answers_only_get_and_head(client, method):
+    """It answered TRACE and OPTIONS with the page (200), as no other page does."""
+    response = getattr(client, method)(reverse("home"))
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    assert client.head(reverse("home")).status_code == 200
