@@ -136,6 +136,16 @@ def test_json_nested_past_the_stack_is_a_parse_error_not_a_500(client, personas,
     assert item["message"].startswith("请求体的 JSON 嵌套层数过多")
 
 
+def test_a_null_character_is_named_as_such(client, personas):
+    """Django's catalogue called it an empty string (不允许是用空字符串)."""
+    response = _post(client, token_for(personas.region), '{"ssn": "4306\\u0000"}')
+    assert response.status_code == 400
+    item = _only_error(response)
+    assert item["code"] == "null_characters_not_allowed"
+    assert item["field"] == "ssn"
+    assert item["message"].startswith("不能含有空字符")
+
+
 def test_another_content_type_is_refused_in_chinese(client, personas):
     response = _post(client, token_for(personas.region), "x", "text/plain")
     assert response.status_code == 415
