@@ -69,7 +69,7 @@ _MESSAGES = {
 def _flatten(detail: Any, path: list[str], row: int | None) -> list[dict[str, Any]]:
     if isinstance(detail, dict) and set(detail) == {"message", "code"}:
         code = detail["code"]
-        message = _MESSAGES.get(code, detail["message"])
+        message: str = _MESSAGES.get(code) or detail["message"]
         return [error(".".join(path) or None, code, message, row)]
     if isinstance(detail, dict):
         out = []
