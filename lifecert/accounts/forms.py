@@ -143,6 +143,10 @@ class ChangePasswordForm(PasswordPairMixin):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        if not user.has_usable_password():
+            # No password yet, or it was retired when 统一身份认证 was linked:
+            # the person is logged in through the provider and sets one.
+            del self.fields["old_password"]
 
     def password_user(self) -> User:
         return self.user

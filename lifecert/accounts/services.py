@@ -159,13 +159,18 @@ def login_with_limits(
     return user
 
 
-def change_password(request: HttpRequest, *, user: User, old: str, new: str) -> None:
-    """修改密码: the old password is checked through django-axes like a login."""
-    checked = authenticate(
-        request, username=user.get_username(), password=old, kind=user.kind
-    )
-    if checked is None or checked.pk != user.pk:
-        raise AccountError("原密码不正确。", code="bad_password")
+def change_password(
+    request: HttpRequest, *, user: User, old: str | None, new: str
+) -> None:
+    """修改密码: the old password is checked through django-axes like a login.
+    An account without a usable password (made or linked by 统一身份认证, so
+    logged in through the provider) sets one without it."""
+    if user.has_usable_password():
+        checked = authenticate(
+            request, username=user.get_username(), password=old or "", kind=user.kind
+        )
+        if checked is None or checked.pk != user.pk:
+            raise AccountError("原密码不正确。", code="bad_password")
     with transaction.atomic():
         user.set_password(new)
         user.save(update_fields=["password"])
