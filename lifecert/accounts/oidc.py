@@ -99,12 +99,13 @@ class LifeCertOIDCBackend(OIDCAuthenticationBackend):  # type: ignore[misc]  # u
             name=str(info.get("name") or ""),
             id_number=str(info.get(settings.OIDC_ID_NUMBER_CLAIM) or ""),
         )
-        user, linked = identities.login_with_identity(
+        logged_in = identities.login_with_identity(
             kind=str(self.request.session.get(SESSION_KIND, "")),
             claims=claims,
             ip=client_ip(self.request),
         )
-        user.identity_linked_now = linked  # type: ignore[attr-defined]  # for the message
+        user = logged_in.user
+        user.identity_login = logged_in  # type: ignore[attr-defined]  # for the message
         return user
 
 
@@ -160,11 +161,11 @@ class CallbackView(OIDCAuthenticationCallbackView):  # type: ignore[misc]  # unt
     def login_success(self) -> HttpResponse:
         self.user.backend = ACCOUNT_BACKEND
         response: HttpResponse = super().login_success()
-        if getattr(self.user, "identity_linked_now", False):
-            messages.success(
-                self.request,
-                "已将您的统一身份认证账号与本平台账号关联，以后可直接使用统一身份认证登录。",
-            )
+        logged_in = getattr(self.user, "identity_login", None)
+        if logged_in is not None and logged_in.linked_now:
+            messages.success(self.request, identities.LINKED)
+        if logged_in is not None and logged_in.password_retired:
+            messages.warning(self.request, identities.RELINK_NOTICE)
         return response
 
 

@@ -237,7 +237,7 @@ def change_password(request: HttpRequest) -> HttpResponse:
             services.change_password(
                 request,
                 user=request.user,
-                old=form.cleaned_data["old_password"],
+                old=form.cleaned_data.get("old_password"),
                 new=form.cleaned_data["password1"],
             )
         except services.AccountError as exc:
@@ -246,9 +246,8 @@ def change_password(request: HttpRequest) -> HttpResponse:
             update_session_auth_hash(request, request.user)
             messages.success(request, "密码已修改。")
             return redirect(_HOME_AFTER_LOGIN[request.user.kind])
-    return render(
-        request, "accounts/form_page.html", {"form": form, "title": "修改密码"}
-    )
+    title = "修改密码" if "old_password" in form.fields else "设置登录密码"
+    return render(request, "accounts/form_page.html", {"form": form, "title": title})
 
 
 @require_http_methods(["GET", "POST"])

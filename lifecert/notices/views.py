@@ -5,7 +5,12 @@ import io
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from lifecert.accounts.access import AuthenticatedRequest, staff_required
 from lifecert.core.audit import client_ip
@@ -24,6 +29,7 @@ from .access import (
 from .models import Notice
 
 
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """Portal home: the two entries 个人服务 and 单位服务, and the newest
     政策解读 / 工作动态 / 公示公告."""

@@ -334,3 +334,13 @@ def test_the_manage_list_reads_as_cards_on_a_phone(
     assert '<table class="grid cards-on-phone" id="notice-manage">' in page
     assert '<td data-label="标题" class="wrap-any">' in page
     assert '<td data-label="附件" class="wrap-any">' in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["trace", "options"])
+def test_the_home_page_answers_only_get_and_head(client, method):
+    """It answered TRACE and OPTIONS with the page (200), as no other page does."""
+    response = getattr(client, method)(reverse("home"))
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    assert client.head(reverse("home")).status_code == 200
