@@ -56,9 +56,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: refuses an oversized body before anything reads it.
-    "lifecert.core.middleware.RequestSizeLimitMiddleware",
+    # Outermost: the response headers every answer carries, also the 400 of a
+    # forged Host header and the 413 below, which inner middleware answer
+    # before the rest of the stack sees them. None of these reads the body.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "lifecert.core.middleware.PrivacyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Then: refuses an oversized body before anything reads it.
+    "lifecert.core.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -66,9 +72,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "lifecert.core.middleware.SessionLimitsMiddleware",
-    "lifecert.core.middleware.PrivacyHeadersMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     "lifecert.core.middleware.MethodNotAllowedPageMiddleware",
     # Last: turns a lockout django-axes flagged during the view into our page.
     "axes.middleware.AxesMiddleware",

@@ -69,8 +69,13 @@ class PersonalLoginForm(LoginForm):
 class UnitRegisterForm(PasswordPairMixin):
     username = forms.RegexField(
         label="账号名",
-        regex=r"^[A-Za-z0-9_]{4,30}$",
-        error_messages={"invalid": "账号名为 4 至 30 位字母、数字或下划线。"},
+        # A letter first: a personal account's name is its social security
+        # number (digits), so a unit account can never take a pensioner's.
+        regex=r"^[A-Za-z][A-Za-z0-9_]{3,29}$",
+        error_messages={
+            "invalid": "账号名为 4 至 30 位字母、数字或下划线，须以字母开头"
+            "（不能用身份证号码作账号名）。"
+        },
     )
     field_order = ["username", "password1", "password2"]
 
@@ -138,6 +143,10 @@ class ChangePasswordForm(PasswordPairMixin):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        if not user.has_usable_password():
+            # No password yet, or it was retired when 统一身份认证 was linked:
+            # the person is logged in through the provider and sets one.
+            del self.fields["old_password"]
 
     def password_user(self) -> User:
         return self.user

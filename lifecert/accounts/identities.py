@@ -37,6 +37,11 @@ TAKEN = (
     "该社会保障号码已被其他账号使用，无法自动关联。"
     "请使用账号密码登录，或通过“人脸认证找回”取回您的号码。"
 )
+LINKED = "已将您的统一身份认证账号与本平台账号关联，以后可直接使用统一身份认证登录。"
+RELINK_NOTICE = (
+    "为防他人冒用，该账号原来的登录密码已失效。以后请使用统一身份认证登录；"
+    "如需用密码登录，请在“修改密码”中设置新密码（不需要原密码）。"
+)
 INACTIVE = "关联的账号已停用，请到参保地社保经办机构办理。"
 NO_UNIT_ACCOUNT = (
     "该单位编号还没有实名认证的单位账号，无法关联。请先注册单位账号并用授权码"
@@ -71,6 +76,16 @@ class Claims:
         return hashlib.sha256(raw).hexdigest()[:32]
 
 
+@dataclass(frozen=True)
+class IdentityLogin:
+    """Who logged in, whether the identity was linked just now, and whether
+    linking it retired the account's password (``RELINK_NOTICE``)."""
+
+    user: User
+    linked_now: bool
+    password_retired: bool = False
+
+
 class UnitLinkNeeded(Exception):
     """A unit identity seen for the first time: the operator must give the
     unit's authorization code before it is linked (``link_unit_identity``)."""
@@ -82,9 +97,16 @@ class UnitLinkNeeded(Exception):
 
 def login_with_identity(
     *, kind: str, claims: Claims, ip: str | None = None
-) -> tuple[User, bool]:
+) -> IdentityLogin:
     """The account ``claims`` log into on the ``kind`` side, and whether it was
-    linked just now. ``IdentityRefused`` (audited) when there is none to link."""
+    linked just now. ``IdentityRefused`` (audited) when there is none to link.
+
+    A personal account that had a password when a personal identity is first
+    linked to it loses that password (``account.password_retire``): the number
+    alone was enough to register it, so whoever did may not be the person the
+    provider vouched for, and must not keep a way in. Its other sessions end
+    with the password; the person may set a new one (修改密码 asks for no old
+    password then)."""
     try:
         return _login(kind, claims, ip)
     except IdentityRefused as exc:
@@ -97,7 +119,7 @@ def login_with_identity(
         raise
 
 
-def _login(kind: str, claims: Claims, ip: str | None) -> tuple[User, bool]:
+def _login(kind: str, claims: Claims, ip: str | None) -> IdentityLogin:
     if kind not in (User.Kind.PERSONAL, User.Kind.UNIT):
         raise IdentityRefused("请从个人服务或单位服务的登录页面使用统一身份认证。")
     now = timezone.now()
@@ -108,13 +130,30 @@ def _login(kind: str, claims: Claims, ip: str | None) -> tuple[User, bool]:
             .filter(issuer=claims.issuer, subject=claims.subject, kind=kind)
             .first()
         )
-        linked_now = link is None
+        linked_now = retired = False
         if link is None:
             if kind == User.Kind.UNIT:
                 raise UnitLinkNeeded(claims)
-            link = _link(claims, kind, _personal_account(claims, ip), ip)
+            account = _personal_account(claims, ip)
+            retired = account.is_active and account.has_usable_password()
+            link = _link(claims, kind, account, ip)
+            linked_now = True
+            if retired:
+                _retire_password(account, ip)
         _logged_in(link, ip, now)
-    return link.user, linked_now
+    return IdentityLogin(link.user, linked_now, retired)
+
+
+def _retire_password(user: User, ip: str | None) -> None:
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    audit.record(
+        AuditAction.ACCOUNT_PASSWORD_RETIRE,
+        acting_user=user,
+        target=user,
+        ip=ip,
+        after={"via": "统一身份认证"},
+    )
 
 
 def _link(

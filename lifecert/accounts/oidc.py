@@ -30,6 +30,7 @@ from mozilla_django_oidc.views import (
 )
 
 from lifecert.core.audit import client_ip
+from lifecert.core.once import submit_once
 
 from . import forms, identities, services
 from .models import User
@@ -98,12 +99,13 @@ class LifeCertOIDCBackend(OIDCAuthenticationBackend):  # type: ignore[misc]  # u
             name=str(info.get("name") or ""),
             id_number=str(info.get(settings.OIDC_ID_NUMBER_CLAIM) or ""),
         )
-        user, linked = identities.login_with_identity(
+        logged_in = identities.login_with_identity(
             kind=str(self.request.session.get(SESSION_KIND, "")),
             claims=claims,
             ip=client_ip(self.request),
         )
-        user.identity_linked_now = linked  # type: ignore[attr-defined]  # for the message
+        user = logged_in.user
+        user.identity_login = logged_in  # type: ignore[attr-defined]  # for the message
         return user
 
 
@@ -159,11 +161,11 @@ class CallbackView(OIDCAuthenticationCallbackView):  # type: ignore[misc]  # unt
     def login_success(self) -> HttpResponse:
         self.user.backend = ACCOUNT_BACKEND
         response: HttpResponse = super().login_success()
-        if getattr(self.user, "identity_linked_now", False):
-            messages.success(
-                self.request,
-                "已将您的统一身份认证账号与本平台账号关联，以后可直接使用统一身份认证登录。",
-            )
+        logged_in = getattr(self.user, "identity_login", None)
+        if logged_in is not None and logged_in.linked_now:
+            messages.success(self.request, identities.LINKED)
+        if logged_in is not None and logged_in.password_retired:
+            messages.warning(self.request, identities.RELINK_NOTICE)
         return response
 
 
@@ -208,24 +210,27 @@ def unit_link(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:unit-login")
     form = forms.UnitLinkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            user = identities.link_unit_identity(
-                claims=claims,
-                unit_number=form.cleaned_data["unit_number"],
-                code=form.cleaned_data["code"],
-                ip=client_ip(request),
-            )
-        except (services.AccountError, identities.IdentityRefused) as exc:
-            form.add_error(None, exc.message)
-        else:
-            del request.session[SESSION_PENDING]
-            login(request, user, backend=ACCOUNT_BACKEND)
-            messages.success(
-                request,
-                f"已将您的统一身份认证账号与单位账号 {user.get_username()} 关联，"
-                "以后可直接使用统一身份认证登录。",
-            )
-            return redirect("accounts:unit-home")
+        with submit_once(request, "accounts.sso-link") as submit:
+            if submit.repeated:
+                return submit.answer(request, "统一身份认证账号已关联。")
+            try:
+                user = identities.link_unit_identity(
+                    claims=claims,
+                    unit_number=form.cleaned_data["unit_number"],
+                    code=form.cleaned_data["code"],
+                    ip=client_ip(request),
+                )
+            except (services.AccountError, identities.IdentityRefused) as exc:
+                form.add_error(None, exc.message)
+            else:
+                del request.session[SESSION_PENDING]
+                login(request, user, backend=ACCOUNT_BACKEND)
+                messages.success(
+                    request,
+                    f"已将您的统一身份认证账号与单位账号 {user.get_username()} 关联，"
+                    "以后可直接使用统一身份认证登录。",
+                )
+                return submit.done(redirect("accounts:unit-home"))
     return render(
         request,
         "accounts/form_page.html",

@@ -159,13 +159,18 @@ def login_with_limits(
     return user
 
 
-def change_password(request: HttpRequest, *, user: User, old: str, new: str) -> None:
-    """修改密码: the old password is checked through django-axes like a login."""
-    checked = authenticate(
-        request, username=user.get_username(), password=old, kind=user.kind
-    )
-    if checked is None or checked.pk != user.pk:
-        raise AccountError("原密码不正确。", code="bad_password")
+def change_password(
+    request: HttpRequest, *, user: User, old: str | None, new: str
+) -> None:
+    """修改密码: the old password is checked through django-axes like a login.
+    An account without a usable password (made or linked by 统一身份认证, so
+    logged in through the provider) sets one without it."""
+    if user.has_usable_password():
+        checked = authenticate(
+            request, username=user.get_username(), password=old or "", kind=user.kind
+        )
+        if checked is None or checked.pk != user.pk:
+            raise AccountError("原密码不正确。", code="bad_password")
     with transaction.atomic():
         user.set_password(new)
         user.save(update_fields=["password"])
@@ -554,9 +559,20 @@ def update_binding_operator(
 def register_unit_account(
     *, username: str, password: str, ip: str | None = None
 ) -> User:
+    """A new unit account. Names already taken are counted per address, as
+    personal registration's wrong pairs are: the form must not be an unlimited
+    oracle for which accounts (staff ones too) exist."""
+    limits = [(("register", "addr", ip), settings.REGISTER_MAX_PER_ADDRESS)]
+    if throttle.is_blocked(limits):
+        raise AccountError(
+            f"尝试次数过多，请 {throttle.minutes()} 分钟后再试。", code="throttled"
+        )
+    # Counted outside the transaction: the count lives in the database cache,
+    # and the refusal would roll it back.
+    if User.objects.filter(username=username).exists():
+        throttle.record_failure(limits)
+        raise AccountError("该账号名已被使用，请换一个。", code="exists")
     with transaction.atomic():
-        if User.objects.filter(username=username).exists():
-            raise AccountError("该账号名已被使用，请换一个。", code="exists")
         user = User.objects.create_user(
             username=username, password=password, kind=User.Kind.UNIT
         )

@@ -15,6 +15,7 @@ from django.views.decorators.http import (
 from lifecert.certification.models import FaceSession
 from lifecert.core.audit import client_ip
 from lifecert.core.middleware import CERT_SESSION_KEY, FACE_SESSIONS_KEY
+from lifecert.core.once import submit_once
 from lifecert.core.redirects import safe_next
 from lifecert.registry.models import Person, Region
 
@@ -105,25 +106,32 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect(provider_logout or "home")
 
 
+# A repeat of a registration may come without the first one's login.
+_REGISTERED = "注册已完成，如页面要求登录，请用刚才设置的密码登录。"
+
+
 @require_http_methods(["GET", "POST"])
 def personal_register(request: HttpRequest) -> HttpResponse:
     form = forms.PersonalRegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            user = services.register_personal(
-                name=data["name"],
-                ssn=data["ssn"],
-                phone=data["phone"],
-                password=data["password1"],
-                ip=client_ip(request),
-            )
-        except services.AccountError as exc:
-            form.add_error(None, exc.message)
-        else:
-            login(request, user, backend=ACCOUNT_BACKEND)
-            messages.success(request, "注册成功，欢迎使用社会保险网上个人服务。")
-            return redirect("pensioner:centre")
+        with submit_once(request, "accounts.personal-register") as submit:
+            if submit.repeated:
+                return submit.answer(request, _REGISTERED)
+            try:
+                user = services.register_personal(
+                    name=data["name"],
+                    ssn=data["ssn"],
+                    phone=data["phone"],
+                    password=data["password1"],
+                    ip=client_ip(request),
+                )
+            except services.AccountError as exc:
+                form.add_error(None, exc.message)
+            else:
+                login(request, user, backend=ACCOUNT_BACKEND)
+                messages.success(request, "注册成功，欢迎使用社会保险网上个人服务。")
+                return submit.done(redirect("pensioner:centre"))
     return render(request, "accounts/personal_register.html", {"form": form})
 
 
@@ -229,7 +237,7 @@ def change_password(request: HttpRequest) -> HttpResponse:
             services.change_password(
                 request,
                 user=request.user,
-                old=form.cleaned_data["old_password"],
+                old=form.cleaned_data.get("old_password"),
                 new=form.cleaned_data["password1"],
             )
         except services.AccountError as exc:
@@ -238,26 +246,28 @@ def change_password(request: HttpRequest) -> HttpResponse:
             update_session_auth_hash(request, request.user)
             messages.success(request, "密码已修改。")
             return redirect(_HOME_AFTER_LOGIN[request.user.kind])
-    return render(
-        request, "accounts/form_page.html", {"form": form, "title": "修改密码"}
-    )
+    title = "修改密码" if "old_password" in form.fields else "设置登录密码"
+    return render(request, "accounts/form_page.html", {"form": form, "title": title})
 
 
 @require_http_methods(["GET", "POST"])
 def unit_register(request: HttpRequest) -> HttpResponse:
     form = forms.UnitRegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            user = services.register_unit_account(
-                username=form.cleaned_data["username"],
-                password=form.cleaned_data["password1"],
-                ip=client_ip(request),
-            )
-        except services.AccountError as exc:
-            form.add_error("username", exc.message)
-        else:
-            login(request, user, backend=ACCOUNT_BACKEND)
-            return redirect("accounts:unit-home")
+        with submit_once(request, "accounts.unit-register") as submit:
+            if submit.repeated:
+                return submit.answer(request, _REGISTERED)
+            try:
+                user = services.register_unit_account(
+                    username=form.cleaned_data["username"],
+                    password=form.cleaned_data["password1"],
+                    ip=client_ip(request),
+                )
+            except services.AccountError as exc:
+                form.add_error("username", exc.message)
+            else:
+                login(request, user, backend=ACCOUNT_BACKEND)
+                return submit.done(redirect("accounts:unit-home"))
     return render(request, "accounts/unit_register.html", {"form": form})
 
 
@@ -284,22 +294,25 @@ def unit_home(request: AuthenticatedRequest) -> HttpResponse:
 def unit_bind_code(request: AuthenticatedRequest) -> HttpResponse:
     form = forms.BindCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            binding = services.bind_with_code(
-                account=request.user,
-                unit_number=form.cleaned_data["unit_number"],
-                code=form.cleaned_data["code"],
-                operator=form.operator(),
-                ip=client_ip(request),
-            )
-        except services.AccountError as exc:
-            form.add_error(None, exc.message)
-        else:
-            request.session[SESSION_BINDING] = str(binding.public_id)
-            messages.success(
-                request, f"绑定成功：{binding.unit.name}（{binding.unit.number}）。"
-            )
-            return redirect("accounts:unit-home")
+        with submit_once(request, "accounts.bind-code") as submit:
+            if submit.repeated:
+                return submit.answer(request, "绑定已完成。")
+            try:
+                binding = services.bind_with_code(
+                    account=request.user,
+                    unit_number=form.cleaned_data["unit_number"],
+                    code=form.cleaned_data["code"],
+                    operator=form.operator(),
+                    ip=client_ip(request),
+                )
+            except services.AccountError as exc:
+                form.add_error(None, exc.message)
+            else:
+                request.session[SESSION_BINDING] = str(binding.public_id)
+                messages.success(
+                    request, f"绑定成功：{binding.unit.name}（{binding.unit.number}）。"
+                )
+                return submit.done(redirect("accounts:unit-home"))
     # A new account lands here; the guide's other way in is an old account.
     return render(
         request,
@@ -319,20 +332,23 @@ def unit_bind_code(request: AuthenticatedRequest) -> HttpResponse:
 def unit_bind_old(request: AuthenticatedRequest) -> HttpResponse:
     form = forms.BindOldAccountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            created = services.bind_with_old_account(
-                request,
-                account=request.user,
-                old_username=form.cleaned_data["old_username"],
-                old_password=form.cleaned_data["old_password"],
-                operator=form.operator(),
-            )
-        except services.AccountError as exc:
-            form.add_error(None, exc.message)
-        else:
-            numbers = "、".join(b.unit.number for b in created)
-            messages.success(request, f"已添加绑定：{numbers}。")
-            return redirect("accounts:unit-home")
+        with submit_once(request, "accounts.bind-old") as submit:
+            if submit.repeated:
+                return submit.answer(request, "绑定已完成。")
+            try:
+                created = services.bind_with_old_account(
+                    request,
+                    account=request.user,
+                    old_username=form.cleaned_data["old_username"],
+                    old_password=form.cleaned_data["old_password"],
+                    operator=form.operator(),
+                )
+            except services.AccountError as exc:
+                form.add_error(None, exc.message)
+            else:
+                numbers = "、".join(b.unit.number for b in created)
+                messages.success(request, f"已添加绑定：{numbers}。")
+                return submit.done(redirect("accounts:unit-home"))
     return render(
         request,
         "accounts/form_page.html",

@@ -59,9 +59,18 @@ def error(
     return {"field": field, "row": row, "code": code, "message": message}
 
 
+# Django's zh_Hans catalogue says "不允许是用空字符串" (no empty string) for
+# "Null characters are not allowed": a caller would look for an empty field.
+_MESSAGES = {
+    "null_characters_not_allowed": "不能含有空字符（\\u0000），请删除后重新提交。",
+}
+
+
 def _flatten(detail: Any, path: list[str], row: int | None) -> list[dict[str, Any]]:
     if isinstance(detail, dict) and set(detail) == {"message", "code"}:
-        return [error(".".join(path) or None, detail["code"], detail["message"], row)]
+        code = detail["code"]
+        message: str = _MESSAGES.get(code) or detail["message"]
+        return [error(".".join(path) or None, code, message, row)]
     if isinstance(detail, dict):
         out = []
         for key, value in detail.items():

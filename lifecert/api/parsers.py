@@ -61,3 +61,10 @@ class JSONParser(parsers.JSONParser):
                 f"请求体含有 JSON 不允许的数值 {exc}：请改为数字或字符串。",
                 code="parse_error",
             ) from None
+        except RecursionError:
+            # The json module recurses once per level: a few kilobytes of
+            # brackets exhaust Python's stack (it was a 500).
+            raise ParseError(
+                "请求体的 JSON 嵌套层数过多：请按接口文档的格式提交。",
+                code="parse_error",
+            ) from None

@@ -6,11 +6,13 @@ The secret is on the page that answers the POST, once; it is never stored.
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lifecert.accounts.access import AuthenticatedRequest, parse_uuid, staff_required
 from lifecert.core.audit import client_ip
+from lifecert.core.once import submit_once
 
 from .access import access_token, tokens_for_staff
 from .forms import TokenForm
@@ -31,14 +33,23 @@ def token_list(request: AuthenticatedRequest) -> HttpResponse:
     """The tokens the staff user manages, and the form that issues one."""
     form = TokenForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        token, plain = issue_token(
-            system_name=form.cleaned_data["system_name"],
-            scopes=form.cleaned_data["scopes"],
-            region=form.cleaned_data["region"],
-            acting_user=request.user,
-            ip=client_ip(request),
-        )
-        return _secret_page(request, token, plain)
+        with submit_once(request, "api.token") as submit:
+            if submit.repeated:
+                # The first answer held the secret; it is never shown again.
+                return submit.answer(
+                    request,
+                    "令牌已发放，见下方列表；如未记下密钥，请点该令牌的“更换密钥”。",
+                )
+            token, plain = issue_token(
+                system_name=form.cleaned_data["system_name"],
+                scopes=form.cleaned_data["scopes"],
+                region=form.cleaned_data["region"],
+                acting_user=request.user,
+                ip=client_ip(request),
+            )
+            return submit.done(
+                _secret_page(request, token, plain), landing=reverse("api-tokens:list")
+            )
     return render(
         request,
         "api/token_list.html",

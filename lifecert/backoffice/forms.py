@@ -77,6 +77,7 @@ class MonthField(forms.DateField):
     """A month as YYYY-MM (the browser's month input); the first day of it."""
 
     input_formats = ["%Y-%m"]
+    default_error_messages = {"invalid": "请按“年-月”填写，例如 2026-12。"}
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("widget", forms.DateInput(attrs={"type": "month"}))

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from lifecert.accounts.access import AuthenticatedRequest, parse_uuid, staff_required
 from lifecert.core.audit import client_ip
+from lifecert.core.once import Submission, submit_once
 from lifecert.core.pagination import paginate
 from lifecert.registry import imports
 from lifecert.registry.access import staff_regions
@@ -101,7 +102,19 @@ def preview(request: AuthenticatedRequest, token: str) -> HttpResponse:
 @staff_required
 @require_POST
 def confirm(request: AuthenticatedRequest, token: str) -> HttpResponse:
-    """Write what the preview showed, or show the preview again if it changed."""
+    """Write what the preview showed, or show the preview again if it changed.
+
+    A repeat of a done confirmation (its upload is gone) lands on the upload
+    page with 已提交过, not on a missing preview."""
+    with submit_once(request, "backoffice.import-confirm") as submit:
+        if submit.repeated:
+            return submit.answer(request, "该文件已导入。")
+        return _confirm(request, token, submit)
+
+
+def _confirm(
+    request: AuthenticatedRequest, token: str, submit: Submission
+) -> HttpResponse:
     pending = _pending(request, token)
     if request.POST.get("fingerprint") != pending.fingerprint or not (
         pending_imports.claim(pending)
@@ -135,7 +148,7 @@ def confirm(request: AuthenticatedRequest, token: str) -> HttpResponse:
         f"修改 {counts['change']} 条、{counts['same']} 条不变；新增单位 "
         f"{counts['units_created']} 个，迁移认证记录 {counts['certifications']} 条。",
     )
-    return redirect("backoffice:import")
+    return submit.done(redirect("backoffice:import"))
 
 
 @staff_required

@@ -15,10 +15,11 @@ from lifecert.accounts.access import (
 )
 from lifecert.accounts.services import AccountError
 from lifecert.core.audit import client_ip
+from lifecert.core.once import submit_once
 from lifecert.core.pagination import paginate
 from lifecert.registry.models import Region
 
-from .views import SESSION_RESET_SLIP
+from .views import RESET_ONCE, SESSION_RESET_SLIP
 
 
 class StaffAccountForm(forms.Form):
@@ -49,6 +50,9 @@ def _slip(request: AuthenticatedRequest, account_id: str, password: str) -> None
     request.session[SESSION_RESET_SLIP] = {"account": account_id, "password": password}
 
 
+_CREATED_ONCE = "账号已开通；临时密码只显示一次，如未记下，请在账号列表中为其重置密码。"
+
+
 @province_required
 @require_http_methods(["GET", "POST"])
 def staff_list(request: AuthenticatedRequest) -> HttpResponse:
@@ -56,22 +60,27 @@ def staff_list(request: AuthenticatedRequest) -> HttpResponse:
     form = StaffAccountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            account, password = staff.create_staff_account(
-                acting_user=request.user,
-                username=data["username"],
-                display_name=data["display_name"],
-                region=data["region"],
-                phone=data["phone"],
-                ip=client_ip(request),
-            )
-        except AccountError as exc:
-            form.add_error("username", exc.message)
-        else:
-            _slip(request, str(account.public_id), password)
-            return redirect(
-                "backoffice:account-password-slip", public_id=account.public_id
-            )
+        with submit_once(request, "backoffice.staff") as submit:
+            if submit.repeated:
+                return submit.answer(request, _CREATED_ONCE)
+            try:
+                account, password = staff.create_staff_account(
+                    acting_user=request.user,
+                    username=data["username"],
+                    display_name=data["display_name"],
+                    region=data["region"],
+                    phone=data["phone"],
+                    ip=client_ip(request),
+                )
+            except AccountError as exc:
+                form.add_error("username", exc.message)
+            else:
+                _slip(request, str(account.public_id), password)
+                return submit.done(
+                    redirect(
+                        "backoffice:account-password-slip", public_id=account.public_id
+                    )
+                )
     pager = paginate(
         request, staff.regional_staff().order_by("staff_region__code", "id")
     )
@@ -91,11 +100,16 @@ def staff_list(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 def staff_password_reset(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     account = access_regional_staff(request.user, public_id)
-    password = staff.reset_staff_password(
-        acting_user=request.user, account=account, ip=client_ip(request)
-    )
-    _slip(request, str(account.public_id), password)
-    return redirect("backoffice:account-password-slip", public_id=account.public_id)
+    with submit_once(request, "backoffice.staff-reset", same_content=False) as submit:
+        if submit.repeated:
+            return submit.answer(request, RESET_ONCE)
+        password = staff.reset_staff_password(
+            acting_user=request.user, account=account, ip=client_ip(request)
+        )
+        _slip(request, str(account.public_id), password)
+        return submit.done(
+            redirect("backoffice:account-password-slip", public_id=account.public_id)
+        )
 
 
 @province_required

@@ -53,6 +53,7 @@ from lifecert.core.access import audit_events_for_staff
 from lifecert.core.audit import client_ip
 from lifecert.core.audit_actions import AuditAction
 from lifecert.core.models import AuditEvent
+from lifecert.core.once import submit_once
 from lifecert.core.pagination import paginate
 from lifecert.core.redirects import safe_next
 from lifecert.core.searches import keep_search, kept_search
@@ -156,17 +157,22 @@ def person_photo(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
             messages.error(request, f"建模照片：{error}")
         return redirect("backoffice:person-detail", public_id=person.public_id)
     upload = form.cleaned_data["photo"]
-    try:
-        template = enrolment.enrol_photo(
-            person=person,
-            photo=upload.read(),
-            content_type=upload.content_type or "image/jpeg",
-            acting_user=request.user,
-            ip=client_ip(request),
-        )
-    except enrolment.EnrolmentRefused as exc:
-        messages.error(request, exc.message)
-    else:
+    back = redirect("backoffice:person-detail", public_id=person.public_id)
+    # Files are not compared: another photo soon after is a new enrolment.
+    with submit_once(request, "backoffice.photo", same_content=False) as submit:
+        if submit.repeated:
+            return submit.answer(request, "照片已上传，建模结果见本页。")
+        try:
+            template = enrolment.enrol_photo(
+                person=person,
+                photo=upload.read(),
+                content_type=upload.content_type or "image/jpeg",
+                acting_user=request.user,
+                ip=client_ip(request),
+            )
+        except enrolment.EnrolmentRefused as exc:
+            messages.error(request, exc.message)
+            return back
         if template.status == template.Status.FAILED:
             messages.error(
                 request, f"照片已保存，但无法建模：{template.failure_reason}"
@@ -175,7 +181,7 @@ def person_photo(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
             messages.success(request, "建模成功。")
         else:
             messages.info(request, "照片已保存，人脸引擎就绪后自动建模。")
-    return redirect("backoffice:person-detail", public_id=person.public_id)
+        return submit.done(back)
 
 
 @staff_required
@@ -250,16 +256,26 @@ def unit_code(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     )
     form = forms.IssueCodeForm(request.POST or None, bindings=len(bindings))
     if request.method == "POST" and form.is_valid():
-        code = issue_authorization_code(
-            unit=unit,
-            acting_user=request.user,
-            unbind_existing=form.unbind_existing(),
-            ip=client_ip(request),
-        )
-        # Shown once, on the next GET (POST-redirect-GET): a reload of the
-        # slip shows no code and never issues a new one.
-        request.session[_SESSION_SLIP] = {"unit": str(unit.public_id), "code": code}
-        return redirect("backoffice:unit-code-slip", public_id=unit.public_id)
+        with submit_once(request, "backoffice.unit-code", same_content=False) as submit:
+            if submit.repeated:
+                return submit.answer(
+                    request, "授权码已发放；如未记下，请返回单位页面重新发放。"
+                )
+            code = issue_authorization_code(
+                unit=unit,
+                acting_user=request.user,
+                unbind_existing=form.unbind_existing(),
+                ip=client_ip(request),
+            )
+            # Shown once, on the next GET (POST-redirect-GET): a reload of the
+            # slip shows no code and never issues a new one.
+            request.session[_SESSION_SLIP] = {
+                "unit": str(unit.public_id),
+                "code": code,
+            }
+            return submit.done(
+                redirect("backoffice:unit-code-slip", public_id=unit.public_id)
+            )
     return render(
         request,
         "backoffice/unit_code.html",
@@ -296,19 +312,23 @@ def unit_binding_revoke(
 ) -> HttpResponse:
     """解除绑定 of one account from a unit the staff member may see."""
     unit = access_unit(request.user, parse_uuid(public_id))
-    binding = get_object_or_404(
-        UnitBinding.objects.select_related("unit", "account"),
-        unit=unit,
-        public_id=parse_uuid(binding_id),
-    )
-    revoke_binding(acting_user=request.user, binding=binding, ip=client_ip(request))
-    messages.success(
-        request, f"已解除账号 {binding.account.get_username()} 与本单位的绑定。"
-    )
-    return redirect("backoffice:unit-code", public_id=unit.public_id)
+    with submit_once(request, "backoffice.binding-revoke") as submit:
+        if submit.repeated:  # the binding is gone: not a 404
+            return submit.answer(request, "该绑定已解除。")
+        binding = get_object_or_404(
+            UnitBinding.objects.select_related("unit", "account"),
+            unit=unit,
+            public_id=parse_uuid(binding_id),
+        )
+        revoke_binding(acting_user=request.user, binding=binding, ip=client_ip(request))
+        messages.success(
+            request, f"已解除账号 {binding.account.get_username()} 与本单位的绑定。"
+        )
+        return submit.done(redirect("backoffice:unit-code", public_id=unit.public_id))
 
 
 SESSION_RESET_SLIP = "backoffice:password-slip"
+RESET_ONCE = "密码已重置；临时密码只显示一次，如未记下，请返回后重新重置。"
 
 
 @staff_required
@@ -319,15 +339,22 @@ def account_password_reset(
     """窗口重置密码 of a personal or unit account of the staff member's region,
     after the holder's ID was checked at the counter."""
     account = access_account_for_staff(request.user, parse_uuid(public_id))
-    temporary = reset_password_at_counter(
-        acting_user=request.user, account=account, ip=client_ip(request)
-    )
-    # Shown once, on the next GET (POST-redirect-GET), as the code slip.
-    request.session[SESSION_RESET_SLIP] = {
-        "account": str(account.public_id),
-        "password": temporary,
-    }
-    return redirect("backoffice:account-password-slip", public_id=account.public_id)
+    # A double click reset twice, and the slip could show the first password
+    # while the second was in force. A second reset on purpose is a new page.
+    with submit_once(request, "backoffice.reset", same_content=False) as submit:
+        if submit.repeated:
+            return submit.answer(request, RESET_ONCE)
+        temporary = reset_password_at_counter(
+            acting_user=request.user, account=account, ip=client_ip(request)
+        )
+        # Shown once, on the next GET (POST-redirect-GET), as the code slip.
+        request.session[SESSION_RESET_SLIP] = {
+            "account": str(account.public_id),
+            "password": temporary,
+        }
+        return submit.done(
+            redirect("backoffice:account-password-slip", public_id=account.public_id)
+        )
 
 
 @staff_required
@@ -381,25 +408,30 @@ def run_suspensions(request: AuthenticatedRequest) -> HttpResponse:
         if not form.is_valid():
             messages.error(request, "请先查看暂停名单，再确认执行。")
             return redirect("backoffice:run-suspensions")
-        try:
-            run = run_suspension(
-                acting_user=request.user,
-                region=_run_region(request.user),
-                expected=form.cleaned_data["expected"],
-                ip=client_ip(request),
+        with submit_once(request, "backoffice.suspend") as submit:
+            if submit.repeated:
+                return submit.answer(request, "本次暂停已执行，结果如下。")
+            try:
+                run = run_suspension(
+                    acting_user=request.user,
+                    region=_run_region(request.user),
+                    expected=form.cleaned_data["expected"],
+                    ip=client_ip(request),
+                )
+            except SuspensionChanged as exc:
+                messages.error(
+                    request,
+                    f"名单已变化（预览 {exc.expected} 人，现为 {exc.found} 人），"
+                    "请核对后重新确认。",
+                )
+                return redirect("backoffice:run-suspensions")
+            if run is None:
+                messages.info(request, "没有需要暂停的养老待遇。")
+                return submit.done(redirect("backoffice:suspension-runs"))
+            messages.success(request, f"已暂停 {run.count} 条逾期未认证的养老待遇。")
+            return submit.done(
+                redirect("backoffice:suspension-run", public_id=run.public_id)
             )
-        except SuspensionChanged as exc:
-            messages.error(
-                request,
-                f"名单已变化（预览 {exc.expected} 人，现为 {exc.found} 人），"
-                "请核对后重新确认。",
-            )
-            return redirect("backoffice:run-suspensions")
-        if run is None:
-            messages.info(request, "没有需要暂停的养老待遇。")
-            return redirect("backoffice:suspension-runs")
-        messages.success(request, f"已暂停 {run.count} 条逾期未认证的养老待遇。")
-        return redirect("backoffice:suspension-run", public_id=run.public_id)
     preview = _preview(request.user)
     total = preview.count()
     return render(
@@ -501,9 +533,15 @@ def overpayment_status(request: AuthenticatedRequest, public_id: str) -> HttpRes
     """追回状态: 待追回 → 已追回 or 核销 (or back, to correct a mistake)."""
     overpayment = access_overpayment(request.user, parse_uuid(public_id))
     form = forms.OverpaymentStatusForm(request.POST)
+    back = redirect(safe_next(request, reverse("backoffice:overpayment-list")))
     if not form.is_valid():
         messages.error(request, "请选择追回状态。")
-    else:
+        return back
+    # A status may be set back and again (a mistake corrected): only the
+    # page's own value counts.
+    with submit_once(request, "backoffice.overpayment", same_content=False) as submit:
+        if submit.repeated:
+            return submit.answer(request, "追回状态已更新。")
         try:
             set_overpayment_status(
                 overpayment=overpayment,
@@ -514,9 +552,9 @@ def overpayment_status(request: AuthenticatedRequest, public_id: str) -> HttpRes
             )
         except ValueError as exc:
             messages.error(request, str(exc))
-        else:
-            messages.success(request, "追回状态已更新。")
-    return redirect(safe_next(request, reverse("backoffice:overpayment-list")))
+            return back
+        messages.success(request, "追回状态已更新。")
+        return submit.done(back)
 
 
 @staff_required
@@ -542,13 +580,16 @@ def death_case_list(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 def death_case_close(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     case = access_death_case(request.user, parse_uuid(public_id))
-    try:
-        close_death_case(case=case, acting_user=request.user, ip=client_ip(request))
-    except ValueError as exc:
-        messages.error(request, str(exc))
-    else:
+    with submit_once(request, "backoffice.death-case") as submit:
+        if submit.repeated:
+            return submit.answer(request, "核查已办结。")
+        try:
+            close_death_case(case=case, acting_user=request.user, ip=client_ip(request))
+        except ValueError as exc:
+            messages.error(request, str(exc))
+            return redirect("backoffice:death-case-list")
         messages.success(request, "核查已办结。")
-    return redirect("backoffice:death-case-list")
+        return submit.done(redirect("backoffice:death-case-list"))
 
 
 _EVIDENCE = {
@@ -654,23 +695,28 @@ def review_close(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
         ReviewRequest.objects.filter(region__in=staff_regions(request.user)),
         public_id=parse_uuid(public_id),
     )
-    try:
-        certification, resumption = resolve_review(
-            review=review,
-            outcome=request.POST.get("outcome", ""),
-            acting_user=request.user,
-            ip=client_ip(request),
-        )
-    except ValueError as exc:
-        messages.error(request, str(exc))
-        return redirect("backoffice:review-queue")
-    text = "审核已处理。"
-    if certification is not None:
-        text = "已记录资格认证（人工审核）。"
-    if resumption is not None:
-        text += f"待遇已恢复，补发 {resumption.months} 个月共 {resumption.amount} 元。"
-    messages.success(request, text)
-    return redirect("backoffice:review-queue")
+    with submit_once(request, "backoffice.review") as submit:
+        if submit.repeated:
+            return submit.answer(request, "该审核已处理。")
+        try:
+            certification, resumption = resolve_review(
+                review=review,
+                outcome=request.POST.get("outcome", ""),
+                acting_user=request.user,
+                ip=client_ip(request),
+            )
+        except ValueError as exc:
+            messages.error(request, str(exc))
+            return redirect("backoffice:review-queue")
+        text = "审核已处理。"
+        if certification is not None:
+            text = "已记录资格认证（人工审核）。"
+        if resumption is not None:
+            text += (
+                f"待遇已恢复，补发 {resumption.months} 个月共 {resumption.amount} 元。"
+            )
+        messages.success(request, text)
+        return submit.done(redirect("backoffice:review-queue"))
 
 
 def _audit_search(

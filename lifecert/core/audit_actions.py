@@ -14,6 +14,7 @@ class AuditAction(models.TextChoices):
     ACCOUNT_PASSWORD_RESET = "account.password_reset", "窗口重置密码"
     ACCOUNT_RECLAIM = "account.reclaim", "人脸认证找回社会保障号码"
     ACCOUNT_RETIRE = "account.retire", "停用被他人注册的账号"
+    ACCOUNT_PASSWORD_RETIRE = "account.password_retire", "统一身份认证关联后原密码失效"
     STAFF_CREATE = "staff.create", "新建经办人员账号"
     STAFF_PASSWORD_RESET = "staff.password_reset", "重置经办人员密码"
     STAFF_UNLOCK = "staff.unlock", "解除经办人员登录锁定"

@@ -202,7 +202,8 @@ class PrivacyHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
-        if session_kind(request) is not None:
+        # No session: refused before SessionMiddleware (413), nothing personal.
+        if hasattr(request, "session") and session_kind(request) is not None:
             patch_cache_control(response, no_store=True, private=True)
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response

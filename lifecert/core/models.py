@@ -55,3 +55,18 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain head {self.seq}"
+
+
+class SubmittedForm(models.Model):
+    """A form page sent once (``lifecert.core.once``): its one-time value,
+    hashed with the form and the sender, and where the first submit landed."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    landing = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "已提交表单"
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.landing}"

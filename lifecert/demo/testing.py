@@ -145,3 +145,13 @@ def xlsx_upload(
     buffer.seek(0)
     buffer.name = name
     return buffer
+
+
+def once_value(page: Any) -> str:
+    """The ``once`` value a form page carries (``lifecert.core.once``)."""
+    import re
+
+    found = re.search(r'name="once" value="([^"]+)"', page.content.decode())
+    if found is None:
+        raise LookupError("the page has no once field")
+    return found.group(1)

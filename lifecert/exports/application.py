@@ -4,10 +4,22 @@ from typing import IO, Any
 
 from django.utils import timezone
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, Side
+
+from .xlsx import FORMULA_TRIGGERS
 
 BLANK_ROWS = 20
 HEADERS = ["序号", "姓名", "证件号码", "联系电话", "居住地址", "备注"]
+
+
+def _text(cell: Cell, value: str) -> None:
+    """``value`` as text, never a formula: openpyxl writes a string that starts
+    with ``=`` as one. Quote-prefixed as the streaming writer does (xlsx.py)."""
+    cell.value = value
+    cell.data_type = "s"
+    if value[:1] in FORMULA_TRIGGERS:
+        cell.quotePrefix = True
 
 
 def write_application_form(*, unit: Any, operator_name: str, target: IO[bytes]) -> None:
@@ -22,12 +34,12 @@ def write_application_form(*, unit: Any, operator_name: str, target: IO[bytes]) 
     sheet["A1"].font = Font(bold=True, size=16)
     sheet["A1"].alignment = Alignment(horizontal="center")
     sheet["A2"] = "单位名称"
-    sheet["B2"] = unit.name
+    _text(sheet["B2"], unit.name)
     sheet["D2"] = "单位编号"
     sheet["E2"] = unit.number
     sheet["E2"].number_format = "@"
     sheet["A3"] = "经办人"
-    sheet["B3"] = operator_name
+    _text(sheet["B3"], operator_name)
     sheet["D3"] = "填表日期"
     sheet["E3"] = timezone.localdate()
     sheet["E3"].number_format = "yyyy-mm-dd"

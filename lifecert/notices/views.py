@@ -5,10 +5,16 @@ import io
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from lifecert.accounts.access import AuthenticatedRequest, staff_required
 from lifecert.core.audit import client_ip
+from lifecert.core.once import submit_once
 from lifecert.core.pagination import paginate
 
 from . import forms, services
@@ -23,6 +29,7 @@ from .access import (
 from .models import Notice
 
 
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """Portal home: the two entries 个人服务 and 单位服务, and the newest
     政策解读 / 工作动态 / 公示公告."""
@@ -94,18 +101,23 @@ def manage_create(request: AuthenticatedRequest) -> HttpResponse:
         request.POST or None, request.FILES or None, user=request.user
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            notice = services.publish_notice(
-                acting_user=request.user,
-                fields=form.notice_fields(),
-                attachment=form.cleaned_data["attachment"],
-                ip=client_ip(request),
-            )
-        except services.NoticeError as exc:
-            form.add_error(exc.field, exc.message)
-        else:
-            messages.success(request, f"公告“{notice.title}”已保存，{_when(notice)}。")
-            return redirect("notices:manage")
+        with submit_once(request, "notices.create") as submit:
+            if submit.repeated:
+                return submit.answer(request, "公告已保存，见下方列表。")
+            try:
+                notice = services.publish_notice(
+                    acting_user=request.user,
+                    fields=form.notice_fields(),
+                    attachment=form.cleaned_data["attachment"],
+                    ip=client_ip(request),
+                )
+            except services.NoticeError as exc:
+                form.add_error(exc.field, exc.message)
+            else:
+                messages.success(
+                    request, f"公告“{notice.title}”已保存，{_when(notice)}。"
+                )
+                return submit.done(redirect("notices:manage"))
     return _form_page(request, form, None)
 
 

@@ -12,7 +12,9 @@ short prefix. The limits are settings (``IMPORT_*`` in ``lifecert/settings.py``)
 
 import datetime
 import io
+import unicodedata
 import zipfile
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -52,12 +54,20 @@ def cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+def cell_code(value: Any) -> str:
+    """A code, number or amount as typed: full-width characters (a Chinese
+    input method's ４４０１００, its ideographic space) as the ASCII ones, no
+    spaces. Names and addresses are read by ``cell_text``: NFKC would turn
+    their full-width brackets into ASCII ones the registry does not hold."""
+    return unicodedata.normalize("NFKC", cell_text(value)).replace(" ", "")
+
+
 def cell_date(value: Any) -> datetime.date | None:
     if isinstance(value, datetime.datetime):
         return value.date()
     if isinstance(value, datetime.date):
         return value
-    text = cell_text(value).replace("/", "-").replace(".", "-")
+    text = cell_code(value).replace("/", "-").replace(".", "-")
     for fmt in ("%Y-%m-%d", "%Y%m%d"):
         try:
             return datetime.datetime.strptime(text, fmt).date()  # noqa: DTZ007 a date
@@ -74,8 +84,10 @@ def _refuse(message: str) -> ImportRejected:
     return ImportRejected([(0, message)])
 
 
-def check_zip(data: bytes) -> None:
-    """Refuse a file that is too large, unpacks too far, or hides a huge cell."""
+def check_zip(data: bytes) -> bool:
+    """Refuse a file that is too large, unpacks too far, or hides a huge cell.
+
+    True: a worksheet holds formulas (worth a second reading, ``read_rows``)."""
     if len(data) > settings.IMPORT_MAX_BYTES:
         raise _refuse(
             f"文件大小超过 {_megabytes(settings.IMPORT_MAX_BYTES)}，请分批导入。"
@@ -100,9 +112,12 @@ def check_zip(data: bytes) -> None:
         )
     longest = settings.IMPORT_MAX_CELL_CHARS * _XML_BYTES_PER_CHAR + _XML_SLACK
     max_rows = settings.IMPORT_MAX_ROWS
+    formulas = False
     try:
         for member in members:
-            text, rows = _scan(archive, member)
+            text, rows, found = _scan(archive, member)
+            sheet = member.filename.startswith("xl/worksheets/")
+            formulas = formulas or (sheet and found)
             if text > longest:
                 raise _refuse(
                     f"文件中有超长的单元格（远超 {settings.IMPORT_MAX_CELL_CHARS}"
@@ -110,24 +125,33 @@ def check_zip(data: bytes) -> None:
                 )
             # A sheet of a million rows is refused here in a second, not
             # after openpyxl has read the first 200,000 of them.
-            if member.filename.startswith("xl/worksheets/") and rows > max_rows + 1:
+            if sheet and rows > max_rows + 1:
                 raise _refuse(f"工作表超过 {max_rows} 行数据（表头除外），请分批导入。")
     except ImportRejected:
         raise
     except Exception as exc:
         # zlib, CRC and truncation errors of a damaged zip: all mean the same.
         raise _refuse(NOT_XLSX) from exc
+    return formulas
 
 
-def _scan(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> tuple[int, int]:
+def _scan(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> tuple[int, int, bool]:
     """The longest run of bytes without ``<`` in ``member`` (the bound on any
-    cell's text: XML escapes ``<`` in text) and about how many ``<row``
-    elements it holds (one split by a chunk's end is missed), read in chunks,
-    never whole."""
+    cell's text: XML escapes ``<`` in text), about how many ``<row``
+    elements it holds (one split by a chunk's end is missed) and whether it
+    holds a formula (``<f>``, ``<f t=…/>``; a chunk's last bytes are kept for
+    the next), read in chunks, never whole."""
     longest = run = rows = 0
+    formulas = False
+    tail = b""
     with archive.open(member) as stream:
         while chunk := stream.read(_CHUNK):
             rows += chunk.count(b"<row ") + chunk.count(b"<row>")
+            seen = tail + chunk[:3]
+            formulas = formulas or any(
+                tag in part for part in (chunk, seen) for tag in (b"<f>", b"<f ")
+            )
+            tail = chunk[-3:]
             parts = chunk.split(b"<")
             if len(parts) == 1:
                 run += len(chunk)
@@ -135,7 +159,7 @@ def _scan(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> tuple[int, int]:
                 longest = max(longest, run + len(parts[0]), *map(len, parts[1:-1]))
                 run = len(parts[-1])
             longest = max(longest, run)
-    return longest, rows
+    return longest, rows, formulas
 
 
 def read_rows(data: bytes) -> tuple[list[str], list[tuple[int, tuple[Any, ...]]]]:
@@ -145,7 +169,7 @@ def read_rows(data: bytes) -> tuple[list[str], list[tuple[int, tuple[Any, ...]]]
     than ``IMPORT_MAX_ROWS`` rows. A cell over ``IMPORT_MAX_CELL_CHARS`` is an
     error of its row; all such rows are reported together.
     """
-    check_zip(data)
+    formulas = check_zip(data)
     max_rows, max_chars = settings.IMPORT_MAX_ROWS, settings.IMPORT_MAX_CELL_CHARS
     errors: list[tuple[int, str]] = []
     header: list[str] = []
@@ -153,6 +177,7 @@ def read_rows(data: bytes) -> tuple[list[str], list[tuple[int, tuple[Any, ...]]]
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         rows = workbook.worksheets[0].iter_rows(values_only=True)
+        written = _formulas(data) if formulas else None
         for index, row in enumerate(rows, start=1):
             if index - 1 > max_rows:
                 raise ImportRejected(
@@ -163,8 +188,11 @@ def read_rows(data: bytes) -> tuple[list[str], list[tuple[int, tuple[Any, ...]]]
                 for column, cell in enumerate(row, start=1)
                 if isinstance(cell, str) and len(cell) > max_chars
             ]
+            unresolved = _unresolved(row, next(written, ()) if written else ())
             if long:
                 errors.append((index, _too_long(long, max_chars)))
+            elif unresolved and index > 1:
+                errors.append((index, _formula_cells(unresolved, header)))
             elif index == 1:
                 header = [cell_text(cell) for cell in row]
             elif any(cell_text(cell) for cell in row):
@@ -178,6 +206,40 @@ def read_rows(data: bytes) -> tuple[list[str], list[tuple[int, tuple[Any, ...]]]
     if errors:
         raise ImportRejected(errors)
     return header, numbered
+
+
+def _formulas(data: bytes) -> Iterator[tuple[Any, ...]]:
+    """The first sheet's rows as written: a formula cell as its ``=…`` text."""
+    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    yield from workbook.worksheets[0].iter_rows(values_only=True)
+    workbook.close()
+
+
+def _unresolved(
+    row: tuple[Any, ...], written: tuple[Any, ...]
+) -> list[tuple[int, str]]:
+    """The formula cells Excel left without a result (a file written by a
+    program, not saved in Excel): read for their value, they are empty."""
+    return [
+        (column, text)
+        for column, (cell, text) in enumerate(zip(row, written, strict=False), start=1)
+        if cell is None and isinstance(text, str) and text.startswith("=")
+    ]
+
+
+def _formula_cells(cells: list[tuple[int, str]], header: list[str]) -> str:
+    def label(column: int) -> str:
+        name = header[column - 1] if column <= len(header) else ""
+        return name or f"第 {get_column_letter(column)} 列"
+
+    def what(column: int) -> str:
+        name = label(column)
+        return "号码" if any(w in name for w in ("号码", "代码", "编号")) else "内容"
+
+    return "；".join(
+        f"{label(column)}：单元格是公式（{quote(text)}），请填写{what(column)}本身"
+        for column, text in cells
+    )
 
 
 def _too_long(cells: list[tuple[int, str]], max_chars: int) -> str:

@@ -21,7 +21,7 @@ from typing import Any, cast
 
 from django.utils import timezone
 
-from .excel import ImportRejected, cell_date, cell_text, quote, read_rows
+from .excel import ImportRejected, cell_code, cell_date, cell_text, quote, read_rows
 from .ids import InvalidNumber, compact, validate_ssn
 from .models import Entitlement, Person, Region, Unit
 
@@ -56,6 +56,8 @@ COLUMNS = [
 LAST_CERTIFIED = "上次认证日期"
 SUSPENDED_SINCE = "暂停发放日期"
 OPTIONAL_COLUMNS = [LAST_CERTIFIED, SUSPENDED_SINCE]
+# Read as codes (``cell_code``: full width as ASCII, no spaces).
+CODE_COLUMNS = {"社会保障号码", "联系电话", "参保地代码", "单位编号", "月养老金"}
 STATUS_BY_LABEL = {label: value for value, label in Entitlement.Status.choices}
 # The template's example row: an impossible number (born 1900, wrong check
 # digit) that no registered person can hold; a file that still has it skips it.
@@ -127,7 +129,8 @@ def check_rows(
 
         def text(name: str, raw: tuple[Any, ...] = raw) -> str:
             i = position.get(name)
-            return cell_text(raw[i] if i is not None and i < len(raw) else None)
+            read = cell_code if name in CODE_COLUMNS else cell_text
+            return read(raw[i] if i is not None and i < len(raw) else None)
 
         def date(name: str, raw: tuple[Any, ...] = raw) -> datetime.date | None:
             i = position.get(name)

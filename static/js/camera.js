@@ -210,8 +210,12 @@
 
   function setCheck(text) { $("check-status").textContent = text; }
 
-  function showGuidance(id) {
+  // The guidance block says what went wrong (its first line, ``reason`` when
+  // given) and what to do; the status line steps aside, so it is said once.
+  function showGuidance(id, reason) {
     ["camera-denied", "camera-missing"].forEach(function (g) { $(g).hidden = g !== id; });
+    if (reason) $(id).querySelector(".verdict").textContent = reason;
+    $("check-status").hidden = true;
     $("recheck").hidden = false;
     $("check").classList.add("failed");
   }
@@ -219,10 +223,10 @@
   async function check() {
     $("check").classList.remove("failed");
     ["camera-denied", "camera-missing"].forEach(function (g) { $(g).hidden = true; });
+    $("check-status").hidden = false;
     setCheck("正在检测您的浏览器是否可以使用摄像头……");
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      setCheck("您的浏览器不能使用摄像头。");
-      showGuidance("camera-missing");
+      showGuidance("camera-missing", "您的浏览器不能使用摄像头。");
       return;
     }
     try {
@@ -233,10 +237,8 @@
     } catch (err) {
       var name = err && err.name;
       if (name === "NotFoundError" || name === "OverconstrainedError" || name === "TypeError") {
-        setCheck("没有检测到摄像头。");
-        showGuidance("camera-missing");
+        showGuidance("camera-missing", "没有检测到可用的摄像头。");
       } else {
-        setCheck("摄像头权限被拒绝，无法开始人脸认证。");
         showGuidance("camera-denied");
       }
       return;

@@ -86,7 +86,7 @@ def test_a_pensioner_is_linked_by_id_number_on_first_use_then_logs_straight_in(
     assert link.user == personas.pensioner_user
     assert link.issuer == oidc_on.issuer
     assert link.kind == "personal"
-    assert _actions() == ["identity.link", "identity.login"]
+    assert _actions() == ["identity.link", "account.password_retire", "identity.login"]
     assert client.get(reverse("pensioner:centre")).status_code == 200
     # Again, in a new LifeCert session: the link is found, nothing new is made.
     again = Client()
@@ -95,6 +95,66 @@ def test_a_pensioner_is_linked_by_id_number_on_first_use_then_logs_straight_in(
     assert "关联" not in _messages(response)
     assert ExternalIdentity.objects.count() == 1
     assert _actions()[-1] == "identity.login"
+
+
+def test_a_number_someone_else_registered_loses_its_password_at_the_first_link(
+    client: Client, db: None, oidc_on: OidcProvider
+) -> None:
+    # A squatter registers the pensioner's number with name + number alone
+    # (no proof of who they are) and stays logged in.
+    person = testing.make_person(name="杨书维", ssn=PENSIONER)
+    testing.make_entitlement(person=person)
+    squatter = Client()
+    registered = squatter.post(
+        reverse("accounts:personal-register"),
+        {
+            "name": "杨书维",
+            "ssn": PENSIONER,
+            "phone": "13800000001",
+            "password1": "Squat-2026-taken",
+            "password2": "Squat-2026-taken",
+        },
+    )
+    assert registered.status_code == 302, registered.content.decode()[:2000]
+    assert squatter.get(reverse("pensioner:centre")).status_code == 200
+    account = User.objects.get(username=PENSIONER)
+    assert account.has_usable_password()
+    # The pensioner comes through 统一身份认证, which vouches for the number.
+    response, _ = sso_login(client, "personal", PENSIONER)
+    assert response["Location"] == reverse("pensioner:centre")
+    said = _messages(response)
+    assert "已将您的统一身份认证账号与本平台账号关联" in said
+    assert "原来的登录密码已失效" in said
+    account.refresh_from_db()
+    assert not account.has_usable_password()
+    retired = AuditEvent.objects.get(action="account.password_retire")
+    assert retired.target_id == str(account.public_id)
+    # The squatter's session and password open nothing any more.
+    assert squatter.get(reverse("pensioner:centre")).status_code == 302
+    relogin = Client().post(
+        reverse("accounts:personal-login"),
+        {"username": PENSIONER, "password": "Squat-2026-taken"},
+    )
+    assert SESSION_KEY not in relogin.wsgi_request.session
+    # The pensioner sets a password without the old one, and it works.
+    page = client.get(reverse("accounts:password")).content.decode()
+    assert "设置登录密码" in page
+    assert 'name="old_password"' not in page
+    changed = client.post(
+        reverse("accounts:password"),
+        {"password1": "Mine-2026-yang-sw", "password2": "Mine-2026-yang-sw"},
+    )
+    assert changed.status_code == 302
+    assert client.get(reverse("pensioner:centre")).status_code == 200
+    own = Client().post(
+        reverse("accounts:personal-login"),
+        {"username": PENSIONER, "password": "Mine-2026-yang-sw"},
+    )
+    assert int(own.wsgi_request.session[SESSION_KEY]) == account.pk
+    # A second unified login finds the link and retires nothing again.
+    response, _ = sso_login(Client(), "personal", PENSIONER)
+    assert "失效" not in _messages(response)
+    assert AuditEvent.objects.filter(action="account.password_retire").count() == 1
 
 
 def test_a_registered_pensioner_without_an_account_gets_one_without_password(

@@ -294,3 +294,49 @@ def test_reclaiming_needs_the_registered_name(client, personas):
     response = client.post(RECLAIM, {"name": "某某", "ssn": personas.pensioner.ssn})
     assert "未找到" in response.content.decode()
     assert client.get(RECLAIM_FINISH)["Location"] == RECLAIM
+
+
+# ------------------------------------------ unit accounts never take a number
+
+UNIT_REGISTER = reverse("accounts:unit-register")
+
+
+def _register_unit(client, username):
+    return client.post(
+        UNIT_REGISTER,
+        {
+            "username": username,
+            "password1": "Xq7-pLm-29vT",
+            "password2": "Xq7-pLm-29vT",
+        },
+    )
+
+
+def test_a_unit_account_cannot_be_named_after_a_pensioners_number(client):
+    """A stranger registered a unit account named 44010419400101000X: the
+    pensioner could then neither register (号码已注册) nor reclaim it (the
+    reclaim retires personal accounts only, and its create_user hit the
+    taken name: a 500)."""
+    person = make_person(name="李秀英")
+    make_entitlement(person=person)
+    response = _register_unit(client, person.ssn)
+    assert response.status_code == 200
+    assert "须以字母开头" in response.content.decode()
+    assert not User.objects.filter(username=person.ssn).exists()
+    assert _register(Client(), ssn=person.ssn).status_code == 302
+
+
+def test_taken_unit_account_names_are_counted_per_address(client, settings):
+    """ "该账号名已被使用" told anyone, without limit, which accounts exist
+    (staff ones too)."""
+    settings.REGISTER_MAX_PER_ADDRESS = 3
+    User.objects.create_user(username="gz_staff_li", kind=User.Kind.STAFF)
+    for _ in range(3):
+        assert "已被使用" in _register_unit(client, "gz_staff_li").content.decode()
+    page = _register_unit(client, "gz_staff_li").content.decode()
+    assert "尝试次数过多" in page
+    assert "已被使用" not in page
+    # A free name from that address waits too; another address is not blocked.
+    assert _register_unit(client, "new_unit_a").status_code == 200
+    other = Client(REMOTE_ADDR="198.51.100.21")
+    assert _register_unit(other, "new_unit_a").status_code == 302

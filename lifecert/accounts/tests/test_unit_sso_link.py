@@ -56,8 +56,9 @@ def test_the_code_links_the_units_existing_account_and_is_used_up(personas):
     assert _link(personas.unit, code.lower()) == personas.unit_user
     auth = AuthorizationCode.objects.get(unit=personas.unit)
     assert auth.used_by == personas.unit_user
-    user, linked_now = login_with_identity(kind="unit", claims=CLAIMS)
-    assert (user, linked_now) == (personas.unit_user, False)
+    logged_in = login_with_identity(kind="unit", claims=CLAIMS)
+    assert (logged_in.user, logged_in.linked_now) == (personas.unit_user, False)
+    assert not logged_in.password_retired  # a unit account keeps its password
     other = Claims(issuer=CLAIMS.issuer, subject="43")
     _refused("已使用", personas.unit, code, claims=other)
 

@@ -120,6 +120,32 @@ def test_nan_is_not_json(client, personas):
     assert "NaN" in item["message"]
 
 
+@pytest.mark.parametrize("url", [STATUS, EVIDENCE])
+def test_json_nested_past_the_stack_is_a_parse_error_not_a_500(client, personas, url):
+    """Two kilobytes of brackets made json.loads raise RecursionError (a 500)."""
+    deep = "[" * 5_000 + "]" * 5_000
+    response = client.post(
+        url,
+        '{"batch_id": "deep", "ssn": "x", "rows": ' + deep + "}",
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token_for(personas.region)}"},
+    )
+    assert response.status_code == 400
+    item = _only_error(response)
+    assert item["code"] == "parse_error"
+    assert item["message"].startswith("请求体的 JSON 嵌套层数过多")
+
+
+def test_a_null_character_is_named_as_such(client, personas):
+    """Django's catalogue called it an empty string (不允许是用空字符串)."""
+    response = _post(client, token_for(personas.region), '{"ssn": "4306\\u0000"}')
+    assert response.status_code == 400
+    item = _only_error(response)
+    assert item["code"] == "null_characters_not_allowed"
+    assert item["field"] == "ssn"
+    assert item["message"].startswith("不能含有空字符")
+
+
 def test_another_content_type_is_refused_in_chinese(client, personas):
     response = _post(client, token_for(personas.region), "x", "text/plain")
     assert response.status_code == 415

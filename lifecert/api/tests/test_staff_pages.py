@@ -6,7 +6,7 @@ from django.urls import reverse
 from lifecert.api.models import ApiToken
 from lifecert.api.services import find_token, issue_token
 from lifecert.core.models import AuditEvent
-from lifecert.demo.testing import make_staff_user
+from lifecert.demo.testing import make_staff_user, once_value
 
 pytestmark = pytest.mark.django_db
 LIST = reverse("api-tokens:list")
@@ -119,3 +119,24 @@ def test_other_kinds_of_account_are_kept_out(client, personas):
     assert client.get(LIST).status_code == 302
     client.force_login(personas.unit_user)
     assert client.get(LIST).status_code == 403
+
+
+def test_a_second_submit_of_the_issue_form_issues_no_second_token(client, personas):
+    client.force_login(personas.staff)
+    once = once_value(client.get(LIST))
+    fields = {
+        "system_name": "民政死亡数据系统",
+        "scopes": ["push_deaths"],
+        "once": once,
+    }
+    first = client.post(LIST, {**fields, "region": personas.region.pk})
+    assert first.status_code == 200
+    assert first.context["plain"]
+    again = client.post(LIST, {**fields, "region": personas.region.pk}, follow=True)
+    assert again.redirect_chain == [(LIST, 302)]
+    page = again.content.decode()
+    assert "已提交过，请勿重复提交" in page
+    assert "换密钥" in page
+    assert first.context["plain"] not in page
+    assert ApiToken.objects.count() == 1
+    assert AuditEvent.objects.filter(action="api_token.issue").count() == 1

@@ -332,3 +332,42 @@ def test_province_staff_import_one_new_person_into_two_regions(client, personas)
     confirm(client, page)
     person = Person.objects.get(ssn=ssn)
     assert person.entitlements.count() == 2
+
+
+# ---------------------------------------------------------------- as typed
+
+
+def test_full_width_codes_are_read_as_typed(client, personas):
+    """Found on the walk: a 参保地代码 typed with a Chinese input method
+    (４４０１００) was said not to exist."""
+    client.force_login(personas.staff)
+    ssn = make_ssn()
+    page = preview(
+        client,
+        [
+            row(
+                ssn,
+                参保地代码="４４０１００",
+                单位编号="４４０１０００７７７ ",
+                联系电话="１３８０００００００２",
+                月养老金="３１００．５０",
+                待遇开始日期="２０１６－０５－０１",
+            )
+        ],
+    )
+    assert page.context["counts"]["create"] == 1
+    confirm(client, page)
+    entitlement = Entitlement.objects.get(person__ssn=ssn)
+    assert entitlement.region == personas.region
+    assert entitlement.unit.number == "4401000777"
+    assert str(entitlement.monthly_amount) == "3100.50"
+    assert entitlement.person.phone == "13800000002"
+
+
+def test_a_formula_in_the_number_column_says_so(client, personas):
+    client.force_login(personas.staff)
+    page = _rejected(client, [row('="4306"&"0319920301203X"')])
+    assert "第 2 行" in page
+    assert "社会保障号码：单元格是公式" in page
+    assert "请填写号码本身" in page
+    assert "（空）" not in page

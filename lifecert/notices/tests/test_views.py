@@ -317,3 +317,30 @@ def test_the_home_page_and_the_list_read_a_bounded_number_of_rows(
         assert client.get(reverse("home")).status_code == 200
     with django_assert_max_num_queries(4):  # the filter's regions, count, page
         assert client.get(reverse("notices:list")).status_code == 200
+
+
+def test_the_manage_list_reads_as_cards_on_a_phone(
+    client: Client, personas: Personas
+) -> None:
+    """Found at 375 px: the table scrolled sideways and squeezed 栏目 to one
+    character a line under a long title (a URL) or attachment name."""
+    make_notice(
+        personas.staff,
+        title="https://rlsbj.gz.gov.cn/" + "x" * 90,
+        region=personas.region,
+    )
+    client.force_login(personas.staff)
+    page = client.get(reverse("notices:manage")).content.decode()
+    assert '<table class="grid cards-on-phone" id="notice-manage">' in page
+    assert '<td data-label="标题" class="wrap-any">' in page
+    assert '<td data-label="附件" class="wrap-any">' in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["trace", "options"])
+def test_the_home_page_answers_only_get_and_head(client, method):
+    """It answered TRACE and OPTIONS with the page (200), as no other page does."""
+    response = getattr(client, method)(reverse("home"))
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    assert client.head(reverse("home")).status_code == 200

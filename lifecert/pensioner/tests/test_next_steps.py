@@ -3,6 +3,8 @@ new due date, after a failure the tries left and where else to go, after an
 expired login the way back, and receipts named by the pensioner's own day."""
 
 import datetime
+import re
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -161,3 +163,24 @@ def test_a_migrated_certification_has_no_receipt(client, personas):
     client.force_login(personas.pensioner_user)
     response = client.get(reverse("pensioner:receipt", args=[migrated.public_id]))
     assert response.status_code == 404
+
+
+def test_no_camera_is_said_once(pensioner_client):
+    """Found on the walk: the status line said 没有检测到摄像头 and the guidance
+    under it 没有检测到可用的摄像头. The guidance says it (read out: role
+    alert); camera.js no longer writes a failure into the status line and
+    hides it while a guidance block shows."""
+    page = pensioner_client.get(CERTIFY).content.decode()
+    assert page.count("没有检测到") == 1
+    assert '<div id="camera-missing" class="guidance" role="alert" hidden>' in page
+    assert '<div id="camera-denied" class="guidance" role="alert" hidden>' in page
+    js = (Path(__file__).resolve().parents[3] / "static/js/camera.js").read_text()
+    status_lines = re.findall(r'setCheck\("([^"]*)"\)', js)
+    assert status_lines == [
+        "正在检测您的浏览器是否可以使用摄像头……",
+        "摄像头正常。请把脸放进框内，点击“开始认证”，然后跟着语音提示做动作。",
+    ]
+    guidance = js[js.index("function showGuidance") :]
+    guidance = guidance[: guidance.index("\n  }\n")]
+    assert '$("check-status").hidden = true;' in guidance
+    assert js.count('showGuidance("camera-missing", "') == 2  # with its reason

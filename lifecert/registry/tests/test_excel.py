@@ -199,3 +199,56 @@ def test_cells_read_as_text_and_dates():
     assert cell_date("2020/01/02") == cell_date("2020.01.02") == day
     assert cell_date("20200102") == day
     assert cell_date("2 Jan") is None
+
+
+def _cached(data: bytes, value: str) -> bytes:
+    """``data`` as Excel saves it: each formula keeps its result (``<v>``)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info).replace(b"<v />", f"<v>{value}</v>".encode())
+            target.writestr(info.filename, content)
+    return buffer.getvalue()
+
+
+def test_a_formula_without_a_result_is_a_row_error_not_an_empty_cell() -> None:
+    """Found on the walk: a formula in 社会保障号码 (a file written by a
+    program, never opened in Excel) read as (空)."""
+    data = _xlsx(
+        [
+            ["社会保障号码", "月养老金", "备注"],
+            ["43060319920301203X", 3100, "ok"],
+            ['="4306"&"0319920301203X"', "=B2*1.05", "=1+1"],
+        ]
+    )
+    assert excel.check_zip(data)
+    assert _refused(data) == [
+        (
+            3,
+            '社会保障号码：单元格是公式（="4306"&"03199203012…），请填写号码本身；'
+            "月养老金：单元格是公式（=B2*1.05），请填写内容本身；"
+            "备注：单元格是公式（=1+1），请填写内容本身",
+        )
+    ]
+    # Saved by Excel, a formula keeps its result: that is read.
+    _, rows = read_rows(_cached(data, "7"))
+    assert rows[1] == (3, (7, 7, 7))
+    # A sheet without formulas is read once.
+    assert not excel.check_zip(_xlsx([["姓名"], ["张三"]]))
+
+
+def test_a_formula_split_by_a_chunk_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _xlsx([["社会保障号码"], ["=A1"]])
+    sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    at = sheet.index(b"<f>")
+    for cut in (at + 1, at + 2):
+        monkeypatch.setattr(excel, "_CHUNK", cut)
+        assert excel.check_zip(data)
+
+
+def test_full_width_codes_and_dates_read_as_typed() -> None:
+    assert excel.cell_code(" ４４０１００　") == "440100"
+    assert excel.cell_code("３１００．５０") == "3100.50"
+    assert excel.cell_text("广州（分公司）") == "广州（分公司）"
+    assert str(excel.cell_date("２０２６－０１－０５")) == "2026-01-05"
