@@ -324,6 +324,10 @@ IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 25 * 1024 * 1024)
 # by member before openpyxl parses anything (a 300 KB zip can unpack to 300 MB).
 # A 200,000-row registry file unpacks to about 130 MB at a ratio near 11.
 IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 200_000)
+# SQLite: the page cache of a 数据比对 batch over 20,000 rows (an Excel file),
+# for its transaction only; the connection's own is 64 MiB. Memory grows only
+# with the pages the import touches (bench/bench_import_cache.py).
+IMPORT_SQLITE_CACHE_MIB = envint("IMPORT_SQLITE_CACHE_MIB", 256)
 IMPORT_MAX_CELL_CHARS = envint("IMPORT_MAX_CELL_CHARS", 500)
 IMPORT_MAX_UNPACKED_BYTES = envint("IMPORT_MAX_UNPACKED_BYTES", 256 * 1024 * 1024)
 IMPORT_MAX_ZIP_RATIO = envint("IMPORT_MAX_ZIP_RATIO", 100)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -190,10 +191,9 @@ def check_rows(
 # hold it for a minute, so it links after commit, 5,000 rows a turn.
 LINK_IN_BATCH_ROWS = range(1000, 20_001)
 # A larger batch (an Excel file of up to 200,000 rows) runs with a page cache
-# of 1 GiB on SQLite instead of the connection's 64 MiB: 60,000 rows took
-# 14-20 % less CPU with it and the inserts in entitlement order
-# (bench/bench_import_cache.py, docs/benchmarks.md).
-LARGE_BATCH_CACHE_KIB = 1024 * 1024
+# of IMPORT_SQLITE_CACHE_MIB on SQLite instead of the connection's 64 MiB:
+# 60,000 rows took 14-20 % less CPU with 1 GiB and the inserts in entitlement
+# order (bench/bench_import_cache.py, docs/benchmarks.md).
 
 
 class _Preview(Exception):
@@ -226,7 +226,7 @@ def apply_rows(
     bulk = kind == Kind.COMPARISON and not dry_run and len(good) in LINK_IN_BATCH_ROWS
     # A large import on SQLite keeps its dirty pages in memory to its commit.
     large = kind == Kind.COMPARISON and len(good) > LINK_IN_BATCH_ROWS[-1]
-    with page_cache(LARGE_BATCH_CACHE_KIB if large else None):
+    with page_cache(settings.IMPORT_SQLITE_CACHE_MIB * 1024 if large else None):
         try:
             with audit.linked_before_commit() if bulk else transaction.atomic():
                 if kind == Kind.DEATHS:

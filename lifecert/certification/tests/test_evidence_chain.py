@@ -5,6 +5,7 @@ link after commit (``audit.chain_pending``), as every other writer does."""
 import datetime
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -251,8 +252,8 @@ def test_a_batch_larger_than_linking_runs_with_the_large_page_cache(
     personas, monkeypatch
 ):
     """An Excel file of 20,001 to 200,000 rows: on SQLite its transaction, to
-    the commit, keeps its pages in a cache of 1 GiB; the connection's own size
-    is back after. A smaller batch keeps the connection's."""
+    the commit, keeps its pages in a cache of IMPORT_SQLITE_CACHE_MIB; the
+    connection's own size is back after. A smaller batch keeps the connection's."""
     monkeypatch.setattr(evidence, "LINK_IN_BATCH_ROWS", range(1, 3))
 
     def cache_size():
@@ -272,5 +273,5 @@ def test_a_batch_larger_than_linking_runs_with_the_large_page_cache(
     with connection.execute_wrapper(watch):
         _apply(large, personas.region)
         _apply(small, personas.region)
-    assert sizes == [-evidence.LARGE_BATCH_CACHE_KIB, before]
+    assert sizes == [-settings.IMPORT_SQLITE_CACHE_MIB * 1024, before]
     assert cache_size() == before
