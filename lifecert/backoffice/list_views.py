@@ -9,11 +9,10 @@ from django.views.decorators.http import require_GET
 from lifecert.accounts.access import AuthenticatedRequest, staff_required
 from lifecert.core.audit import client_ip
 from lifecert.core.pagination import paginate
+from lifecert.exports.xlsx import CONTENT_TYPE as XLSX
 from lifecert.registry.access import staff_regions
 
 from . import lists
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @staff_required

@@ -14,6 +14,7 @@ from lifecert.accounts.access import AuthenticatedRequest, parse_uuid, staff_req
 from lifecert.core.audit import client_ip
 from lifecert.core.once import Submission, submit_once
 from lifecert.core.pagination import paginate
+from lifecert.exports.xlsx import CONTENT_TYPE as XLSX
 from lifecert.registry import imports
 from lifecert.registry.access import staff_regions
 from lifecert.registry.import_plan import KINDS, PlanChanged, preview_registry
@@ -22,7 +23,6 @@ from lifecert.registry.import_write import confirm_registry
 from . import forms, pending_imports
 from .models import PendingImport
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # An error list longer than this shows its first rows and says how many more.
 ERRORS_SHOWN = 200
 

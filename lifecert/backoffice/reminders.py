@@ -11,11 +11,10 @@ from lifecert.accounts.access import AuthenticatedRequest, staff_required
 from lifecert.core.audit import client_ip
 from lifecert.core.audit_actions import AuditAction
 from lifecert.exports.letters import reminder_letters_report
+from lifecert.exports.xlsx import CONTENT_TYPE as XLSX
 from lifecert.registry.access import staff_regions
 
 from . import lists
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @staff_required

@@ -19,7 +19,7 @@ from lifecert.core.once import submit_once
 from lifecert.core.pagination import paginate
 from lifecert.registry.models import Region
 
-from .views import RESET_ONCE, SESSION_RESET_SLIP
+from .unit_views import RESET_ONCE, SESSION_RESET_SLIP
 
 
 class StaffAccountForm(forms.Form):

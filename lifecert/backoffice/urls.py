@@ -1,12 +1,15 @@
 from django.urls import path
 
 from . import (
+    case_views,
+    cycle_views,
     list_views,
     lists,
     registry_import,
     reminders,
     reviews,
     staff_accounts,
+    unit_views,
     views,
 )
 
@@ -27,26 +30,26 @@ urlpatterns = [
     path(
         "persons/<uuid:public_id>/certify/", views.person_certify, name="person-certify"
     ),
-    path("units/", views.unit_list, name="unit-list"),
-    path("units/<uuid:public_id>/code/", views.unit_code, name="unit-code"),
+    path("units/", unit_views.unit_list, name="unit-list"),
+    path("units/<uuid:public_id>/code/", unit_views.unit_code, name="unit-code"),
     path(
         "units/<uuid:public_id>/code/slip/",
-        views.unit_code_slip,
+        unit_views.unit_code_slip,
         name="unit-code-slip",
     ),
     path(
         "units/<uuid:public_id>/bindings/<uuid:binding_id>/revoke/",
-        views.unit_binding_revoke,
+        unit_views.unit_binding_revoke,
         name="unit-binding-revoke",
     ),
     path(
         "accounts/<uuid:public_id>/password-reset/",
-        views.account_password_reset,
+        unit_views.account_password_reset,
         name="account-password-reset",
     ),
     path(
         "accounts/<uuid:public_id>/password-slip/",
-        views.account_password_slip,
+        unit_views.account_password_slip,
         name="account-password-slip",
     ),
     path("reminders/", reminders.reminder_list, name="reminder-list"),
@@ -67,17 +70,21 @@ urlpatterns = [
         staff_accounts.staff_active,
         name="staff-active",
     ),
-    path("cycle/suspend/", views.run_suspensions, name="run-suspensions"),
+    path("cycle/suspend/", cycle_views.run_suspensions, name="run-suspensions"),
     path(
         "cycle/suspend/export/",
-        views.suspension_preview_export,
+        cycle_views.suspension_preview_export,
         name="suspension-preview-export",
     ),
-    path("cycle/runs/", views.suspension_runs, name="suspension-runs"),
-    path("cycle/runs/<uuid:public_id>/", views.suspension_run, name="suspension-run"),
+    path("cycle/runs/", cycle_views.suspension_runs, name="suspension-runs"),
+    path(
+        "cycle/runs/<uuid:public_id>/",
+        cycle_views.suspension_run,
+        name="suspension-run",
+    ),
     path(
         "cycle/runs/<uuid:public_id>/export/",
-        views.suspension_run_export,
+        cycle_views.suspension_run_export,
         name="suspension-run-export",
     ),
     *[
@@ -105,24 +112,26 @@ urlpatterns = [
     ],
     path(
         "money/overpayments/<uuid:public_id>/status/",
-        views.overpayment_status,
+        cycle_views.overpayment_status,
         name="overpayment-status",
     ),
-    path("cases/", views.death_case_list, name="death-case-list"),
+    path("cases/", cycle_views.death_case_list, name="death-case-list"),
     path(
         "cases/<uuid:public_id>/close/",
-        views.death_case_close,
+        cycle_views.death_case_close,
         name="death-case-close",
     ),
-    path("evidence/<slug:kind>/", views.evidence_import, name="evidence-import"),
-    path("reviews/", views.review_queue, name="review-queue"),
+    path("evidence/<slug:kind>/", case_views.evidence_import, name="evidence-import"),
+    path("reviews/", case_views.review_queue, name="review-queue"),
     path("reviews/<uuid:public_id>/", reviews.review_detail, name="review-detail"),
     path(
         "reviews/<uuid:public_id>/frames/<int:index>/",
         reviews.review_frame,
         name="review-frame",
     ),
-    path("reviews/<uuid:public_id>/close/", views.review_close, name="review-close"),
-    path("audit/", views.audit_list, name="audit-list"),
-    path("audit/export/", views.audit_export, name="audit-export"),
+    path(
+        "reviews/<uuid:public_id>/close/", case_views.review_close, name="review-close"
+    ),
+    path("audit/", case_views.audit_list, name="audit-list"),
+    path("audit/export/", case_views.audit_export, name="audit-export"),
 ]

@@ -29,6 +29,7 @@ from lifecert.core.pagination import paginate
 from lifecert.core.searches import keep_search, kept_search
 from lifecert.exports import reports
 from lifecert.exports.application import write_application_form
+from lifecert.exports.xlsx import CONTENT_TYPE as XLSX
 from lifecert.exports.xlsx import Report
 from lifecert.registry.models import Entitlement
 
@@ -44,8 +45,6 @@ from .selection import (
     take_confirmation,
     update_selection,
 )
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def binding_required(view: ViewFunc) -> ViewFunc:

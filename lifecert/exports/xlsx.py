@@ -37,6 +37,7 @@ from xml.sax.saxutils import escape
 
 from django.utils import timezone
 
+CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_TRIGGERS = "=+-@\t\r"  # first characters Excel reads as a formula
 
 TEXT = "text"
