@@ -130,14 +130,13 @@ def _login(kind: str, claims: Claims, ip: str | None) -> IdentityLogin:
             .filter(issuer=claims.issuer, subject=claims.subject, kind=kind)
             .first()
         )
-        linked_now = retired = False
+        linked_now, retired = link is None, False
         if link is None:
             if kind == User.Kind.UNIT:
                 raise UnitLinkNeeded(claims)
             account = _personal_account(claims, ip)
             retired = account.is_active and account.has_usable_password()
             link = _link(claims, kind, account, ip)
-            linked_now = True
             if retired:
                 _retire_password(account, ip)
         _logged_in(link, ip, now)
