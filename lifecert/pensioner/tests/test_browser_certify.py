@@ -15,6 +15,8 @@ import pytest
 from playwright.sync_api import expect
 
 from lifecert.certification.models import Certification, FaceSession
+from lifecert.core.audit_actions import AuditAction
+from lifecert.core.models import AuditEvent
 
 from .browser import CHALLENGE, VERDICT_TIMEOUT, Shots
 from .browser import enrol as _enrol
@@ -141,7 +143,7 @@ def test_the_actions_are_seen_over_a_slow_line(
     settings.FACE_FIXED_CHALLENGE = CHALLENGE
     _enrol(personas.pensioner, webcam_man.enrolment)
     page = launch_browser().new_page(viewport={"width": 390, "height": 844})
-    fake_camera(page, webcam_man)
+    camera = fake_camera(page, webcam_man)
 
     def slow_line():
         # From the press of 开始认证 on: the session's requests and frames (the
@@ -160,7 +162,13 @@ def test_the_actions_are_seen_over_a_slow_line(
 
     _login_and_start(page, live_server.url, Shots(page, None, ""), slow_line)
     expect(page.locator("#verdict")).to_have_text(
-        "恭喜您，认证成功", timeout=VERDICT_TIMEOUT
+        re.compile("认证"), timeout=VERDICT_TIMEOUT
+    )
+    finish = AuditEvent.objects.get(action=AuditAction.FACE_SESSION_FINISH)
+    # On a failure: the engine's reason and what the man was asked and did when.
+    assert page.locator("#verdict").text_content() == "恭喜您，认证成功", (
+        finish.after,
+        camera.events,
     )
     session = FaceSession.objects.get()
     seconds = (session.finished_at - session.created_at).total_seconds()
