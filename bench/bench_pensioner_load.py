@@ -80,6 +80,8 @@ def server_env(var_dir: Path) -> dict[str, str]:
             "FACE_ACTIONS": ACTIONS,
             "FACE_MAX_FAILURES_PER_DAY": "1000000",
             "FACE_MAX_STARTS_PER_DAY": "1000000",
+            # Every simulated pensioner calls from loopback: one address.
+            "FACE_MAX_ACTIVE_PER_ADDRESS": "0",
             "PYTHONPATH": str(ROOT),
         }
     )

@@ -470,6 +470,13 @@ FACE_MAX_STARTS_PER_DAY = envint("FACE_MAX_STARTS_PER_DAY", 10)
 FACE_MAX_ACTIVE_SESSIONS = envint(
     "FACE_MAX_ACTIVE_SESSIONS", 10 * (os.cpu_count() or 1)
 )
+# Of those, sessions started from one client address (0: no limit), so that a
+# caller with a list of names and numbers cannot fill the room for everyone. A
+# start past it is refused the same way. Four: a community worker or a family
+# certifies elderly people one after another (one at a time), but a care home
+# or a service centre with several phones behind one NAT address may run a few
+# at once; a refused genuine start costs a retry a minute later, no try.
+FACE_MAX_ACTIVE_PER_ADDRESS = envint("FACE_MAX_ACTIVE_PER_ADDRESS", 4)
 # 认证到期提醒 (lifecert/reminders): how many days before the due date the SMS
 # goes, how often a refused message is tried, and the class that sends it
 # (as EMAIL_BACKEND: ConsoleBackend prints, FileBackend writes under

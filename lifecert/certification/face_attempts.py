@@ -5,8 +5,10 @@ in it (``_failed_try``, the one rule); per person and local day at most
 ``FACE_MAX_FAILURES_PER_DAY`` of them and ``FACE_MAX_STARTS_PER_DAY`` starts,
 counted in the database so that every worker sees the same numbers. A start is
 turned away, counting as nothing, while ``FACE_MAX_ACTIVE_SESSIONS`` sessions of
-others are under way (``room_full``). The session room (``face_sessions``)
-applies these rules under its lock on the person.
+others are under way (``room_full``), or ``FACE_MAX_ACTIVE_PER_ADDRESS`` of them
+started from the caller's address (``address_full``); both count the same
+sessions (``under_way``). The session room (``face_sessions``) applies these
+rules, the daily ones under its lock on the person.
 """
 
 import datetime
@@ -93,20 +95,39 @@ ACTIVE_SECONDS = 60
 ACTIVE_NO_FACE_SECONDS = 10
 
 
-def room_full(person: Person, now: datetime.datetime | None = None) -> bool:
-    """``FACE_MAX_ACTIVE_SESSIONS`` sessions of others are under way: a new
-    start would slow every one of them past the reaction window (the person's
-    own open one is left out: the start abandons it). A soft limit (two starts
-    at the same moment may both pass); no lock, one indexed count."""
-    most = settings.FACE_MAX_ACTIVE_SESSIONS
-    if most <= 0:
-        return False
-    now = now or timezone.now()
+def under_way(person: Person, now: datetime.datetime) -> QuerySet[FaceSession]:
+    """The sessions of others under way (the person's own open one is left
+    out: a new start abandons it). The one rule of both caps below."""
     young = now - datetime.timedelta(seconds=ACTIVE_SECONDS)
     fresh = now - datetime.timedelta(seconds=ACTIVE_NO_FACE_SECONDS)
-    under_way = FaceSession.objects.filter(
+    return FaceSession.objects.filter(
         Q(face_seen=True) | Q(created_at__gt=fresh),
         status=FaceSession.Status.OPEN,
         created_at__gt=young,
     ).exclude(person=person)
-    return under_way[:most].count() >= most
+
+
+def _at_least(sessions: QuerySet[FaceSession], most: int) -> bool:
+    return most > 0 and sessions[:most].count() >= most
+
+
+def room_full(person: Person, now: datetime.datetime | None = None) -> bool:
+    """``FACE_MAX_ACTIVE_SESSIONS`` sessions of others are under way: a new
+    start would slow every one of them past the reaction window. A soft limit
+    (two starts at the same moment may both pass); no lock, one indexed count."""
+    sessions = under_way(person, now or timezone.now())
+    return _at_least(sessions, settings.FACE_MAX_ACTIVE_SESSIONS)
+
+
+def address_full(
+    person: Person, ip: str | None, now: datetime.datetime | None = None
+) -> bool:
+    """``FACE_MAX_ACTIVE_PER_ADDRESS`` sessions of others started from ``ip``
+    are under way: one caller with a list of names and numbers cannot fill the
+    room for everyone. Soft like :func:`room_full` (starts racing each other
+    may overshoot it by those in flight at once). A request without an address
+    is not counted: the sessions of every such request would share one cap."""
+    if ip is None:
+        return False
+    sessions = under_way(person, now or timezone.now()).filter(ip=ip)
+    return _at_least(sessions, settings.FACE_MAX_ACTIVE_PER_ADDRESS)

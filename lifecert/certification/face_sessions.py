@@ -40,6 +40,7 @@ from lifecert.registry.models import Entitlement, Person
 from . import face
 from .enrolment import reference_descriptors
 from .face_attempts import (
+    address_full,
     camera_blocked,
     counted,
     failures_today,
@@ -59,6 +60,10 @@ REVIEW_REASON = "当日人脸认证失败次数已达上限，转人工审核（
 FINISHED_MESSAGE = "本次认证已结束，请重新进入资格认证。"
 BUSY_MESSAGE = (
     "当前进行人脸认证的人较多，请稍等 1 分钟后点击“重新开始”再试。这次不计入认证次数。"
+)
+BUSY_ADDRESS_MESSAGE = (
+    "本网络同时进行的人脸认证过多，请等前面的认证完成后再点击“重新开始”。"
+    "这次不计入认证次数。"
 )
 # The browser's pace: 8 frames a second while the face is read for an action,
 # half that while the server holds the next prompt back (a still face).
@@ -105,6 +110,8 @@ def start_session(
             "您尚未建模（未登记认证照片），请携带身份证到参保地社保经办机构窗口办理建模。",
             403,
         )
+    if address_full(person, ip):
+        raise FaceSessionError("busy_address", BUSY_ADDRESS_MESSAGE, 503)
     if room_full(person):
         raise FaceSessionError("busy_server", BUSY_MESSAGE, 503)
     challenge = face.new_challenge()

@@ -334,6 +334,7 @@ class FaceSession(models.Model):
     # JPEGs (lifecert.core.vault), opened only by ``biometrics.review_frames``.
     evidence = models.JSONField(null=True, blank=True)
     evidence_until = models.DateTimeField(null=True, blank=True)
+    # The address the session was started from (audit.client_ip).
     ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
@@ -350,6 +351,12 @@ class FaceSession(models.Model):
                 fields=["created_at"],
                 condition=models.Q(status="open"),
                 name="face_open_time",
+            ),
+            # The sessions under way from one address (face_attempts.address_full).
+            models.Index(
+                fields=["ip", "created_at"],
+                condition=models.Q(status="open"),
+                name="face_open_ip_time",
             ),
         ]
 

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -304,3 +305,129 @@ def test_no_limit_when_the_setting_is_zero(client_in, personas, settings):
     for _ in range(3):
         _under_way(personas.region)
     _start(client_in)
+
+
+# ---------------------------------------------------------------- per address
+
+OFFICE = "203.0.113.20"  # one NAT address: a service centre, or a fraudster
+ELSEWHERE = "198.51.100.20"
+
+
+def _certifier(personas, address):
+    """A browser at ``address`` that passed 资格认证登记 (name + number) for an
+    enrolled pensioner of its own, as a caller with a list of them would."""
+    person = testing.make_person()
+    testing.make_entitlement(person=person, region=personas.region)
+    enrol_ready(person)
+    browser = Client(REMOTE_ADDR=address)
+    login = reverse("pensioner:cert-login")
+    response = browser.post(login, {"name": person.name, "ssn": person.ssn})
+    assert response.status_code == 302, response.content
+    browser.person = person
+    return browser
+
+
+def _holding(browser):
+    """Start a session and show it a face: under way for ACTIVE_SECONDS."""
+    session_id = _start(browser)
+    assert _post(browser, session_id).status_code == 200
+    return session_id
+
+
+def _started_ago(session_id, seconds):
+    FaceSession.objects.filter(public_id=session_id).update(
+        created_at=timezone.now() - datetime.timedelta(seconds=seconds)
+    )
+
+
+@pytest.fixture
+def address_cap(settings, stand_in):
+    settings.FACE_MAX_ACTIVE_SESSIONS = 100  # the room is not what refuses
+    settings.FACE_MAX_ACTIVE_PER_ADDRESS = 3
+    return 3
+
+
+def test_one_address_runs_its_cap_at_once_and_no_more(personas, address_cap):
+    browsers = [_certifier(personas, OFFICE) for _ in range(address_cap + 1)]
+    for browser in browsers[: address_cap - 1]:  # N - 1 under way
+        _holding(browser)
+    _holding(browsers[address_cap - 1])  # the N-th is still let in
+    refused = browsers[address_cap].post(START)  # N + 1
+    assert refused.status_code == 503
+    body = refused.json()
+    assert body["error"] == "busy_address"
+    assert body["message"] == (
+        "本网络同时进行的人脸认证过多，请等前面的认证完成后再点击“重新开始”。"
+        "这次不计入认证次数。"
+    )
+    assert set(body) == {"error", "message"}  # the room-full answer's shape
+    # The refusal counts as nothing for the person.
+    late = browsers[address_cap].person
+    assert not FaceSession.objects.filter(person=late).exists()
+    assert face_attempts.starts_today(late) == 0
+    assert face_attempts.tries_left(late) == 3
+    # Another address is not affected.
+    _start(_certifier(personas, ELSEWHERE))
+    assert set(FaceSession.objects.values_list("ip", flat=True)) == {
+        OFFICE,
+        ELSEWHERE,
+    }
+
+
+def _aged(browser):
+    _started_ago(_holding(browser), face_attempts.ACTIVE_SECONDS + 1)
+
+
+def _faceless(browser):
+    _started_ago(_start(browser), face_attempts.ACTIVE_NO_FACE_SECONDS + 1)
+
+
+def _passed(browser):
+    assert _post(browser, _start(browser), "PASS").json()["verdict"]["code"] == (
+        "passed"
+    )
+
+
+def _failed(browser):
+    body = _post(browser, _start(browser), "MISMATCH").json()
+    assert body["verdict"]["code"] == "mismatch"
+
+
+@pytest.mark.parametrize(
+    "left_out",
+    [_aged, _faceless, _passed, _failed],
+    ids=["over a minute old", "no face after 10 s", "passed", "failed"],
+)
+def test_sessions_of_the_address_no_longer_under_way_do_not_count(
+    personas, address_cap, left_out
+):
+    for _ in range(address_cap - 1):
+        _holding(_certifier(personas, OFFICE))
+    left_out(_certifier(personas, OFFICE))
+    _holding(_certifier(personas, OFFICE))  # let in: the other was left out
+    # The cap is there: the address is now full.
+    assert _certifier(personas, OFFICE).post(START).status_code == 503
+
+
+def test_the_persons_own_restart_is_let_in_at_the_addresss_cap(personas, address_cap):
+    for _ in range(address_cap - 1):
+        _holding(_certifier(personas, OFFICE))
+    browser = _certifier(personas, OFFICE)
+    first = _holding(browser)  # the address is full now
+    assert _certifier(personas, OFFICE).post(START).status_code == 503
+    second = _holding(browser)  # a restart abandons the open one
+    assert FaceSession.objects.get(public_id=first).status == "abandoned"
+    assert FaceSession.objects.get(public_id=second).status == "open"
+
+
+def test_no_limit_per_address_when_the_setting_is_zero(personas, address_cap, settings):
+    settings.FACE_MAX_ACTIVE_PER_ADDRESS = 0
+    for _ in range(address_cap + 2):
+        _holding(_certifier(personas, OFFICE))
+    assert FaceSession.objects.filter(ip=OFFICE, status="open").count() == 5
+
+
+def test_requests_without_an_address_share_no_cap(personas, address_cap):
+    for _ in range(address_cap + 1):
+        _holding(_certifier(personas, ""))
+    assert FaceSession.objects.filter(ip=None, status="open").count() == 4
