@@ -8,10 +8,11 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from lifecert.accounts.access import AuthenticatedRequest, parse_uuid, staff_required
 from lifecert.core.audit import client_ip
+from lifecert.core.methods import require_form
 from lifecert.core.once import submit_once
 
 from .access import access_token, tokens_for_staff
@@ -28,7 +29,7 @@ def _secret_page(
 
 @staff_required
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_form
 def token_list(request: AuthenticatedRequest) -> HttpResponse:
     """The tokens the staff user manages, and the form that issues one."""
     form = TokenForm(request.POST or None, user=request.user)

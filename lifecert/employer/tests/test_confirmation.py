@@ -331,3 +331,13 @@ def test_the_list_export_needs_the_commitment(client, office):
     assert response.status_code == 302
     assert response.url == reverse("employer:commitment")
     assert not AuditEvent.objects.filter(action="export.unit_list").exists()
+
+
+def test_a_head_of_the_confirmation_leaves_the_open_one_valid(bob, office):
+    """Pages answer HEAD now: a prefetch's HEAD of 确认认证名单 must not issue
+    a newer confirmation, which would make the page in the browser stale."""
+    first = office.pending[0]
+    confirm = select(bob, office, [first], action="save", follow=True)
+    assert bob.head(CONFIRM).status_code == 200
+    bob.post(SAVE, {"token": token_of(confirm)})
+    assert unit_certified() == {first.pk}
