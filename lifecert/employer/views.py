@@ -26,6 +26,7 @@ from lifecert.certification import cycle
 from lifecert.certification.cycle import due_date_of
 from lifecert.core.audit import client_ip
 from lifecert.core.methods import download, require_form, require_safe
+from lifecert.core.once import submit_once
 from lifecert.core.pagination import paginate
 from lifecert.core.searches import keep_search, kept_search
 from lifecert.exports import reports
@@ -140,6 +141,7 @@ def _list_search_form(request: HttpRequest, binding: UnitBinding) -> SearchForm:
 # all, as a selection; beyond, it shows the count and this many names.
 CONFIRM_PREVIEW = 20
 
+CERTIFIED_ONCE = "第一次提交的认证已保存，已认证的人员不再列在待认证名单中。"
 STALE_CONFIRMATION = (
     "该确认页已提交过或已失效（例如按了“后退”后再次提交，或已打开了更新的确认页），"
     "本次提交没有认证任何人员。如需认证，请在列表中重新勾选并确认。"
@@ -365,34 +367,42 @@ def certify_confirm(
 @binding_required
 @require_POST
 def certify_save(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
-    """确认认证: certify exactly the people of the confirmation, once."""
-    form = ConfirmForm(request.POST)
-    confirmation = (
-        take_confirmation(request.session, binding, form.cleaned_data["token"])
-        if form.is_valid()
-        else None
-    )
-    if confirmation is None:
-        messages.error(request, STALE_CONFIRMATION)
-        return redirect("employer:certify-list")
-    try:
-        result = services.certify_pensioners(
-            acting_user=request.user,
-            binding=binding,
-            entitlement_ids=confirmation.entitlement_ids(),
-            search=confirmation.search,
-            confirmed_digest=confirmation.digest,
-            ip=client_ip(request),
+    """确认认证: certify exactly the people of the confirmation, once.
+
+    The same page sent again (a double click, Back and send) lands on the
+    list the first one landed on, with 已提交过, instead of the stale-page error.
+    """
+    with submit_once(request, "employer.certify") as submit:
+        if submit.repeated:
+            return submit.answer(request, CERTIFIED_ONCE)
+        form = ConfirmForm(request.POST)
+        confirmation = (
+            take_confirmation(request.session, binding, form.cleaned_data["token"])
+            if form.is_valid()
+            else None
         )
-    except services.EmployerError as exc:
-        messages.error(request, exc.message)
-        if not services.has_current_commitment(binding):
-            return redirect("employer:commitment")
-    else:
+        if confirmation is None:
+            messages.error(request, STALE_CONFIRMATION)
+            return redirect("employer:certify-list")
+        back = redirect(_list_url(request, binding, confirmation.origin))
+        try:
+            result = services.certify_pensioners(
+                acting_user=request.user,
+                binding=binding,
+                entitlement_ids=confirmation.entitlement_ids(),
+                search=confirmation.search,
+                confirmed_digest=confirmation.digest,
+                ip=client_ip(request),
+            )
+        except services.EmployerError as exc:
+            messages.error(request, exc.message)
+            if not services.has_current_commitment(binding):
+                return redirect("employer:commitment")
+            return back
         clear_selection(request.session, binding)
         level = messages.SUCCESS if result.saved else messages.WARNING
         messages.add_message(request, level, result.message())
-    return redirect(_list_url(request, binding, confirmation.origin))
+        return submit.done(back)
 
 
 def _xlsx_response(
