@@ -22,7 +22,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import (
     OIDCAuthenticationCallbackView,
@@ -30,6 +30,7 @@ from mozilla_django_oidc.views import (
 )
 
 from lifecert.core.audit import client_ip
+from lifecert.core.methods import require_form
 from lifecert.core.once import submit_once
 
 from . import forms, identities, services
@@ -109,6 +110,8 @@ class LifeCertOIDCBackend(OIDCAuthenticationBackend):  # type: ignore[misc]  # u
         return user
 
 
+# Not a page: a HEAD (a prefetch) would replace the state and nonce of a
+# login under way, so it gets 405 (Allow: GET).
 @require_GET
 def oidc_start(request: HttpRequest, kind: str) -> HttpResponseBase:
     """The 统一身份认证 button: remember the side, then the library's redirect
@@ -199,7 +202,7 @@ def _pending(request: HttpRequest) -> identities.Claims | None:
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_form
 def unit_link(request: HttpRequest) -> HttpResponse:
     """统一身份认证 on first use for a unit: the operator gives the unit number
     and its authorization code; the identity is linked to that unit's existing

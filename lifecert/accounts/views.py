@@ -6,14 +6,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import (
-    require_GET,
-    require_http_methods,
-    require_POST,
-)
+from django.views.decorators.http import require_POST
 
 from lifecert.certification.models import FaceSession
 from lifecert.core.audit import client_ip
+from lifecert.core.methods import require_form, require_safe
 from lifecert.core.middleware import CERT_SESSION_KEY, FACE_SESSIONS_KEY
 from lifecert.core.once import submit_once
 from lifecert.core.redirects import safe_next
@@ -75,24 +72,24 @@ def _login_view(request: HttpRequest, kind: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def password_forgot(request: HttpRequest) -> HttpResponse:
     """忘记密码: what to do. Certification needs no password; a counter resets."""
     offices = Region.objects.exclude(office_name="").order_by("code")
     return render(request, "accounts/password_forgot.html", {"offices": offices})
 
 
-@require_http_methods(["GET", "POST"])
+@require_form
 def personal_login(request: HttpRequest) -> HttpResponse:
     return _login_view(request, User.Kind.PERSONAL)
 
 
-@require_http_methods(["GET", "POST"])
+@require_form
 def unit_login(request: HttpRequest) -> HttpResponse:
     return _login_view(request, User.Kind.UNIT)
 
 
-@require_http_methods(["GET", "POST"])
+@require_form
 def staff_login(request: HttpRequest) -> HttpResponse:
     return _login_view(request, User.Kind.STAFF)
 
@@ -110,7 +107,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 _REGISTERED = "注册已完成，如页面要求登录，请用刚才设置的密码登录。"
 
 
-@require_http_methods(["GET", "POST"])
+@require_form
 def personal_register(request: HttpRequest) -> HttpResponse:
     form = forms.PersonalRegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -138,7 +135,7 @@ def personal_register(request: HttpRequest) -> HttpResponse:
 _SESSION_RECLAIM = "accounts:reclaim"
 
 
-@require_http_methods(["GET", "POST"])
+@require_form
 def personal_reclaim(request: HttpRequest) -> HttpResponse:
     """人脸认证找回 step 1: name + number (throttled as registration is), then
     face certification in the ordinary way."""
@@ -183,7 +180,7 @@ def personal_reclaim(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_form
 def personal_reclaim_finish(request: HttpRequest) -> HttpResponse:
     """人脸认证找回 step 2: after a face certification passed since step 1,
     the new password; the account someone else made is retired."""
@@ -227,7 +224,7 @@ def personal_reclaim_finish(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_form
 def change_password(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("home")
@@ -250,7 +247,7 @@ def change_password(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/form_page.html", {"form": form, "title": title})
 
 
-@require_http_methods(["GET", "POST"])
+@require_form
 def unit_register(request: HttpRequest) -> HttpResponse:
     form = forms.UnitRegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -290,7 +287,7 @@ def unit_home(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @unit_required
-@require_http_methods(["GET", "POST"])
+@require_form
 def unit_bind_code(request: AuthenticatedRequest) -> HttpResponse:
     form = forms.BindCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -328,7 +325,7 @@ def unit_bind_code(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @unit_required
-@require_http_methods(["GET", "POST"])
+@require_form
 def unit_bind_old(request: AuthenticatedRequest) -> HttpResponse:
     form = forms.BindOldAccountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -367,7 +364,7 @@ def unit_bind_old(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @unit_required
-@require_http_methods(["GET", "POST"])
+@require_form
 def unit_binding_edit(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     """修改绑定信息."""
     binding = access_binding(request.user, public_id)

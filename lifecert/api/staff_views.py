@@ -8,16 +8,24 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from lifecert.accounts.access import AuthenticatedRequest, parse_uuid, staff_required
 from lifecert.core.audit import client_ip
-from lifecert.core.once import submit_once
+from lifecert.core.methods import require_form
+from lifecert.core.once import SAME_CONTENT_WINDOW, submit_once
 
 from .access import access_token, tokens_for_staff
 from .forms import TokenForm
 from .models import ApiToken
 from .services import issue_token, revoke_token, rotate_token
+
+# Back and send within SAME_CONTENT_WINDOW is a repeat too (see submit_once).
+_WINDOW_MINUTES = int(SAME_CONTENT_WINDOW.total_seconds()) // 60
+ROTATED_ONCE = (
+    "密钥已按第一次提交更换，新密钥只显示那一次；如未记下，"
+    f"请 {_WINDOW_MINUTES} 分钟后再点该令牌的“更换密钥”。"
+)
 
 
 def _secret_page(
@@ -28,7 +36,7 @@ def _secret_page(
 
 @staff_required
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_form
 def token_list(request: AuthenticatedRequest) -> HttpResponse:
     """The tokens the staff user manages, and the form that issues one."""
     form = TokenForm(request.POST or None, user=request.user)
@@ -62,15 +70,22 @@ def token_list(request: AuthenticatedRequest) -> HttpResponse:
 @never_cache
 @require_POST
 def token_rotate(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
+    """更换密钥, once per click: the same page sent again (a double click, Back
+    and send) rotates nothing and shows no secret."""
     token = access_token(request.user, parse_uuid(public_id))
-    try:
-        token, plain = rotate_token(
-            token=token, acting_user=request.user, ip=client_ip(request)
+    with submit_once(request, "api.token-rotate") as submit:
+        if submit.repeated:
+            return submit.answer(request, ROTATED_ONCE)
+        try:
+            token, plain = rotate_token(
+                token=token, acting_user=request.user, ip=client_ip(request)
+            )
+        except ValueError as exc:
+            messages.error(request, str(exc))
+            return redirect("api-tokens:list")
+        return submit.done(
+            _secret_page(request, token, plain), landing=reverse("api-tokens:list")
         )
-    except ValueError as exc:
-        messages.error(request, str(exc))
-        return redirect("api-tokens:list")
-    return _secret_page(request, token, plain)
 
 
 @staff_required

@@ -363,13 +363,13 @@ def _sheet_rows(events: list[AuditEvent]) -> Iterator[tuple[Any, ...]]:
 
 def export_audit(
     *,
-    events: QuerySet[AuditEvent],
+    report: Report,
     criteria: dict[str, Any],
     acting_user: Any,
     ip: str | None,
-) -> tuple[IO[bytes], Report]:
-    """Write the searched events to a workbook and audit the export itself."""
-    report = audit_report(events)
+) -> IO[bytes]:
+    """Write the searched events (``audit_report``) to a workbook and audit
+    the export itself."""
     handle, rows = write_report_to_tempfile(report)
     audit.record(
         AuditAction.EXPORT_AUDIT,
@@ -381,4 +381,4 @@ def export_audit(
             "file": report.filename,
         },
     )
-    return handle, report
+    return handle

@@ -5,10 +5,10 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from lifecert.accounts.access import (
     AuthenticatedRequest,
@@ -24,6 +24,7 @@ from lifecert.certification.services import (
 )
 from lifecert.core.access import audit_events_for_staff
 from lifecert.core.audit import client_ip
+from lifecert.core.methods import download, require_form, require_safe
 from lifecert.core.models import AuditEvent
 from lifecert.core.once import submit_once
 from lifecert.core.pagination import paginate
@@ -81,7 +82,7 @@ def _evidence_messages(
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@require_form
 def evidence_import(request: AuthenticatedRequest, kind: str) -> HttpResponse:
     """Death records (terminate, overpay) and data comparison (silent certification)."""
     if kind not in _EVIDENCE:
@@ -118,7 +119,7 @@ def evidence_import(request: AuthenticatedRequest, kind: str) -> HttpResponse:
 
 
 @staff_required
-@require_GET
+@require_safe
 def review_queue(request: AuthenticatedRequest) -> HttpResponse:
     """人工审核: cases the camera could not decide, oldest first."""
     requests = (
@@ -177,7 +178,7 @@ def _audit_search(
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@require_form
 def audit_list(request: AuthenticatedRequest) -> HttpResponse:
     """审计日志: staff search their region's events (the province: all)."""
     if request.method == "POST":
@@ -206,16 +207,19 @@ def audit_list(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @staff_required
-@require_GET
-def audit_export(request: AuthenticatedRequest) -> FileResponse:
+@require_safe
+def audit_export(request: AuthenticatedRequest) -> HttpResponseBase:
     """The searched events as .xlsx; the export is itself audited."""
     form, events = _audit_search(request)
-    handle, report = audit_log.export_audit(
-        events=events,
-        criteria=form.cleaned_data if form.is_bound and form.is_valid() else {},
-        acting_user=request.user,
-        ip=client_ip(request),
-    )
-    return FileResponse(
-        handle, as_attachment=True, filename=report.filename, content_type=XLSX
+    report = audit_log.audit_report(events)
+    return download(
+        request,
+        lambda: audit_log.export_audit(
+            report=report,
+            criteria=form.cleaned_data if form.is_bound and form.is_valid() else {},
+            acting_user=request.user,
+            ip=client_ip(request),
+        ),
+        content_type=XLSX,
+        filename=report.filename,
     )

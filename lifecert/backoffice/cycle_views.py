@@ -5,11 +5,11 @@ from typing import Any
 
 from django.contrib import messages
 from django.db.models import Count, QuerySet
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from lifecert.accounts.access import (
     AuthenticatedRequest,
@@ -36,6 +36,7 @@ from lifecert.certification.services import (
 )
 from lifecert.core.audit import client_ip
 from lifecert.core.audit_actions import AuditAction
+from lifecert.core.methods import download, require_form, require_safe
 from lifecert.core.once import submit_once
 from lifecert.core.pagination import paginate
 from lifecert.core.redirects import safe_next
@@ -57,7 +58,7 @@ def _preview(user: Any) -> QuerySet[Entitlement]:
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@require_form
 def run_suspensions(request: AuthenticatedRequest) -> HttpResponse:
     """暂停逾期未认证: the preview (who, by region and unit), then one confirmation."""
     if request.method == "POST":
@@ -116,23 +117,25 @@ def run_suspensions(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @staff_required
-@require_GET
-def suspension_preview_export(request: AuthenticatedRequest) -> FileResponse:
+@require_safe
+def suspension_preview_export(request: AuthenticatedRequest) -> HttpResponseBase:
     report = money_reports.suspension_report(_preview(request.user), title="拟暂停名单")
-    handle = lists.export_list(
-        report,
-        action=AuditAction.EXPORT_SUSPENSION,
-        criteria={"preview": timezone.localdate()},
-        acting_user=request.user,
-        ip=client_ip(request),
-    )
-    return FileResponse(
-        handle, as_attachment=True, filename=report.filename, content_type=XLSX
+    return download(
+        request,
+        lambda: lists.export_list(
+            report,
+            action=AuditAction.EXPORT_SUSPENSION,
+            criteria={"preview": timezone.localdate()},
+            acting_user=request.user,
+            ip=client_ip(request),
+        ),
+        content_type=XLSX,
+        filename=report.filename,
     )
 
 
 @staff_required
-@require_GET
+@require_safe
 def suspension_runs(request: AuthenticatedRequest) -> HttpResponse:
     """暂停批次: every run staff may see, newest first."""
     return render(
@@ -143,7 +146,7 @@ def suspension_runs(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @staff_required
-@require_GET
+@require_safe
 def suspension_run(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     run = access_suspension_run(request.user, parse_uuid(public_id))
     entitlements = run_entitlements(request.user, run)
@@ -163,24 +166,26 @@ def suspension_run(request: AuthenticatedRequest, public_id: str) -> HttpRespons
 
 
 @staff_required
-@require_GET
+@require_safe
 def suspension_run_export(
     request: AuthenticatedRequest, public_id: str
-) -> FileResponse:
+) -> HttpResponseBase:
     run = access_suspension_run(request.user, parse_uuid(public_id))
     report = money_reports.suspension_report(
         run_entitlements(request.user, run),
         title=f"暂停名单_{run.run_on:%Y%m%d}",
     )
-    handle = lists.export_list(
-        report,
-        action=AuditAction.EXPORT_SUSPENSION,
-        criteria={"run": str(run.public_id)},
-        acting_user=request.user,
-        ip=client_ip(request),
-    )
-    return FileResponse(
-        handle, as_attachment=True, filename=report.filename, content_type=XLSX
+    return download(
+        request,
+        lambda: lists.export_list(
+            report,
+            action=AuditAction.EXPORT_SUSPENSION,
+            criteria={"run": str(run.public_id)},
+            acting_user=request.user,
+            ip=client_ip(request),
+        ),
+        content_type=XLSX,
+        filename=report.filename,
     )
 
 
@@ -215,7 +220,7 @@ def overpayment_status(request: AuthenticatedRequest, public_id: str) -> HttpRes
 
 
 @staff_required
-@require_GET
+@require_safe
 def death_case_list(request: AuthenticatedRequest) -> HttpResponse:
     """死亡后认证核查: certifications dated after a recorded death."""
     status = request.GET.get("status", DeathAfterCertificationCase.Status.OPEN)

@@ -1,13 +1,13 @@
 """The working lists' pages and exports: one view each for every list in
 ``lists.LISTS`` (the URL names the list)."""
 
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
 
 from lifecert.accounts.access import AuthenticatedRequest, staff_required
 from lifecert.core.audit import client_ip
+from lifecert.core.methods import download, require_safe
 from lifecert.core.pagination import paginate
 from lifecert.exports.xlsx import CONTENT_TYPE as XLSX
 from lifecert.registry.access import staff_regions
@@ -16,7 +16,7 @@ from . import lists
 
 
 @staff_required
-@require_GET
+@require_safe
 def work_list(request: AuthenticatedRequest, name: str) -> HttpResponse:
     """A working list: its filters, the count, one page of rows, the export link."""
     spec = lists.LISTS[name]
@@ -43,21 +43,23 @@ def work_list(request: AuthenticatedRequest, name: str) -> HttpResponse:
 
 
 @staff_required
-@require_GET
-def work_list_export(request: AuthenticatedRequest, name: str) -> FileResponse:
+@require_safe
+def work_list_export(request: AuthenticatedRequest, name: str) -> HttpResponseBase:
     """The list as filtered, as .xlsx; the export is audited with its criteria."""
     spec = lists.LISTS[name]
     _, rows, criteria = lists.search(
         spec, request.user, request.GET, staff_regions(request.user)
     )
     report = spec.report(rows)
-    handle = lists.export_list(
-        report,
-        action=spec.action,
-        criteria=criteria,
-        acting_user=request.user,
-        ip=client_ip(request),
-    )
-    return FileResponse(
-        handle, as_attachment=True, filename=report.filename, content_type=XLSX
+    return download(
+        request,
+        lambda: lists.export_list(
+            report,
+            action=spec.action,
+            criteria=criteria,
+            acting_user=request.user,
+            ip=client_ip(request),
+        ),
+        content_type=XLSX,
+        filename=report.filename,
     )

@@ -6,12 +6,13 @@ when the registry changed in between.
 """
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from lifecert.accounts.access import AuthenticatedRequest, parse_uuid, staff_required
 from lifecert.core.audit import client_ip
+from lifecert.core.methods import download, require_form, require_safe
 from lifecert.core.once import Submission, submit_once
 from lifecert.core.pagination import paginate
 from lifecert.exports.xlsx import CONTENT_TYPE as XLSX
@@ -48,7 +49,7 @@ def _upload_page(
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@require_form
 def upload(request: AuthenticatedRequest) -> HttpResponse:
     """Check the file and keep it for the preview; nothing is written."""
     form = forms.ImportForm(request.POST or None, request.FILES or None)
@@ -76,7 +77,7 @@ def _pending(request: AuthenticatedRequest, token: object) -> PendingImport:
 
 
 @staff_required
-@require_GET
+@require_safe
 def preview(request: AuthenticatedRequest, token: str) -> HttpResponse:
     """What the upload would create, change and leave alone, paged by kind."""
     pending = _pending(request, token)
@@ -152,10 +153,11 @@ def _confirm(
 
 
 @staff_required
-@require_GET
-def template(request: AuthenticatedRequest) -> HttpResponse:
-    response = HttpResponse(imports.template_workbook(), content_type=XLSX)
-    response["Content-Disposition"] = (
-        "attachment; filename*=UTF-8''registry-template.xlsx"
+@require_safe
+def template(request: AuthenticatedRequest) -> HttpResponseBase:
+    return download(
+        request,
+        imports.template_workbook,
+        content_type=XLSX,
+        filename="registry-template.xlsx",
     )
-    return response

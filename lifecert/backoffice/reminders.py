@@ -3,13 +3,13 @@
 for letters (those without a mobile number above all), with the page's own
 filters, and the old address of the page."""
 
-from django.http import FileResponse, HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.urls import reverse
-from django.views.decorators.http import require_GET
 
 from lifecert.accounts.access import AuthenticatedRequest, staff_required
 from lifecert.core.audit import client_ip
 from lifecert.core.audit_actions import AuditAction
+from lifecert.core.methods import download, require_safe
 from lifecert.exports.letters import reminder_letters_report
 from lifecert.exports.xlsx import CONTENT_TYPE as XLSX
 from lifecert.registry.access import staff_regions
@@ -18,7 +18,7 @@ from . import lists
 
 
 @staff_required
-@require_GET
+@require_safe
 def reminder_list(request: HttpRequest) -> HttpResponseRedirect:
     """The page that was 认证到期提醒 is the 30 天内到期 list now."""
     query = request.GET.urlencode()
@@ -28,21 +28,23 @@ def reminder_list(request: HttpRequest) -> HttpResponseRedirect:
 
 
 @staff_required
-@require_GET
-def reminder_export(request: AuthenticatedRequest) -> FileResponse:
+@require_safe
+def reminder_export(request: AuthenticatedRequest) -> HttpResponseBase:
     """The 30 天内到期 list as filtered, as the letters' sheet; audited."""
     _, due, criteria = lists.search(
         lists.LISTS["due-list"], request.user, request.GET, staff_regions(request.user)
     )
     scope = request.user.staff_region.code if request.user.staff_region else "全省"
     report = reminder_letters_report(due, scope=scope)
-    handle = lists.export_list(
-        report,
-        action=AuditAction.EXPORT_REMINDERS,
-        criteria=criteria,
-        acting_user=request.user,
-        ip=client_ip(request),
-    )
-    return FileResponse(
-        handle, as_attachment=True, filename=report.filename, content_type=XLSX
+    return download(
+        request,
+        lambda: lists.export_list(
+            report,
+            action=AuditAction.EXPORT_REMINDERS,
+            criteria=criteria,
+            acting_user=request.user,
+            ip=client_ip(request),
+        ),
+        content_type=XLSX,
+        filename=report.filename,
     )

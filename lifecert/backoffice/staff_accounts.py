@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from lifecert.accounts import staff
 from lifecert.accounts.access import (
@@ -15,6 +15,7 @@ from lifecert.accounts.access import (
 )
 from lifecert.accounts.services import AccountError
 from lifecert.core.audit import client_ip
+from lifecert.core.methods import require_form
 from lifecert.core.once import submit_once
 from lifecert.core.pagination import paginate
 from lifecert.registry.models import Region
@@ -54,7 +55,7 @@ _CREATED_ONCE = "账号已开通；临时密码只显示一次，如未记下，
 
 
 @province_required
-@require_http_methods(["GET", "POST"])
+@require_form
 def staff_list(request: AuthenticatedRequest) -> HttpResponse:
     """The regional staff accounts, and a form to add one."""
     form = StaffAccountForm(request.POST or None)

@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from lifecert.accounts.access import (
     AuthenticatedRequest,
@@ -22,6 +22,7 @@ from lifecert.accounts.services import (
     revoke_binding,
 )
 from lifecert.core.audit import client_ip
+from lifecert.core.methods import require_form, require_safe
 from lifecert.core.once import submit_once
 from lifecert.core.pagination import paginate
 from lifecert.registry.access import (
@@ -33,7 +34,7 @@ from . import forms
 
 
 @staff_required
-@require_GET
+@require_safe
 def unit_list(request: AuthenticatedRequest) -> HttpResponse:
     form = forms.SearchForm(request.GET or None)
     units = units_for_staff(request.user).select_related("region").order_by("number")
@@ -51,7 +52,7 @@ _SESSION_SLIP = "backoffice:code-slip"
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@require_form
 def unit_code(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     """单位获取授权码 and the unit's bindings: issue or reissue (asking whether
     to unbind), see who is bound, revoke a binding."""
@@ -90,7 +91,7 @@ def unit_code(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
 
 
 @staff_required
-@require_GET
+@require_safe
 def unit_code_slip(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     """授权码回执: the new code once; afterwards only the advice to reissue."""
     unit = access_unit(request.user, parse_uuid(public_id))
@@ -98,7 +99,8 @@ def unit_code_slip(request: AuthenticatedRequest, public_id: str) -> HttpRespons
     code = None
     if slip.get("unit") == str(unit.public_id):
         code = slip["code"]
-        del request.session[_SESSION_SLIP]
+        if request.method == "GET":  # a HEAD takes nothing shown once
+            del request.session[_SESSION_SLIP]
     return render(
         request,
         "backoffice/code_slip.html",
@@ -164,7 +166,7 @@ def account_password_reset(
 
 
 @staff_required
-@require_GET
+@require_safe
 def account_password_slip(
     request: AuthenticatedRequest, public_id: str
 ) -> HttpResponse:
@@ -176,7 +178,8 @@ def account_password_slip(
     password = None
     if slip.get("account") == str(account.public_id):
         password = slip["password"]
-        del request.session[SESSION_RESET_SLIP]
+        if request.method == "GET":  # a HEAD takes nothing shown once
+            del request.session[SESSION_RESET_SLIP]
     if account.kind == User.Kind.PERSONAL and account.person is not None:
         back = reverse("backoffice:person-detail", args=[account.person.public_id])
     elif account.kind == User.Kind.STAFF:

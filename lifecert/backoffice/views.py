@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from lifecert.accounts.access import (
     AuthenticatedRequest,
@@ -30,6 +30,7 @@ from lifecert.certification.services import (
     record_certification,
 )
 from lifecert.core.audit import client_ip
+from lifecert.core.methods import require_form, require_safe
 from lifecert.core.once import submit_once
 from lifecert.core.pagination import paginate
 from lifecert.core.searches import keep_search, kept_search
@@ -45,14 +46,14 @@ from . import dashboard, forms
 
 
 @staff_required
-@require_GET
+@require_safe
 def index(request: AuthenticatedRequest) -> HttpResponse:
     """Dashboard: figures linked to their lists, and charts (the staff's regions)."""
     return render(request, "backoffice/index.html", dashboard.dashboard(request.user))
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@require_form
 def person_list(request: AuthenticatedRequest) -> HttpResponse:
     """参保人 by name or social security number: the search is POSTed and kept in
     the session, so the number never appears in a URL."""
@@ -77,7 +78,7 @@ def person_list(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @staff_required
-@require_GET
+@require_safe
 def person_detail(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     person = access_person(request.user, parse_uuid(public_id))
     regions = staff_regions(request.user)

@@ -20,6 +20,8 @@ from lifecert.core.audit_actions import AuditAction
 from .biometrics import review_frames
 from .models import FaceSession, ReviewRequest
 
+NO_FRAME = "该影像不存在或已按保留期限清除。"
+
 
 @dataclass(frozen=True)
 class ReviewEvidence:
@@ -36,6 +38,10 @@ class ReviewEvidence:
             self.frames == 0 or self.kept_until < timezone.now()
         )
 
+    def has_frame(self, index: int) -> bool:
+        """Whether frame ``index`` (from 0) can be opened now."""
+        return self.session is not None and not self.purged and 0 <= index < self.frames
+
 
 def evidence_of(review: ReviewRequest) -> ReviewEvidence:
     """What the review page shows, without opening anything."""
@@ -51,8 +57,8 @@ def open_review_frame(
     """One kept frame (JPEG) of the review's session, audited; ``LookupError``
     when there is no such frame (none kept, purged, or past the window)."""
     evidence = evidence_of(review)
-    if evidence.session is None or evidence.purged or not 0 <= index < evidence.frames:
-        raise LookupError("该影像不存在或已按保留期限清除。")
+    if evidence.session is None or not evidence.has_frame(index):
+        raise LookupError(NO_FRAME)
     frame = review_frames(evidence.session)[index]
     with transaction.atomic():
         audit.record(

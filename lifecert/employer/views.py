@@ -8,11 +8,11 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import F, QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from lifecert.accounts.access import (
     AuthenticatedRequest,
@@ -25,6 +25,8 @@ from lifecert.accounts.models import UnitBinding
 from lifecert.certification import cycle
 from lifecert.certification.cycle import due_date_of
 from lifecert.core.audit import client_ip
+from lifecert.core.methods import download, require_form, require_safe
+from lifecert.core.once import submit_once
 from lifecert.core.pagination import paginate
 from lifecert.core.searches import keep_search, kept_search
 from lifecert.exports import reports
@@ -139,6 +141,7 @@ def _list_search_form(request: HttpRequest, binding: UnitBinding) -> SearchForm:
 # all, as a selection; beyond, it shows the count and this many names.
 CONFIRM_PREVIEW = 20
 
+CERTIFIED_ONCE = "第一次提交的认证已保存，已认证的人员不再列在待认证名单中。"
 STALE_CONFIRMATION = (
     "该确认页已提交过或已失效（例如按了“后退”后再次提交，或已打开了更新的确认页），"
     "本次提交没有认证任何人员。如需认证，请在列表中重新勾选并确认。"
@@ -146,14 +149,14 @@ STALE_CONFIRMATION = (
 
 
 @binding_required
-@require_GET
+@require_safe
 def index(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
     """社会保险公共服务系统 (单位版) home with the menus of the guide."""
     return render(request, "employer/index.html", _context(request, binding))
 
 
 @binding_required
-@require_GET
+@require_safe
 def certify_start(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
     """养老待遇资格认证登记(本地养老本地领取): 办事指南 and 办结."""
     return render(
@@ -164,31 +167,35 @@ def certify_start(request: AuthenticatedRequest, binding: UnitBinding) -> HttpRe
 
 
 @binding_required
-@require_GET
+@require_safe
 def guide(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
     """点击查看办事指南: conditions, materials, and the application form."""
     return render(request, "employer/guide.html", _context(request, binding))
 
 
 @binding_required
-@require_GET
-def guide_form(request: AuthenticatedRequest, binding: UnitBinding) -> FileResponse:
+@require_safe
+def guide_form(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponseBase:
     """The application form, generated for the current unit."""
-    buffer = io.BytesIO()
-    write_application_form(
-        unit=binding.unit, operator_name=binding.operator_name, target=buffer
-    )
-    buffer.seek(0)
-    return FileResponse(
-        buffer,
-        as_attachment=True,
-        filename=f"企业职工领取养老保险待遇资格认证申请表_{binding.unit.number}.xlsx",
+
+    def produce() -> io.BytesIO:
+        buffer = io.BytesIO()
+        write_application_form(
+            unit=binding.unit, operator_name=binding.operator_name, target=buffer
+        )
+        buffer.seek(0)
+        return buffer
+
+    return download(
+        request,
+        produce,
         content_type=XLSX,
+        filename=f"企业职工领取养老保险待遇资格认证申请表_{binding.unit.number}.xlsx",
     )
 
 
 @binding_required
-@require_http_methods(["GET", "POST"])
+@require_form
 def commitment(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
     """网上办理企业养老保险资格认证业务承诺书 → 我已阅读并同意."""
     if request.method == "POST":
@@ -212,7 +219,7 @@ def commitment(request: AuthenticatedRequest, binding: UnitBinding) -> HttpRespo
 
 
 @binding_required
-@require_http_methods(["GET", "POST"])
+@require_form
 def certify_list(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
     """养老金资格认证数据: normal pensioners not certified this month, 10 a page.
 
@@ -316,7 +323,7 @@ def certify_select(request: AuthenticatedRequest, binding: UnitBinding) -> HttpR
 
 
 @binding_required
-@require_GET
+@require_safe
 def certify_confirm(
     request: AuthenticatedRequest, binding: UnitBinding
 ) -> HttpResponse:
@@ -338,9 +345,10 @@ def certify_confirm(
         )
     else:
         review = access.review_selection(binding.unit, selection.ids)
+    # A HEAD issues none: it would make the page open in the browser stale.
     confirmation = (
         issue_confirmation(request.session, binding, review, origin=selection.origin)
-        if review.total
+        if review.total and request.method == "GET"
         else None
     )
     return render(
@@ -359,34 +367,42 @@ def certify_confirm(
 @binding_required
 @require_POST
 def certify_save(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
-    """确认认证: certify exactly the people of the confirmation, once."""
-    form = ConfirmForm(request.POST)
-    confirmation = (
-        take_confirmation(request.session, binding, form.cleaned_data["token"])
-        if form.is_valid()
-        else None
-    )
-    if confirmation is None:
-        messages.error(request, STALE_CONFIRMATION)
-        return redirect("employer:certify-list")
-    try:
-        result = services.certify_pensioners(
-            acting_user=request.user,
-            binding=binding,
-            entitlement_ids=confirmation.entitlement_ids(),
-            search=confirmation.search,
-            confirmed_digest=confirmation.digest,
-            ip=client_ip(request),
+    """确认认证: certify exactly the people of the confirmation, once.
+
+    The same page sent again (a double click, Back and send) lands on the
+    list the first one landed on, with 已提交过, instead of the stale-page error.
+    """
+    with submit_once(request, "employer.certify") as submit:
+        if submit.repeated:
+            return submit.answer(request, CERTIFIED_ONCE)
+        form = ConfirmForm(request.POST)
+        confirmation = (
+            take_confirmation(request.session, binding, form.cleaned_data["token"])
+            if form.is_valid()
+            else None
         )
-    except services.EmployerError as exc:
-        messages.error(request, exc.message)
-        if not services.has_current_commitment(binding):
-            return redirect("employer:commitment")
-    else:
+        if confirmation is None:
+            messages.error(request, STALE_CONFIRMATION)
+            return redirect("employer:certify-list")
+        back = redirect(_list_url(request, binding, confirmation.origin))
+        try:
+            result = services.certify_pensioners(
+                acting_user=request.user,
+                binding=binding,
+                entitlement_ids=confirmation.entitlement_ids(),
+                search=confirmation.search,
+                confirmed_digest=confirmation.digest,
+                ip=client_ip(request),
+            )
+        except services.EmployerError as exc:
+            messages.error(request, exc.message)
+            if not services.has_current_commitment(binding):
+                return redirect("employer:commitment")
+            return back
         clear_selection(request.session, binding)
         level = messages.SUCCESS if result.saved else messages.WARNING
         messages.add_message(request, level, result.message())
-    return redirect(_list_url(request, binding, confirmation.origin))
+        return submit.done(back)
 
 
 def _xlsx_response(
@@ -395,22 +411,24 @@ def _xlsx_response(
     report: Report,
     kind: str,
     criteria: dict[str, Any],
-) -> FileResponse:
-    handle, _ = services.export_report(
-        acting_user=request.user,
-        binding=binding,
-        report=report,
-        kind=kind,
-        ip=client_ip(request),
-        criteria=criteria,
-    )
-    return FileResponse(
-        handle, as_attachment=True, filename=report.filename, content_type=XLSX
+) -> HttpResponseBase:
+    return download(
+        request,
+        lambda: services.export_report(
+            acting_user=request.user,
+            binding=binding,
+            report=report,
+            kind=kind,
+            ip=client_ip(request),
+            criteria=criteria,
+        )[0],
+        content_type=XLSX,
+        filename=report.filename,
     )
 
 
 @binding_required
-@require_GET
+@require_safe
 def certify_export(
     request: AuthenticatedRequest, binding: UnitBinding
 ) -> HttpResponseBase:
@@ -454,7 +472,7 @@ def _roster_form(request: HttpRequest, binding: UnitBinding) -> RosterForm:
 
 
 @binding_required
-@require_http_methods(["GET", "POST"])
+@require_form
 def roster(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
     """退休人员花名册: the unit's pensioners, searchable, filterable, sortable."""
     if request.method == "POST":
@@ -509,15 +527,17 @@ def roster(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
 
 
 @binding_required
-@require_GET
-def roster_export(request: AuthenticatedRequest, binding: UnitBinding) -> FileResponse:
+@require_safe
+def roster_export(
+    request: AuthenticatedRequest, binding: UnitBinding
+) -> HttpResponseBase:
     entitlements, criteria = _roster(binding, _roster_form(request, binding))
     report = reports.roster_report(entitlements, unit_number=binding.unit.number)
     return _xlsx_response(request, binding, report, "unit_roster", criteria)
 
 
 @binding_required
-@require_http_methods(["GET", "POST"])
+@require_form
 def query(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
     """养老退休认证信息查询 by ID number, among the unit's own pensioners only.
 
@@ -552,7 +572,7 @@ def query(request: AuthenticatedRequest, binding: UnitBinding) -> HttpResponse:
 
 
 @binding_required
-@require_GET
+@require_safe
 def query_person(
     request: AuthenticatedRequest, binding: UnitBinding, public_id: str
 ) -> HttpResponse:
@@ -571,8 +591,10 @@ def query_person(
 
 
 @binding_required
-@require_GET
-def history_export(request: AuthenticatedRequest, binding: UnitBinding) -> FileResponse:
+@require_safe
+def history_export(
+    request: AuthenticatedRequest, binding: UnitBinding
+) -> HttpResponseBase:
     """导出 Excel: the certification history of all the unit's pensioners."""
     report = reports.history_report(
         access.unit_certifications(binding.unit), unit_number=binding.unit.number

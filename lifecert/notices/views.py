@@ -3,17 +3,13 @@
 import io
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.views.decorators.http import (
-    require_GET,
-    require_http_methods,
-    require_POST,
-    require_safe,
-)
+from django.views.decorators.http import require_POST
 
 from lifecert.accounts.access import AuthenticatedRequest, staff_required
 from lifecert.core.audit import client_ip
+from lifecert.core.methods import download, require_form, require_safe
 from lifecert.core.once import submit_once
 from lifecert.core.pagination import paginate
 
@@ -36,7 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html", {"notice_columns": latest_notices()})
 
 
-@require_GET
+@require_safe
 def notice_list(request: HttpRequest) -> HttpResponse:
     """政策解读 / 工作动态 / 公示公告: published notices by category and region."""
     form = forms.NoticeFilterForm(request.GET or None)
@@ -56,28 +52,28 @@ def notice_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def notice_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     notice = access_visible_notice(public_id)
     return render(request, "notices/detail.html", {"notice": notice})
 
 
-@require_GET
-def notice_attachment(request: HttpRequest, public_id: str) -> FileResponse:
+@require_safe
+def notice_attachment(request: HttpRequest, public_id: str) -> HttpResponseBase:
     """The attachment, as a download (never shown inline: nosniff + attachment)."""
     notice = access_attachment_notice(request.user, public_id)
     if not notice.attachment_name:
         raise Http404("该公告没有附件。")
-    return FileResponse(
-        io.BytesIO(bytes(notice.attachment_data)),
-        as_attachment=True,
-        filename=notice.attachment_name,
+    return download(
+        request,
+        lambda: io.BytesIO(bytes(notice.attachment_data)),
         content_type=notice.attachment_type,
+        filename=notice.attachment_name,
     )
 
 
 @staff_required
-@require_GET
+@require_safe
 def manage_list(request: AuthenticatedRequest) -> HttpResponse:
     """公告管理: the notices this staff member manages, with their state."""
     pager = paginate(request, notices_for_staff(request.user))
@@ -95,7 +91,7 @@ def _form_page(
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@require_form
 def manage_create(request: AuthenticatedRequest) -> HttpResponse:
     form = forms.NoticeForm(
         request.POST or None, request.FILES or None, user=request.user
@@ -122,7 +118,7 @@ def manage_create(request: AuthenticatedRequest) -> HttpResponse:
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@require_form
 def manage_edit(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     notice = access_notice_for_staff(request.user, public_id)
     form = forms.NoticeForm(

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, cast
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
@@ -75,15 +75,15 @@ class CertifyingRequest(HttpRequest):
 
 
 def certifying_person_required(
-    view: Callable[..., HttpResponse],
-) -> Callable[..., HttpResponse]:
+    view: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
     """Views for a certifying person; others go to the certification login.
 
     The view may annotate its ``request`` as ``CertifyingRequest``.
     """
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         person = certifying_person(request)
         if person is None:
             return login_redirect(request, reverse("pensioner:cert-login"))

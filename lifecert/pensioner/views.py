@@ -4,11 +4,17 @@ from typing import Any, TypeGuard
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from lifecert.accounts.access import (
     SESSION_REGION,
@@ -22,6 +28,7 @@ from lifecert.certification.cycle import cycle_months, due_soon_days
 from lifecert.certification.cycle import due_date_of as due_date
 from lifecert.certification.models import Certification, FaceSession
 from lifecert.core.audit import client_ip
+from lifecert.core.methods import download, require_form, require_safe
 from lifecert.core.middleware import FACE_SESSIONS_KEY
 from lifecert.core.pagination import paginate
 from lifecert.core.redirects import safe_next
@@ -66,7 +73,7 @@ def _status_context(request: HttpRequest, person: Person) -> dict[str, Any]:
 # ---------------------------------------------------------------- login / centre
 
 
-@require_http_methods(["GET", "POST"])
+@require_form
 def cert_login(request: HttpRequest) -> HttpResponse:
     """养老待遇资格认证登记: registered name + social security number."""
     if _is_personal(request) and request.user.person_id:
@@ -97,7 +104,7 @@ def cert_logout(request: HttpRequest) -> HttpResponse:
     return redirect("pensioner:cert-login")
 
 
-@require_GET
+@require_safe
 @certifying_person_required
 def centre(request: CertifyingRequest) -> HttpResponse:
     """用户中心: 欢迎回来, last certification, due date, status, the six notes."""
@@ -164,7 +171,7 @@ def act_as(request: AuthenticatedRequest) -> HttpResponse:
 # ---------------------------------------------------------------- face certification
 
 
-@require_GET
+@require_safe
 @certifying_person_required
 def certify(request: CertifyingRequest) -> HttpResponse:
     """The camera check, then the camera session (all decisions on the server)."""
@@ -349,7 +356,7 @@ def session_finish(request: HttpRequest, public_id: str) -> JsonResponse:
     return _frame_response(request, outcome)
 
 
-@require_GET
+@require_safe
 @certifying_person_required
 def session_result(request: CertifyingRequest, public_id: str) -> HttpResponse:
     person = request.cert_person
@@ -384,7 +391,7 @@ def session_result(request: CertifyingRequest, public_id: str) -> HttpResponse:
 # ---------------------------------------------------------------- history / family
 
 
-@require_GET
+@require_safe
 @certifying_person_required
 def history(request: CertifyingRequest) -> HttpResponse:
     """养老退休认证信息查询: 10 a page with the guide's pager text."""
@@ -429,7 +436,7 @@ def _family_rows(account: Any) -> list[dict[str, Any]]:
 
 
 @personal_required
-@require_http_methods(["GET", "POST"])
+@require_form
 def family(request: AuthenticatedRequest) -> HttpResponse:
     """家属协助: the family members this account helps, and adding one."""
     form = forms.FamilyAddForm(request.POST or None)
@@ -482,9 +489,9 @@ def family_cancel(request: AuthenticatedRequest) -> HttpResponse:
 # ---------------------------------------------------------------- receipts
 
 
-@require_GET
+@require_safe
 @certifying_person_required
-def receipt_pdf(request: CertifyingRequest, public_id: str) -> HttpResponse:
+def receipt_pdf(request: CertifyingRequest, public_id: str) -> HttpResponseBase:
     person = request.cert_person
     certification = access_certification(person, public_id)
     if not certification.receipt_code:
@@ -494,15 +501,17 @@ def receipt_pdf(request: CertifyingRequest, public_id: str) -> HttpResponse:
     verify_url = request.build_absolute_uri(
         reverse("pensioner:receipt-verify") + f"?code={certification.receipt_code}"
     )
-    pdf = receipts.render_receipt(certification, verify_url)
-    response = HttpResponse(pdf, content_type="application/pdf")
     # Named by the pensioner's day (Asia/Shanghai), not the UTC one.
     day = timezone.localtime(certification.certified_at).strftime("%Y%m%d")
-    response["Content-Disposition"] = f'attachment; filename="receipt-{day}.pdf"'
-    return response
+    return download(
+        request,
+        lambda: receipts.render_receipt(certification, verify_url),
+        content_type="application/pdf",
+        filename=f"receipt-{day}.pdf",
+    )
 
 
-@require_GET
+@require_safe
 def receipt_verify(request: HttpRequest) -> HttpResponse:
     """自助打印单据验证: public; a valid code shows masked facts, else not found."""
     form = forms.ReceiptVerifyForm(request.GET or None)

@@ -1,5 +1,7 @@
 """接口令牌 pages: province staff for province-wide tokens, regional staff theirs."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -140,3 +142,33 @@ def test_a_second_submit_of_the_issue_form_issues_no_second_token(client, person
     assert first.context["plain"] not in page
     assert ApiToken.objects.count() == 1
     assert AuditEvent.objects.filter(action="api_token.issue").count() == 1
+
+
+def _rotate_once(page, token):
+    """The ``once`` value of ``token``'s 更换密钥 form on the list page."""
+    action = re.escape(reverse("api-tokens:rotate", args=[token.public_id]))
+    form = rf'action="{action}">[^<]*<input[^>]*>\s*<input type="hidden" name="once"'
+    found = re.search(form + r' value="([^"]+)"', page.content.decode())
+    assert found is not None
+    return found.group(1)
+
+
+def test_rotate_sent_again_rotates_once_and_shows_no_second_secret(client, personas):
+    """Back + 更换密钥 (or a double click) rotated again: the secret just noted
+    stopped working and a second one was shown."""
+    token = _issue(personas.region)
+    client.force_login(personas.staff)
+    rotate = reverse("api-tokens:rotate", args=[token.public_id])
+    once = _rotate_once(client.get(LIST), token)
+    first = client.post(rotate, {"once": once})
+    plain = first.context["plain"]
+    # The same page again, and the page fetched again (Back): a new value.
+    for again in (once, _rotate_once(client.get(LIST), token)):
+        response = client.post(rotate, {"once": again}, follow=True)
+        assert response.redirect_chain == [(LIST, 302)]
+        page = response.content.decode()
+        assert "已提交过，请勿重复提交" in page
+        assert "分钟后再点该令牌的“更换密钥”" in page
+        assert "plain" not in response.context
+        assert find_token(plain) == token
+    assert AuditEvent.objects.filter(action="api_token.rotate").count() == 1

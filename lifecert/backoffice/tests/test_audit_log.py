@@ -15,6 +15,7 @@ from lifecert.core import audit
 from lifecert.core.audit_actions import AuditAction
 from lifecert.core.models import AuditEvent
 from lifecert.demo import testing
+from lifecert.exports.xlsx import CONTENT_TYPE as XLSX
 
 pytestmark = pytest.mark.django_db
 
@@ -235,6 +236,21 @@ def test_the_export_has_the_searched_rows_and_is_audited(client, personas, event
     exported = AuditEvent.objects.get(action=AuditAction.EXPORT_AUDIT)
     assert exported.after["rows"] == 1
     assert exported.region_id == personas.region.pk
+
+
+def test_a_head_of_the_export_answers_its_headers_and_audits_no_export(
+    client, personas, events
+):
+    """A HEAD (a link checker, a prefetch) was 405; it must not make the
+    workbook nor write an 导出审计日志 row for an export nobody received."""
+    client.force_login(personas.staff)
+    head = client.head(EXPORT, {"action": "binding.update"})
+    assert head.status_code == 200
+    assert head["Content-Type"] == XLSX
+    assert head["Content-Disposition"].startswith("attachment; filename*=utf-8''")
+    assert not AuditEvent.objects.filter(action=AuditAction.EXPORT_AUDIT).exists()
+    client.get(EXPORT, {"action": "binding.update"})
+    assert AuditEvent.objects.filter(action=AuditAction.EXPORT_AUDIT).count() == 1
 
 
 def test_an_outsider_staff_export_has_none_of_this_region(client, personas, events):

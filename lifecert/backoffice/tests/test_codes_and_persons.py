@@ -192,3 +192,21 @@ def test_staff_uploads_a_reference_photo(client, personas, shared_dir):
     assert enrolment.reference_photo(template) == photo
     assert template.status in {FaceTemplate.Status.READY, FaceTemplate.Status.PENDING}
     assert AuditEvent.objects.filter(action="face.enrol").exists()
+
+
+def test_a_head_of_a_slip_leaves_its_secret_for_the_get(client, personas):
+    """Pages answer HEAD now: a prefetch's HEAD must not use up the code or
+    the temporary password that the slip shows once."""
+    client.force_login(personas.staff)
+    code_page = reverse("backoffice:unit-code", args=[personas.unit.public_id])
+    code_slip = client.post(code_page, {"unbind": "keep"})["Location"]
+    account = personas.pensioner_user
+    reset = reverse("backoffice:account-password-reset", args=[account.public_id])
+    password_slip = client.post(reset)["Location"]
+    for slip, secret in (
+        (code_slip, 'id="auth-code"'),
+        (password_slip, 'id="temp-password"'),
+    ):
+        assert client.head(slip).status_code == 200
+        assert secret in client.get(slip).content.decode()
+        assert secret not in client.get(slip).content.decode()

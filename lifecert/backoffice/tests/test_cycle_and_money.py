@@ -107,6 +107,17 @@ def test_a_stale_confirmation_suspends_nobody(client, personas, overdue):
 
 
 @time_machine.travel(NOW, tick=False)
+def test_a_confirmation_without_the_previews_count_suspends_nobody(
+    client, personas, overdue
+):
+    client.force_login(personas.staff)
+    response = client.post(PREVIEW, {"expected": "x"}, follow=True)
+    assert response.redirect_chain == [(PREVIEW, 302)]
+    assert "请先查看暂停名单，再确认执行。" in response.content.decode()
+    assert not SuspensionRun.objects.exists()
+
+
+@time_machine.travel(NOW, tick=False)
 def test_province_staff_suspend_every_region(client, personas, overdue):
     from lifecert.demo.testing import make_staff_user
 
@@ -223,6 +234,16 @@ def test_staff_follow_an_overpayment_to_recovered(client, personas):
     case.refresh_from_db()
     assert case.status == "closed"
     assert AuditEvent.objects.filter(action="death_case.close").exists()
+
+
+def test_an_overpayment_status_not_chosen_changes_nothing(client, personas):
+    overpayment = _hu_guo(personas)
+    client.force_login(personas.staff)
+    url = reverse("backoffice:overpayment-status", args=[overpayment.public_id])
+    response = client.post(url, {"status": "", "note": "x"}, follow=True)
+    assert "请选择追回状态。" in response.content.decode()
+    overpayment.refresh_from_db()
+    assert overpayment.status == "pending"
 
 
 def test_the_pensioner_centre_says_since_when_why_and_the_back_pay(client, personas):

@@ -23,11 +23,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import time_machine
 from axes.models import AccessAttempt
 from django.contrib import admin
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from lifecert.accounts.access import SESSION_BINDING
 from lifecert.accounts.models import (
@@ -1298,6 +1300,50 @@ def test_read(db: None, world: World, name: str, role: str) -> None:
         for who, number in _others_numbers(world, role).items():
             if role not in route.full_ids:
                 assert number not in page, f"{who}'s full ID number on {name}"
+
+
+# Every route that shows something to someone, read by the first role it shows it to.
+HEADS = [
+    (name, next(role for role in ROLES if route.get[role] == 200))
+    for name, route in MATRIX.items()
+    if 200 in route.get.values()
+]
+
+
+@pytest.mark.parametrize(("name", "role"), HEADS, ids=[n for n, _ in HEADS])
+def test_head_answers_as_get_does_without_a_body_and_writes_nothing(
+    db: None, world: World, name: str, role: str
+) -> None:
+    """RFC 9110: a server that answers GET answers HEAD (it was 405 on 78
+    pages). A download's HEAD gets the GET's headers, but no file is made and
+    no export (or opening of a review frame) is audited."""
+    client = access_world.client_for(world, role)
+    url = _url(name, world)
+    before = fingerprint()
+    # One second for both: an export's file name carries the time.
+    with time_machine.travel(timezone.now(), tick=False):
+        head = client.head(url)
+        assert fingerprint() == before, f"HEAD {name} wrote something"
+        get = client.get(url)
+    assert head.status_code == 200, f"HEAD {name} as {role}: {head.status_code}"
+    body = b"".join(head.streaming_content) if head.streaming else head.content
+    assert body == b""
+    for header in ("Content-Type", "Content-Disposition"):
+        assert head.get(header) == get.get(header), f"{header} of {name}"
+
+
+def test_the_heads_cover_the_exports() -> None:
+    heads = {name for name, _ in HEADS}
+    assert {
+        "backoffice:audit-export",
+        "backoffice:suspension-run-export",
+        "backoffice:review-frame",
+        "employer:roster-export",
+        "pensioner:receipt",
+        "notices:attachment",
+        "backoffice:import-template",
+        "employer:guide-form",
+    } <= heads
 
 
 WRITES = [

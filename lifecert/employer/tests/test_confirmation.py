@@ -14,6 +14,7 @@ from django.utils import timezone
 from lifecert.certification.models import Certification, Channel
 from lifecert.core.models import AuditEvent
 from lifecert.demo import testing
+from lifecert.demo.testing import once_value
 from lifecert.employer import access, services, views
 from lifecert.employer.selection import sign_shown
 
@@ -331,3 +332,30 @@ def test_the_list_export_needs_the_commitment(client, office):
     assert response.status_code == 302
     assert response.url == reverse("employer:commitment")
     assert not AuditEvent.objects.filter(action="export.unit_list").exists()
+
+
+def test_a_head_of_the_confirmation_leaves_the_open_one_valid(bob, office):
+    """Pages answer HEAD now: a prefetch's HEAD of 确认认证名单 must not issue
+    a newer confirmation, which would make the page in the browser stale."""
+    first = office.pending[0]
+    confirm = select(bob, office, [first], action="save", follow=True)
+    assert bob.head(CONFIRM).status_code == 200
+    bob.post(SAVE, {"token": token_of(confirm)})
+    assert unit_certified() == {first.pk}
+
+
+def test_the_confirmation_sent_twice_certifies_once_and_says_submitted(bob, office):
+    """A double click on 确认认证 (or Back and send) showed the stale-page
+    error; it lands on the first one's list with 已提交过."""
+    first = office.pending[0]
+    confirm = select(bob, office, [first], action="save", follow=True)
+    fields = {"token": token_of(confirm), "once": once_value(confirm)}
+    done = bob.post(SAVE, fields)
+    again = bob.post(SAVE, fields, follow=True)
+    assert again.redirect_chain[0] == (done["Location"], 302)
+    page = again.content.decode()
+    assert "已提交过，请勿重复提交" in page
+    assert views.CERTIFIED_ONCE in page
+    assert STALE not in page
+    assert unit_certified() == {first.pk}
+    assert AuditEvent.objects.filter(action="certification.unit").count() == 1
