@@ -1346,6 +1346,16 @@ def test_the_heads_cover_the_exports() -> None:
     } <= heads
 
 
+@pytest.mark.parametrize("name", ["accounts:oidc-start", "accounts:oidc-callback"])
+def test_the_unified_login_steps_refuse_a_head(db: None, name: str) -> None:
+    """A HEAD (a prefetch) of the login's start would replace the state of a
+    login under way, and one of the provider's answer would spend its code."""
+    args = ["personal"] if name == "accounts:oidc-start" else []
+    response = Client().head(reverse(name, args=args) + "?code=x&state=y")
+    assert response.status_code == 405
+    assert response["Allow"] == "GET"
+
+
 WRITES = [
     (name, role) for name, route in MATRIX.items() if route.post for role in ROLES
 ]
