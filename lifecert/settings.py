@@ -395,6 +395,12 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 # A header with fewer entries than proxies means a request that bypassed
 # them: fall back to REMOTE_ADDR rather than to no address.
 IPWARE_STRICT = False
+# Every per-address limit (axes' lockouts, the throttles, the face room's cap
+# per address) counts an IPv6 caller by its network of this many bits: one
+# subscriber gets a /64 (or more) and may use any address in it. The audit
+# log keeps the whole address (lifecert.core.audit.counted_address).
+THROTTLE_IPV6_PREFIX = envint("THROTTLE_IPV6_PREFIX", 64)
+AXES_CLIENT_IP_CALLABLE = "lifecert.core.audit.axes_client_address"
 
 # Throttles in the shared cache (lifecert/core/throttle.py): tries per window.
 THROTTLE_WINDOW_MINUTES = envint("THROTTLE_WINDOW_MINUTES", 15)

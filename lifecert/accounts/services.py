@@ -72,7 +72,7 @@ def find_person_for_registration(*, name: str, ssn: str, ip: str | None) -> Pers
     """The registered person with this name and number, throttled per address
     and per number (registration and reclaiming share the count)."""
     limits = [
-        (("register", "addr", ip), settings.REGISTER_MAX_PER_ADDRESS),
+        (throttle.per_address("register", ip), settings.REGISTER_MAX_PER_ADDRESS),
         (("register", "ssn", ssn), settings.REGISTER_MAX_PER_NUMBER),
     ]
     if throttle.is_blocked(limits):
@@ -327,7 +327,7 @@ def code_limits(who: str, ip: str | None) -> list[tuple[tuple[str, ...], int]]:
     could lock."""
     return [
         (("authcode", "account", who), settings.AUTH_CODE_MAX_PER_ACCOUNT),
-        (("authcode", "addr", ip or "-"), settings.AUTH_CODE_MAX_PER_ADDRESS),
+        (throttle.per_address("authcode", ip), settings.AUTH_CODE_MAX_PER_ADDRESS),
     ]
 
 
@@ -562,7 +562,7 @@ def register_unit_account(
     """A new unit account. Names already taken are counted per address, as
     personal registration's wrong pairs are: the form must not be an unlimited
     oracle for which accounts (staff ones too) exist."""
-    limits = [(("register", "addr", ip), settings.REGISTER_MAX_PER_ADDRESS)]
+    limits = [(throttle.per_address("register", ip), settings.REGISTER_MAX_PER_ADDRESS)]
     if throttle.is_blocked(limits):
         raise AccountError(
             f"尝试次数过多，请 {throttle.minutes()} 分钟后再试。", code="throttled"

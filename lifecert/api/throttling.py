@@ -13,7 +13,7 @@ from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
-from lifecert.core.audit import client_ip
+from lifecert.core.audit import client_ip, counted_address
 
 
 class RefusedCallThrottle(SimpleRateThrottle):
@@ -28,7 +28,7 @@ class RefusedCallThrottle(SimpleRateThrottle):
         return rate
 
     def get_cache_key(self, request: Request, view: Any) -> str:
-        ident = client_ip(request) or "-"
+        ident = counted_address(client_ip(request)) or "-"
         return str(self.cache_format % {"scope": self.scope, "ident": ident})
 
 

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from lifecert.core.audit import counted_address
 from lifecert.registry.models import Person
 
 from .enrolment import reference_descriptors
@@ -126,8 +127,16 @@ def address_full(
     are under way: one caller with a list of names and numbers cannot fill the
     room for everyone. Soft like :func:`room_full` (starts racing each other
     may overshoot it by those in flight at once). A request without an address
-    is not counted: the sessions of every such request would share one cap."""
-    if ip is None:
+    is not counted: the sessions of every such request would share one cap.
+    An IPv6 caller is counted by its network (``audit.counted_address``)."""
+    network = counted_address(ip)
+    most = settings.FACE_MAX_ACTIVE_PER_ADDRESS
+    if network is None or most <= 0:
         return False
-    sessions = under_way(person, now or timezone.now()).filter(ip=ip)
-    return _at_least(sessions, settings.FACE_MAX_ACTIVE_PER_ADDRESS)
+    sessions = under_way(person, now or timezone.now())
+    if ":" not in network:
+        return _at_least(sessions.filter(ip=network), most)
+    # A network of addresses: the room's IPv6 sessions (a few dozen at most:
+    # the room's cap) are grouped here, as the column holds whole addresses.
+    addresses = sessions.filter(ip__contains=":").values_list("ip", flat=True)
+    return sum(counted_address(a) == network for a in addresses) >= most

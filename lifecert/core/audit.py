@@ -18,11 +18,13 @@ import contextlib
 import dataclasses
 import datetime
 import hashlib
+import ipaddress
 import json
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Literal, cast
 
-from axes.helpers import get_client_ip_address
+import ipware.ip
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model
 from django.http import HttpRequest
@@ -38,14 +40,47 @@ CHAIN_BATCH = 5000
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The caller's address, as django-axes reads it: REMOTE_ADDR, or with
-    ``TRUSTED_PROXY_COUNT`` set the address our own proxies put in
-    X-Forwarded-For (a client cannot choose it). One reading for the audit
-    log, every throttle and the password lockouts."""
+    """The caller's address: REMOTE_ADDR, or with ``TRUSTED_PROXY_COUNT`` set
+    the address our own proxies put in X-Forwarded-For (a client cannot choose
+    it), read by django-ipware with django-axes' settings. One reading for the
+    audit log, every throttle and the password lockouts; what those count is
+    its :func:`counted_address`."""
     if request is None:
         return None
-    address: str | None = get_client_ip_address(request)
-    return address or None
+    address, _ = ipware.ip.get_client_ip(
+        request,
+        proxy_order=cast(Literal["left-most"], settings.AXES_IPWARE_PROXY_ORDER),
+        proxy_count=settings.AXES_IPWARE_PROXY_COUNT,
+        proxy_trusted_ips=settings.AXES_IPWARE_PROXY_TRUSTED_IPS,
+        request_header_order=settings.AXES_IPWARE_META_PRECEDENCE_ORDER,
+    )
+    return str(address) if address else None
+
+
+def counted_address(address: str | None) -> str | None:
+    """What a per-address limit counts: an IPv4 address itself, an IPv6
+    address's network of ``THROTTLE_IPV6_PREFIX`` bits (written as its first
+    address). One subscriber is given a whole /64 (or more) and may use any
+    address in it, so counting IPv6 addresses one by one would let a single
+    caller guess, register or start face sessions without limit."""
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        prefix = settings.THROTTLE_IPV6_PREFIX
+        return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False)[0])
+    return str(ip)
+
+
+def axes_client_address(request: HttpRequest) -> str | None:
+    """django-axes' reading (``AXES_CLIENT_IP_CALLABLE``): its lockouts count
+    per :func:`counted_address`, as our own throttles do."""
+    return counted_address(client_ip(request))
 
 
 def _label(user: Any) -> str:

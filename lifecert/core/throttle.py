@@ -3,8 +3,9 @@
 One rule for every throttle that is not a password (those are django-axes'):
 a key may fail ``limit`` times within ``THROTTLE_WINDOW_MINUTES``; then
 ``is_blocked`` is true until the oldest of those failures is a window old.
-Keys name what is counted (``("cert-login", "addr", ip)``), so one client's
-typos never block a different address or account. Successes do not reset a
+Keys name what is counted (``("cert-login", "addr", ip)``, made by
+``per_address``), so one client's typos never block a different address or
+account. Successes do not reset a
 count: a guesser who also knows one right answer gains nothing from it.
 
 Each failure takes the first free numbered slot of its key with ``cache.add``,
@@ -18,8 +19,16 @@ from collections.abc import Iterable, Sequence
 from django.conf import settings
 from django.core.cache import cache
 
+from lifecert.core.audit import counted_address
+
 Key = Sequence[str | None]
 Limits = Iterable[tuple[Key, int]]
+
+
+def per_address(kind: str, ip: str | None) -> tuple[str, str, str]:
+    """The key of ``kind``'s count for the caller at ``ip``: an IPv6 caller is
+    counted by its network (``audit.counted_address``)."""
+    return (kind, "addr", counted_address(ip) or "-")
 
 
 def _slots(key: Key, limit: int) -> list[str]:

@@ -36,7 +36,7 @@ def find_registered_person(*, name: str, ssn: str, ip: str | None = None) -> Per
     """
     ssn = ssn.strip().upper()
     limits = [
-        (("cert-login", "addr", ip), settings.CERT_LOGIN_MAX_PER_ADDRESS),
+        (throttle.per_address("cert-login", ip), settings.CERT_LOGIN_MAX_PER_ADDRESS),
         (("cert-login", "ssn", ssn), settings.CERT_LOGIN_MAX_PER_NUMBER),
     ]
     if throttle.is_blocked(limits):

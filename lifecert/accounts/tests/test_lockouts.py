@@ -67,6 +67,28 @@ def test_guessing_from_many_addresses_meets_the_per_account_limit(personas, sett
     assert response.status_code == 429
 
 
+def test_one_guess_from_each_address_of_an_ipv6_network_meets_the_lock(
+    personas, settings
+):
+    """django-axes counts an IPv6 caller by its /64, as our throttles do; the
+    audit log keeps each whole address."""
+    settings.LOGIN_MAX_FAILURES_PER_ACCOUNT = 100  # not what stops this caller
+    for n in range(5):
+        _guess(_from(f"2001:db8:7:1::{n + 1:x}"), UNIT_LOGIN, "bob_unit", 1)
+    response = _from("2001:db8:7:1:abcd::9").post(
+        UNIT_LOGIN, {"username": "bob_unit", "password": TEST_PASSWORD}
+    )
+    assert response.status_code == 429
+    bob = _from("2001:db8:7:2::1")
+    response = bob.post(UNIT_LOGIN, {"username": "bob_unit", "password": TEST_PASSWORD})
+    assert response.status_code == 302
+    locks = AuditEvent.objects.filter(action="account.lock")
+    assert set(locks.values_list("ip", flat=True)) == {
+        "2001:db8:7:1::5",
+        "2001:db8:7:1:abcd::9",
+    }
+
+
 def test_unknown_and_real_accounts_get_the_same_answers(personas):
     real, unknown = _from("203.0.113.10"), _from("203.0.113.11")
     for n in range(4):

@@ -374,6 +374,15 @@ def test_one_address_runs_its_cap_at_once_and_no_more(personas, address_cap):
     }
 
 
+def test_the_addresses_of_one_ipv6_network_share_the_cap(personas, address_cap):
+    network = [f"2001:db8:9:1::{n + 1:x}" for n in range(address_cap + 1)]
+    browsers = [_certifier(personas, address) for address in network]
+    for browser in browsers[:address_cap]:
+        _holding(browser)
+    assert browsers[address_cap].post(START).json()["error"] == "busy_address"
+    _start(_certifier(personas, "2001:db8:9:2::1"))  # the next network
+
+
 def _aged(browser):
     _started_ago(_holding(browser), face_attempts.ACTIVE_SECONDS + 1)
 

@@ -101,6 +101,23 @@ def test_one_clients_typos_do_not_lock_another_address(personas):
     assert helper.session[SESSION_PERSON]
 
 
+def test_every_address_of_one_ipv6_network_counts_as_one_caller(personas):
+    """A subscriber may use any address of its /64: stepping through them is
+    no way round the per-address count. Another network is another caller."""
+    from django.test import Client
+
+    for n in range(10):
+        Client(REMOTE_ADDR=f"2001:db8:5:9::{n + 1:x}").post(
+            LOGIN, {"name": f"某{n}", "ssn": "43060319920301203X"}
+        )
+    late = Client(REMOTE_ADDR="2001:db8:5:9:ffff::1")
+    response = late.post(LOGIN, {"name": "杨书维", "ssn": "43060319920301203X"})
+    assert "输入错误次数过多" in response.content.decode()
+    neighbour = Client(REMOTE_ADDR="2001:db8:5:a::1")
+    neighbour.post(LOGIN, {"name": "杨书维", "ssn": "43060319920301203X"})
+    assert neighbour.session[SESSION_PERSON]
+
+
 def test_wrong_pairs_for_one_number_are_limited_across_addresses(personas, settings):
     from django.test import Client
 
