@@ -134,8 +134,8 @@ def certifying_face_session(request: HttpRequest, public_id: Any) -> FaceSession
 
     The camera posts here several times a second: on the certification login
     (no personal account) the person is known by public id alone, so the
-    session and its person come in one query instead of two (0.9 ms of CPU
-    against 1.3 ms, docs/benchmarks.md).
+    session and its person come in one query instead of two (0.86 ms of
+    CPU against 1.43 ms, docs/benchmarks.md).
     """
     chosen = request.session.get(SESSION_PERSON)
     if not chosen or _personal_account(request) is not None:
