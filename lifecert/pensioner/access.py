@@ -127,6 +127,33 @@ def access_face_session(
     return session
 
 
+def certifying_face_session(request: HttpRequest, public_id: Any) -> FaceSession | None:
+    """The face session ``public_id`` of the person this browser session is
+    certifying (:func:`certifying_person`); None when nobody is, 404 for a
+    session of anyone else or a bad UUID.
+
+    The camera posts here several times a second: on the certification login
+    (no personal account) the person is known by public id alone, so the
+    session and its person come in one query instead of two (0.86 ms of
+    CPU against 1.43 ms, docs/benchmarks.md).
+    """
+    chosen = request.session.get(SESSION_PERSON)
+    if not chosen or _personal_account(request) is not None:
+        person = certifying_person(request)
+        if person is None:
+            return None
+        return access_face_session(request, person, public_id)
+    try:
+        # get(), not first(): no ORDER BY to build for a unique key.
+        return FaceSession.objects.select_related("person").get(
+            public_id=parse_uuid(public_id), person__public_id=chosen
+        )
+    except FaceSession.DoesNotExist:
+        if certifying_person(request) is None:
+            return None
+        raise Http404("未找到该人脸认证。") from None
+
+
 def access_certification(person: Person, public_id: Any) -> Certification:
     certification = (
         Certification.objects.select_related("person", "region")

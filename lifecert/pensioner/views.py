@@ -41,6 +41,7 @@ from .access import (
     CertifyingRequest,
     access_certification,
     access_face_session,
+    certifying_face_session,
     certifying_person,
     certifying_person_required,
     person_entitlement,
@@ -289,10 +290,9 @@ def session_frame(request: HttpRequest, public_id: str) -> JsonResponse:
     several as multipart ``frame`` files with their ``ts`` fields, oldest
     first. Refused for another person's session, a finished or expired one,
     an oversized or non-image body, more frames than FACE_MAX_BATCH_FRAMES."""
-    person = certifying_person(request)
-    if person is None:
+    session = certifying_face_session(request, public_id)
+    if session is None:
         return _login_required()
-    session = access_face_session(request, person, public_id)
     limit = settings.FACE_MAX_FRAME_BYTES
     most = settings.FACE_MAX_BATCH_FRAMES
     try:
@@ -343,10 +343,9 @@ def session_frame(request: HttpRequest, public_id: str) -> JsonResponse:
 
 @require_POST
 def session_finish(request: HttpRequest, public_id: str) -> JsonResponse:
-    person = certifying_person(request)
-    if person is None:
+    session = certifying_face_session(request, public_id)
+    if session is None:
         return _login_required()
-    session = access_face_session(request, person, public_id)
     try:
         outcome = face_sessions.finish_session(
             session=session, acting_user=request.user, ip=client_ip(request)

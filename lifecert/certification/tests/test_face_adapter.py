@@ -1,10 +1,16 @@
 """The seam to the face engine: settings in, plain JSON out."""
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from lifecert.certification import face
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_engine_config_reads_the_face_settings(settings):
@@ -116,3 +122,24 @@ def test_every_drawn_challenge_has_a_head_movement(settings):
     assert all({"turn_left", "turn_right", "nod"} & set(actions) for actions in drawn)
     assert any("blink" in actions for actions in drawn)
     assert any("open_mouth" in actions for actions in drawn)
+
+
+def test_the_wsgi_entry_point_loads_the_engine_before_any_frame():
+    # gunicorn --preload imports it in the master: the models load there once
+    # for every worker, not on each worker's first frame.
+    code = (
+        "import lifecert.wsgi, faceverify.engine as e;"
+        " from lifecert.certification.face import engine_config;"
+        " print(engine_config() in e._engines)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "lifecert.settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["True"]

@@ -70,6 +70,35 @@ def test_a_frame_request_reads_the_session_once_and_writes_it_once(client, looki
     assert looking.loaded_before == [False, False]
 
 
+@pytest.fixture
+def cert_login(personas, client):
+    """The certification login (name and number, no account): most pensioners'
+    way in, and the load bench's."""
+    enrol_ready(personas.pensioner)
+    response = client.post(
+        reverse("pensioner:cert-login"),
+        {"name": personas.pensioner.name, "ssn": personas.pensioner.ssn},
+    )
+    assert response.status_code == 302
+    with face.use_backend(LookingBackend()) as backend:
+        yield backend
+
+
+def test_on_the_certification_login_a_frame_request_is_three_queries(
+    client, cert_login
+):
+    url = _start(client)["frame_url"]
+    _post(client, url)
+    # The browser session, the face session joined with its person, the one
+    # conditional UPDATE of the state.
+    with CaptureQueriesContext(connection) as queries:
+        assert _post(client, url).status_code == 200
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert len(sql) == 3, sql
+    assert "registry_person" in sql[1]
+    assert sql[2].startswith("UPDATE")
+
+
 def test_the_descriptors_are_read_when_the_engine_judges(client, looking, personas):
     other = testing.make_person(name="另一人", ssn=testing.make_ssn())
     enrol_ready(other)

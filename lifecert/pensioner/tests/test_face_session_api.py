@@ -1,6 +1,7 @@
 """The camera session API: one-time, bound to the person, expiring, replay-proof."""
 
 import datetime
+import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -197,6 +198,39 @@ def test_frames_need_a_certifying_person(client, personas, stand_in):
     other.force_login(personas.pensioner_user)
     data = _start(other)
     assert _post_frame(client, data["id"]).status_code == 401
+
+
+def test_on_the_certification_login_frames_to_another_persons_session_are_404(
+    client, personas, stand_in
+):
+    other = testing.make_entitlement(region=personas.region)
+    enrol_ready(other.person)
+    other_client = Client()
+    other_client.force_login(testing.make_personal_user(other.person))
+    data = _start(other_client)
+    client.post(
+        reverse("pensioner:cert-login"), {"name": "杨书维", "ssn": "43060319920301203X"}
+    )
+    assert _post_frame(client, data["id"], "PASS").status_code == 404
+    finish = reverse("pensioner:session-finish", args=[data["id"]])
+    assert client.post(finish).status_code == 404
+    assert FaceSession.objects.get(public_id=data["id"]).frames_seen == 0
+
+
+def test_a_certification_login_whose_person_is_gone_is_asked_to_log_in(
+    client, personas, stand_in
+):
+    enrol_ready(personas.pensioner)
+    client.post(
+        reverse("pensioner:cert-login"), {"name": "杨书维", "ssn": "43060319920301203X"}
+    )
+    data = _start(client)
+    session = client.session
+    session[SESSION_PERSON] = str(uuid.uuid4())
+    session.save()
+    response = _post_frame(client, data["id"])
+    assert response.status_code == 401
+    assert response.json()["error"] == "login_required"
 
 
 def test_bad_session_id_is_404(pensioner_client):
