@@ -210,6 +210,22 @@ def _json_error(exc: face_sessions.FaceSessionError) -> JsonResponse:
     return JsonResponse({"error": exc.code, "message": exc.message}, status=exc.status)
 
 
+SESSION_NOT_FOUND = "未找到这次人脸认证，请回到资格认证页面重新开始。"
+
+
+def _camera_session(request: HttpRequest, public_id: str) -> FaceSession | JsonResponse:
+    """The certifying person's face session for the camera's posts, else the
+    JSON the page shows: 401 to log in again, 404 (someone else's session or
+    a bad id; nothing said about it) in the camera's error shape."""
+    try:
+        session = certifying_face_session(request, public_id)
+    except Http404:
+        return JsonResponse(
+            {"error": "not_found", "message": SESSION_NOT_FOUND}, status=404
+        )
+    return _login_required() if session is None else session
+
+
 @require_POST
 def session_start(request: HttpRequest) -> JsonResponse:
     person = certifying_person(request)
@@ -290,9 +306,9 @@ def session_frame(request: HttpRequest, public_id: str) -> JsonResponse:
     several as multipart ``frame`` files with their ``ts`` fields, oldest
     first. Refused for another person's session, a finished or expired one,
     an oversized or non-image body, more frames than FACE_MAX_BATCH_FRAMES."""
-    session = certifying_face_session(request, public_id)
-    if session is None:
-        return _login_required()
+    session = _camera_session(request, public_id)
+    if isinstance(session, JsonResponse):
+        return session
     limit = settings.FACE_MAX_FRAME_BYTES
     most = settings.FACE_MAX_BATCH_FRAMES
     try:
@@ -343,9 +359,9 @@ def session_frame(request: HttpRequest, public_id: str) -> JsonResponse:
 
 @require_POST
 def session_finish(request: HttpRequest, public_id: str) -> JsonResponse:
-    session = certifying_face_session(request, public_id)
-    if session is None:
-        return _login_required()
+    session = _camera_session(request, public_id)
+    if isinstance(session, JsonResponse):
+        return session
     try:
         outcome = face_sessions.finish_session(
             session=session, acting_user=request.user, ip=client_ip(request)

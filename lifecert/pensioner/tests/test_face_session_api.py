@@ -187,8 +187,14 @@ def test_frames_to_another_persons_session_are_refused(pensioner_client, persona
     data = _start(other_client)
     response = _post_frame(pensioner_client, data["id"], "PASS")
     assert response.status_code == 404
+    # In the camera's JSON shape, which its page shows; nothing about the session.
+    assert response.json() == {
+        "error": "not_found",
+        "message": "未找到这次人脸认证，请回到资格认证页面重新开始。",
+    }
     batch = _post_batch(pensioner_client, data["id"], ["PASS", "PASS"], [1, 2])
     assert batch.status_code == 404
+    assert batch.json()["error"] == "not_found"
     assert FaceSession.objects.get(public_id=data["id"]).frames_seen == 0
 
 
@@ -213,7 +219,9 @@ def test_on_the_certification_login_frames_to_another_persons_session_are_404(
     )
     assert _post_frame(client, data["id"], "PASS").status_code == 404
     finish = reverse("pensioner:session-finish", args=[data["id"]])
-    assert client.post(finish).status_code == 404
+    response = client.post(finish)
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
     assert FaceSession.objects.get(public_id=data["id"]).frames_seen == 0
 
 
