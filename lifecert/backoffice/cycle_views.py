@@ -36,15 +36,15 @@ from lifecert.certification.services import (
 )
 from lifecert.core.audit import client_ip
 from lifecert.core.audit_actions import AuditAction
-from lifecert.core.methods import download, require_form, require_safe
+from lifecert.core.methods import require_form, require_safe
 from lifecert.core.once import submit_once
 from lifecert.core.pagination import paginate
 from lifecert.core.redirects import safe_next
 from lifecert.exports import money as money_reports
-from lifecert.exports.xlsx import CONTENT_TYPE as XLSX
 from lifecert.registry.models import Entitlement, Region
 
-from . import forms, lists
+from . import forms
+from .list_views import list_download
 
 
 def _run_region(user: Any) -> Region | None:
@@ -120,17 +120,11 @@ def run_suspensions(request: AuthenticatedRequest) -> HttpResponse:
 @require_safe
 def suspension_preview_export(request: AuthenticatedRequest) -> HttpResponseBase:
     report = money_reports.suspension_report(_preview(request.user), title="拟暂停名单")
-    return download(
+    return list_download(
         request,
-        lambda: lists.export_list(
-            report,
-            action=AuditAction.EXPORT_SUSPENSION,
-            criteria={"preview": timezone.localdate()},
-            acting_user=request.user,
-            ip=client_ip(request),
-        ),
-        content_type=XLSX,
-        filename=report.filename,
+        report,
+        action=AuditAction.EXPORT_SUSPENSION,
+        criteria={"preview": timezone.localdate()},
     )
 
 
@@ -175,17 +169,11 @@ def suspension_run_export(
         run_entitlements(request.user, run),
         title=f"暂停名单_{run.run_on:%Y%m%d}",
     )
-    return download(
+    return list_download(
         request,
-        lambda: lists.export_list(
-            report,
-            action=AuditAction.EXPORT_SUSPENSION,
-            criteria={"run": str(run.public_id)},
-            acting_user=request.user,
-            ip=client_ip(request),
-        ),
-        content_type=XLSX,
-        filename=report.filename,
+        report,
+        action=AuditAction.EXPORT_SUSPENSION,
+        criteria={"run": str(run.public_id)},
     )
 
 

@@ -7,9 +7,11 @@ from django.urls import reverse
 
 from lifecert.accounts.access import AuthenticatedRequest, staff_required
 from lifecert.core.audit import client_ip
+from lifecert.core.audit_actions import AuditAction
 from lifecert.core.methods import download, require_safe
 from lifecert.core.pagination import paginate
 from lifecert.exports.xlsx import CONTENT_TYPE as XLSX
+from lifecert.exports.xlsx import Report
 from lifecert.registry.access import staff_regions
 
 from . import lists
@@ -50,12 +52,25 @@ def work_list_export(request: AuthenticatedRequest, name: str) -> HttpResponseBa
     _, rows, criteria = lists.search(
         spec, request.user, request.GET, staff_regions(request.user)
     )
-    report = spec.report(rows)
+    return list_download(
+        request, spec.report(rows), action=spec.action, criteria=criteria
+    )
+
+
+def list_download(
+    request: AuthenticatedRequest,
+    report: Report,
+    *,
+    action: AuditAction,
+    criteria: lists.Criteria,
+) -> HttpResponseBase:
+    """``report`` as an .xlsx download, the export audited with its criteria
+    (``lists.export_list``); a HEAD gets the headers and writes nothing."""
     return download(
         request,
         lambda: lists.export_list(
             report,
-            action=spec.action,
+            action=action,
             criteria=criteria,
             acting_user=request.user,
             ip=client_ip(request),

@@ -7,14 +7,13 @@ from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.urls import reverse
 
 from lifecert.accounts.access import AuthenticatedRequest, staff_required
-from lifecert.core.audit import client_ip
 from lifecert.core.audit_actions import AuditAction
-from lifecert.core.methods import download, require_safe
+from lifecert.core.methods import require_safe
 from lifecert.exports.letters import reminder_letters_report
-from lifecert.exports.xlsx import CONTENT_TYPE as XLSX
 from lifecert.registry.access import staff_regions
 
 from . import lists
+from .list_views import list_download
 
 
 @staff_required
@@ -36,15 +35,6 @@ def reminder_export(request: AuthenticatedRequest) -> HttpResponseBase:
     )
     scope = request.user.staff_region.code if request.user.staff_region else "全省"
     report = reminder_letters_report(due, scope=scope)
-    return download(
-        request,
-        lambda: lists.export_list(
-            report,
-            action=AuditAction.EXPORT_REMINDERS,
-            criteria=criteria,
-            acting_user=request.user,
-            ip=client_ip(request),
-        ),
-        content_type=XLSX,
-        filename=report.filename,
+    return list_download(
+        request, report, action=AuditAction.EXPORT_REMINDERS, criteria=criteria
     )

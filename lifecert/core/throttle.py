@@ -5,8 +5,8 @@ a key may fail ``limit`` times within ``THROTTLE_WINDOW_MINUTES``; then
 ``is_blocked`` is true until the oldest of those failures is a window old.
 Keys name what is counted (``("cert-login", "addr", ip)``, made by
 ``per_address``), so one client's typos never block a different address or
-account. Successes do not reset a
-count: a guesser who also knows one right answer gains nothing from it.
+account. Successes do not reset a count: a guesser who also knows one right
+answer gains nothing from it.
 
 Each failure takes the first free numbered slot of its key with ``cache.add``,
 which the database cache does as one INSERT on the key: two workers failing
