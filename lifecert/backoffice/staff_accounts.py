@@ -15,7 +15,7 @@ from lifecert.accounts.access import (
 )
 from lifecert.accounts.services import AccountError
 from lifecert.core.audit import client_ip
-from lifecert.core.methods import require_form
+from lifecert.core.methods import put_slip, require_form
 from lifecert.core.once import submit_once
 from lifecert.core.pagination import paginate
 from lifecert.registry.models import Region
@@ -46,11 +46,6 @@ class StaffAccountForm(forms.Form):
     )
 
 
-def _slip(request: AuthenticatedRequest, account_id: str, password: str) -> None:
-    # Shown once on the next GET (POST-redirect-GET), as 窗口重置密码's slip.
-    request.session[SESSION_RESET_SLIP] = {"account": account_id, "password": password}
-
-
 _CREATED_ONCE = "账号已开通；临时密码只显示一次，如未记下，请在账号列表中为其重置密码。"
 
 
@@ -76,7 +71,7 @@ def staff_list(request: AuthenticatedRequest) -> HttpResponse:
             except AccountError as exc:
                 form.add_error("username", exc.message)
             else:
-                _slip(request, str(account.public_id), password)
+                put_slip(request, SESSION_RESET_SLIP, str(account.public_id), password)
                 return submit.done(
                     redirect(
                         "backoffice:account-password-slip", public_id=account.public_id
@@ -107,7 +102,7 @@ def staff_password_reset(request: AuthenticatedRequest, public_id: str) -> HttpR
         password = staff.reset_staff_password(
             acting_user=request.user, account=account, ip=client_ip(request)
         )
-        _slip(request, str(account.public_id), password)
+        put_slip(request, SESSION_RESET_SLIP, str(account.public_id), password)
         return submit.done(
             redirect("backoffice:account-password-slip", public_id=account.public_id)
         )

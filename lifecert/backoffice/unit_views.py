@@ -22,7 +22,7 @@ from lifecert.accounts.services import (
     revoke_binding,
 )
 from lifecert.core.audit import client_ip
-from lifecert.core.methods import require_form, require_safe
+from lifecert.core.methods import put_slip, require_form, require_safe, take_slip
 from lifecert.core.once import submit_once
 from lifecert.core.pagination import paginate
 from lifecert.registry.access import (
@@ -74,12 +74,7 @@ def unit_code(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
                 unbind_existing=form.unbind_existing(),
                 ip=client_ip(request),
             )
-            # Shown once, on the next GET (POST-redirect-GET): a reload of the
-            # slip shows no code and never issues a new one.
-            request.session[_SESSION_SLIP] = {
-                "unit": str(unit.public_id),
-                "code": code,
-            }
+            put_slip(request, _SESSION_SLIP, str(unit.public_id), code)
             return submit.done(
                 redirect("backoffice:unit-code-slip", public_id=unit.public_id)
             )
@@ -95,12 +90,7 @@ def unit_code(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
 def unit_code_slip(request: AuthenticatedRequest, public_id: str) -> HttpResponse:
     """授权码回执: the new code once; afterwards only the advice to reissue."""
     unit = access_unit(request.user, parse_uuid(public_id))
-    slip = request.session.get(_SESSION_SLIP) or {}
-    code = None
-    if slip.get("unit") == str(unit.public_id):
-        code = slip["code"]
-        if request.method == "GET":  # a HEAD takes nothing shown once
-            del request.session[_SESSION_SLIP]
+    code = take_slip(request, _SESSION_SLIP, str(unit.public_id))
     return render(
         request,
         "backoffice/code_slip.html",
@@ -155,11 +145,7 @@ def account_password_reset(
         temporary = reset_password_at_counter(
             acting_user=request.user, account=account, ip=client_ip(request)
         )
-        # Shown once, on the next GET (POST-redirect-GET), as the code slip.
-        request.session[SESSION_RESET_SLIP] = {
-            "account": str(account.public_id),
-            "password": temporary,
-        }
+        put_slip(request, SESSION_RESET_SLIP, str(account.public_id), temporary)
         return submit.done(
             redirect("backoffice:account-password-slip", public_id=account.public_id)
         )
@@ -174,12 +160,7 @@ def account_password_slip(
     account = access_account_for_staff(
         request.user, parse_uuid(public_id), staff_accounts=True
     )
-    slip = request.session.get(SESSION_RESET_SLIP) or {}
-    password = None
-    if slip.get("account") == str(account.public_id):
-        password = slip["password"]
-        if request.method == "GET":  # a HEAD takes nothing shown once
-            del request.session[SESSION_RESET_SLIP]
+    password = take_slip(request, SESSION_RESET_SLIP, str(account.public_id))
     if account.kind == User.Kind.PERSONAL and account.person is not None:
         back = reverse("backoffice:person-detail", args=[account.person.public_id])
     elif account.kind == User.Kind.STAFF:
