@@ -25,7 +25,7 @@ from lifecert.accounts.models import UnitBinding
 from lifecert.certification import cycle
 from lifecert.certification.cycle import due_date_of
 from lifecert.core.audit import client_ip
-from lifecert.core.methods import download, require_form, require_safe
+from lifecert.core.methods import download, require_form, require_safe, spends
 from lifecert.core.once import submit_once
 from lifecert.core.pagination import paginate
 from lifecert.core.searches import keep_search, kept_search
@@ -348,7 +348,7 @@ def certify_confirm(
     # A HEAD issues none: it would make the page open in the browser stale.
     confirmation = (
         issue_confirmation(request.session, binding, review, origin=selection.origin)
-        if review.total and request.method == "GET"
+        if review.total and spends(request)
         else None
     )
     return render(
