@@ -31,6 +31,7 @@ from typing import Any
 
 from benchlib import (
     ROOT,
+    cpu_seconds,
     pick_pensioners,
     plain_sql_certify,
     prepare,
@@ -62,16 +63,26 @@ def _import(files: list[bytes]) -> dict[str, Any]:
 
     regions = list(Region.objects.all())
     read_s = service_s = 0.0
+    cpu = [0.0, 0.0]  # the service's: this process, the database server
     changed = 0
     for data in files:
         started = time.perf_counter()
         rows = sheet_rows(data, Kind.COMPARISON)
         read = time.perf_counter()
+        before = cpu_seconds()
         result = apply_rows(Kind.COMPARISON, rows, acting_user=None, regions=regions)
         service_s += time.perf_counter() - read
+        for i, (a, b) in enumerate(zip(before, cpu_seconds(), strict=True)):
+            cpu[i] += b - a
         read_s += read - started
         changed += result.changed
-    return {"read_s": read_s, "service_s": service_s, "changed": changed}
+    return {
+        "read_s": read_s,
+        "service_s": service_s,
+        "changed": changed,
+        "cpu_s": round(cpu[0], 1),
+        "db_cpu_s": round(cpu[1], 1),
+    }
 
 
 def main() -> None:
@@ -111,6 +122,11 @@ def main() -> None:
         f" service / plain SQL {service / sql:.2f}x,"
         f" / (SQL + chain) {service / with_chain:.2f}x"
     )
+    print(
+        f"CPU: service {imported['cpu_s']:.1f} s here + {imported['db_cpu_s']:.1f} s"
+        f" in the database server | plain SQL {plain['cpu_s']:.1f} s +"
+        f" {plain['db_cpu_s']:.1f} s (without its chain)"
+    )
     results = {
         "database": connection.vendor,
         "rows": args.rows,
@@ -119,8 +135,12 @@ def main() -> None:
         "build_xlsx_s": round(build_s, 1),
         "read_s": round(imported["read_s"], 1),
         "service_s": round(service, 1),
+        "service_cpu_s": imported["cpu_s"],
+        "service_db_cpu_s": imported["db_cpu_s"],
         "plain_sql_s": round(sql, 1),
         "chain_s": round(plain["chain_s"], 1),
+        "plain_sql_cpu_s": plain["cpu_s"],
+        "plain_sql_db_cpu_s": plain["db_cpu_s"],
         "service_over_sql": round(service / sql, 2),
         "service_over_sql_and_chain": round(service / with_chain, 2),
         "import_over_sql_and_chain": round(
