@@ -8,12 +8,14 @@ turned away, counting as nothing, while ``FACE_MAX_ACTIVE_SESSIONS`` sessions of
 others are under way (``room_full``), or ``FACE_MAX_ACTIVE_PER_ADDRESS`` of them
 started from the caller's address (``address_full``); both count the same
 sessions (``under_way``). The session room (``face_sessions``) applies these
-rules, the daily ones under its lock on the person.
+rules: the caps under the room's lock (``lock_room``), so that starts at the
+same moment count each other, the daily ones under its lock on the person.
 """
 
 import datetime
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -108,14 +110,28 @@ def under_way(person: Person, now: datetime.datetime) -> QuerySet[FaceSession]:
     ).exclude(person=person)
 
 
+# PostgreSQL's advisory lock of the room: a number of this project's own.
+ROOM_LOCK_KEY = 0x4C43_0010
+
+
+def lock_room() -> None:
+    """Hold the room to the end of the caller's transaction: one start at a
+    time counts the sessions under way and joins them, in every worker. On
+    SQLite the write transaction (``BEGIN IMMEDIATE``) already is that lock.
+    Taken before any row lock; nothing that holds a row lock takes it."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROOM_LOCK_KEY])
+
+
 def _at_least(sessions: QuerySet[FaceSession], most: int) -> bool:
     return most > 0 and sessions[:most].count() >= most
 
 
 def room_full(person: Person, now: datetime.datetime | None = None) -> bool:
     """``FACE_MAX_ACTIVE_SESSIONS`` sessions of others are under way: a new
-    start would slow every one of them past the reaction window. A soft limit
-    (two starts at the same moment may both pass); no lock, one indexed count."""
+    start would slow every one of them past the reaction window. One indexed
+    count, exact under ``lock_room``."""
     sessions = under_way(person, now or timezone.now())
     return _at_least(sessions, settings.FACE_MAX_ACTIVE_SESSIONS)
 
@@ -125,8 +141,7 @@ def address_full(
 ) -> bool:
     """``FACE_MAX_ACTIVE_PER_ADDRESS`` sessions of others started from ``ip``
     are under way: one caller with a list of names and numbers cannot fill the
-    room for everyone. Soft like :func:`room_full` (starts racing each other
-    may overshoot it by those in flight at once). A request without an address
+    room for everyone. Exact under ``lock_room``. A request without an address
     is not counted: the sessions of every such request would share one cap.
     An IPv6 caller is counted by its network (``audit.counted_address``)."""
     network = counted_address(ip)

@@ -45,6 +45,7 @@ from .face_attempts import (
     counted,
     failures_today,
     is_enrolled,
+    lock_room,
     open_review_today,
     room_full,
     sessions_today,
@@ -110,14 +111,16 @@ def start_session(
             "您尚未建模（未登记认证照片），请携带身份证到参保地社保经办机构窗口办理建模。",
             403,
         )
-    if address_full(person, ip):
-        raise FaceSessionError("busy_address", BUSY_ADDRESS_MESSAGE, 503)
-    if room_full(person):
-        raise FaceSessionError("busy_server", BUSY_MESSAGE, 503)
     challenge = face.new_challenge()
     acting = account if getattr(account, "is_authenticated", False) else None
     with transaction.atomic():
-        # One start at a time per person, across every worker.
+        # One start at a time in the room, then per person, across every
+        # worker: the caps count the sessions of starts before this one.
+        lock_room()
+        if address_full(person, ip):
+            raise FaceSessionError("busy_address", BUSY_ADDRESS_MESSAGE, 503)
+        if room_full(person):
+            raise FaceSessionError("busy_server", BUSY_MESSAGE, 503)
         Person.objects.select_for_update().filter(pk=person.pk).first()
         now = timezone.now()
         if starts_today(person, now) >= settings.FACE_MAX_STARTS_PER_DAY:

@@ -440,3 +440,41 @@ def test_requests_without_an_address_share_no_cap(personas, address_cap):
     for _ in range(address_cap + 1):
         _holding(_certifier(personas, ""))
     assert FaceSession.objects.filter(ip=None, status="open").count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_starts_at_the_same_moment_count_each_other(personas, address_cap, stand_in):
+    """Two starts from one address with one place left, both past their
+    checks of who may start before either session exists: the second must
+    see the first (the caps count under the room's lock), not both get in."""
+    import threading
+
+    from django.db import connection
+
+    browsers = [_certifier(personas, OFFICE) for _ in range(address_cap + 1)]
+    for browser in browsers[: address_cap - 1]:
+        _holding(browser)
+    racing = browsers[address_cap - 1 :]  # two for the one place left
+    together = threading.Barrier(len(racing), timeout=20)
+    drawn = stand_in.new_challenge
+
+    def new_challenge(fixed):
+        together.wait()  # both starts are in flight here
+        return drawn(fixed)
+
+    stand_in.new_challenge = new_challenge
+    statuses = []
+
+    def start(browser):
+        try:
+            statuses.append(browser.post(START).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=start, args=(b,)) for b in racing]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201, 503]
+    assert FaceSession.objects.filter(ip=OFFICE).count() == address_cap
