@@ -3,8 +3,10 @@
 A server-timed one-blink challenge (hold drawn from 2-8 s, 3.5 s reaction window)
 answered by ``faceverify.actors.Responder`` playing each blink performer of
 ``../shared/media``: reaction drawn from 0.6-2.5 s plus up to 0.3 s of jitter,
-latency 50-200 ms each way, frames at 8 a second as the browser sends them while
-an action is asked. A blink's closed eyes last one or two such frames, and which
+latency 50-200 ms each way, frames at the pace the server asks for each phase
+(``face_sessions.FRAME_INTERVAL_MS``: 8 a second while an action is asked; a
+faster pace asked in an answer takes the next frame at once, as camera.js
+does). A blink's closed eyes last one or two such frames, and which
 frames catch them depends on when the person began, so each session samples
 another phase. Every session is genuine: the goal is 0 rejected.
 
@@ -25,7 +27,19 @@ sys.path.insert(0, str(ROOT))
 
 from faceverify import Challenge, EngineConfig, Verifier, actors, load_engine  # noqa: E402
 
-STEP = 0.125  # the browser's pace while an action is asked
+
+def frame_interval_ms() -> dict[str, int]:
+    """The server's pace by phase (one rule, in the face-session room)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lifecert.settings")
+    import django
+
+    django.setup()
+    from lifecert.certification.face_sessions import FRAME_INTERVAL_MS
+
+    return dict(FRAME_INTERVAL_MS)
+
+
+PACE = frame_interval_ms()
 
 
 def shared_dir() -> Path:
@@ -41,7 +55,7 @@ def session(engine, performer, ref, rng: random.Random) -> tuple[str, dict]:
         performer, reaction_seconds=reaction, jitter_seconds=0.3, rng=rng
     )
     v = Verifier(engine, challenge, [ref])
-    t = 0.0
+    t, step = 0.0, PACE["settle"] / 1000
     while t < 40:
         arrival = t + latency
         v.feed(arrival, person.frame(t), advance=False)
@@ -49,7 +63,10 @@ def session(engine, performer, ref, rng: random.Random) -> tuple[str, dict]:
         person.prompted(p.current_action, arrival + latency)
         if p.finished:
             break
-        t += STEP
+        asked = PACE[p.phase] / 1000
+        # camera.js: a faster pace is taken up at once, when the answer arrives.
+        t = arrival + latency if asked < step else t + asked
+        step = asked
     verdict = v.verdict if v.verdict is not None else v.finish(t)
     about = {"hold": hold, "reaction": round(reaction, 2), "latency": latency}
     return f"{verdict.code}:{verdict.detail or ''}", about

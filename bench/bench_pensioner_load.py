@@ -354,7 +354,10 @@ def live_session(
         if action and action not in seen:
             seen.add(action)
             out.prompts.append((now, action))
-        step = progress.get("frame_interval_ms", step * 1000) / 1000
+        asked = progress.get("frame_interval_ms", step * 1000) / 1000
+        if asked < step:
+            next_capture = min(next_capture, now)  # camera.js takes one at once
+        step = asked
         if progress.get("finished"):
             out.verdict = progress["verdict"]["code"]
             break

@@ -10,7 +10,11 @@ per request (or, by default, at the pace each answer asks, as camera.js). CPU is
 encoding and JSON decoding are left out), split into the engine's share
 (``face.run``/``face.finish``) and the rest. ``--stub`` replays the engine's
 answers of a first session instead of running it (the request path alone, with
-the same states, frames and verdict). ``--profile N`` prints the N functions
+the same states, frames and verdict). ``--seed N`` draws the server's
+challenges and holds from ``random.Random(N)`` instead of the system's
+randomness (the bench only), so two trees measured back to back see the same
+sessions; the frames are also counted by the pace they were captured at
+(settle, hold, the action asked). ``--profile N`` prints the N functions
 with the most cumulative CPU. The last line is one JSON object.
 
     .venv/bin/python bench/profile_face_requests.py --sessions 12
@@ -52,6 +56,14 @@ class Meter:
         self.engine = 0.0
         self.frames = 0
         self.queries: list[str] = []
+        # Frames and engine CPU by the pace they were captured at: the phase
+        # the previous answer gave (settle, hold, act:<action>, done).
+        self.by_phase: dict[str, list[float]] = {}
+
+    def count(self, phase: str, frames: int, engine: float) -> None:
+        row = self.by_phase.setdefault(phase, [0, 0.0])
+        row[0] += frames
+        row[1] += engine
 
 
 class MeasuredHandler:
@@ -133,6 +145,7 @@ def drive(client: Any, actor: Any, meter: Meter, batch: int, latency: float) -> 
         most = batch or int(start["max_batch_frames"])
         span = float(start["max_frame_span_s"])
         t, captured, last_sent = 0.0, 0.0, -send_every
+        phase = "settle"
         while t < float(start["session_seconds"]):
             ready = max(captured + (batch - 1) * step, last_sent + send_every)
             clock.shift(ready - t)
@@ -143,19 +156,26 @@ def drive(client: Any, actor: Any, meter: Meter, batch: int, latency: float) -> 
                 captured += step
             due = [x for x in due[-most:] if due[-1] - x <= span]
             clock.shift(latency)
+            engine_before = meter.engine
             response = _post_batch(client, start["frame_url"], actor, due, headers)
             clock.shift(latency)
             t += 2 * latency
             meter.frames += len(due)
+            meter.count(phase, len(due), meter.engine - engine_before)
             body = response.json()
             if response.status_code != 200:
                 if body.get("error") in ("no_face", "bad_image"):
                     continue
                 return f"frame_{response.status_code}"
             actor.prompted(body.get("current_action"), t)
+            phase = body["phase"]
+            if phase == "act":
+                phase = f"act:{body.get('current_action')}"
             if body["finished"]:
                 return str(body["verdict"]["code"])
             if not batch:
+                if body["frame_interval_ms"] / 1000 < step:
+                    captured = min(captured, t)  # camera.js takes one at once
                 step = body["frame_interval_ms"] / 1000
                 send_every = body.get("send_interval_ms", send_every * 1000) / 1000
         body = client.post(start["finish_url"], **headers).json()
@@ -212,6 +232,13 @@ def main() -> None:
         "request path alone",
     )
     parser.add_argument("--database-url", default="")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="the server's challenges from random.Random(SEED): the same "
+        "sessions in two trees",
+    )
     args = parser.parse_args()
 
     var_dir = Path(tempfile.mkdtemp(prefix="lifecert-profile-"))
@@ -247,6 +274,9 @@ def main() -> None:
             meter = client.handler.meter = backend.meter = Meter()
             client.handler.profiler = profiler
             steps, backend.recorded = backend.recorded, []
+            if args.seed is not None:
+                drawn = random.Random(args.seed)
+                face.random = _Seeded(drawn)  # type: ignore[attr-defined]
             for n in range(args.sessions):
                 if args.stub:
                     backend.replay, backend.replayed = steps, 0
@@ -291,11 +321,29 @@ def main() -> None:
         "cpu_outside_engine_per_request_ms": round(outside / requests * 1000, 2),
         "cpu_outside_engine_per_session_s": round(outside / args.sessions, 3),
         "queries_per_request": round(len(meter.queries) / requests, 2),
+        "frames_per_session_by_phase": {
+            k: round(v[0] / args.sessions, 1) for k, v in sorted(meter.by_phase.items())
+        },
+        "engine_cpu_per_session_by_phase_s": {
+            k: round(v[1] / args.sessions, 3) for k, v in sorted(meter.by_phase.items())
+        },
         "cpu_per_request_median_ms": round(statistics.median(meter.request) * 1000, 2),
+        "seed": args.seed,
         "profiled": bool(profiler),
         "stub_engine": args.stub,
     }
     print(json.dumps(result, ensure_ascii=False))
+
+
+class _Seeded:
+    """Stands in for the ``random`` module in ``certification.face``: its
+    ``SystemRandom()`` is one seeded generator."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def SystemRandom(self) -> random.Random:  # as random's own
+        return self.rng
 
 
 def _log_in(client: Any, person: tuple[str, str]) -> None:

@@ -66,9 +66,13 @@ BUSY_ADDRESS_MESSAGE = (
     "本网络同时进行的人脸认证过多，请等前面的认证完成后再点击“重新开始”。"
     "这次不计入认证次数。"
 )
-# The browser's pace: 8 frames a second while the face is read for an action,
-# half that while the server holds the next prompt back (a still face).
-FRAME_INTERVAL_MS = {"act": 125, "settle": 125, "hold": 250, "done": 125}
+# The browser's pace: 8 frames a second while the face is read for an action
+# (a blink's closed eyes last one or two such frames) and while it settles,
+# 2 a second while the server holds the next prompt back: the hold only needs
+# to see that the face keeps still (a head movement or an open mouth lasts
+# over a second: two frames at least) and is in view when the prompt is
+# revealed (docs/benchmarks.md, "Fewer frames a certification").
+FRAME_INTERVAL_MS = {"act": 125, "settle": 125, "hold": 500, "done": 125}
 
 
 class FaceSessionError(Exception):

@@ -19,6 +19,7 @@ class Run:
     body: dict[str, Any]
     prompts: list[tuple[float, str]] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
+    paces: list[tuple[str, int]] = field(default_factory=list)  # (phase, ms)
     ended: datetime.datetime = START  # the server's clock when the run ended
 
     @property
@@ -34,10 +35,12 @@ def drive(
     seconds: float = 60.0,
     batch: int = 1,
     at: datetime.datetime = START,
+    paced: bool = False,
 ) -> Run:
     """Start a session and send the actor's frames, ``batch`` per request at
-    8 fps, until the server decides (or ``seconds`` of session time pass, then
-    finish). The actor learns each prompt when the answer carrying it arrives."""
+    8 fps (``paced``: at the pace each answer asks, as camera.js), until the
+    server decides (or ``seconds`` of session time pass, then finish). The
+    actor learns each prompt when the answer carrying it arrives."""
     step = 1.0 / FPS
     with time_machine.travel(at, tick=False) as clock:
         response = client.post(reverse("pensioner:session-start"))
@@ -74,6 +77,9 @@ def drive(
                 return run
             action = run.body.get("current_action")
             actor.prompted(action, t)
+            run.paces.append((run.body["phase"], run.body["frame_interval_ms"]))
+            if paced:
+                step = run.body["frame_interval_ms"] / 1000
             if action and action != last:
                 run.prompts.append((round(t, 3), action))
             last = action

@@ -97,6 +97,30 @@ def test_an_elderly_person_slow_to_react_is_certified(actors, enrolled, man, set
     assert run.code == "passed", run.body
 
 
+@pytest.mark.parametrize(
+    ("who", "challenge"),
+    [
+        ("Responder", ["turn_right", "nod"]),
+        ("slow_responder", ["open_mouth", "turn_left"]),
+    ],
+)
+def test_a_held_prompt_is_read_at_two_frames_a_second(
+    actors, enrolled, man, settings, who, challenge
+):
+    # The server sets the camera's pace: while it holds a prompt back it needs
+    # only a still face in view (2 frames a second), while an action is asked
+    # every frame of the movement (8 a second). A person sending at that pace
+    # is certified.
+    settings.FACE_FIXED_CHALLENGE = challenge
+    run = drive(enrolled, getattr(actors, who)(man), paced=True)
+    assert run.code == "passed", (run.body, run.prompts)
+    assert run.start["frame_interval_ms"] == 125
+    asked: dict[str, set[int]] = {}
+    for phase, ms in run.paces:
+        asked.setdefault(phase, set()).add(ms)
+    assert asked == {"settle": {125}, "hold": {500}, "act": {125}, "done": {125}}
+
+
 def test_a_random_challenge_on_a_slow_line_is_certified(
     actors, enrolled, man, settings
 ):
