@@ -23,9 +23,15 @@
     { width: 400, quality: 0.65 },
     { width: 320, quality: 0.5 },
   ];
+  // A size the line is seen not to carry at the fastest pace steps down before
+  // an action is asked, not once frames are lost in it: a held prompt's slow
+  // pace fits a thin line that the action's pace then overflows, and the
+  // movement would reach the server too late to count as a reaction.
   var STEP_UP_MS = 10000;
   var STEP_UP_GROWTH = 1.6; // a frame one size up is about this much bigger
   var STEP_UP_HEADROOM = 2; // the line must carry twice what that size needs
+  var STEP_DOWN_MARGIN = 1.25; // ... and this much more than the size in use
+  var MIN_UPLOAD_MS = 20; // a line's upload is never taken as faster than this
   var csrf = app.querySelector("input[name=csrfmiddlewaretoken]").value;
   var $ = function (id) { return document.getElementById(id); };
   var video = $("preview");
@@ -42,7 +48,8 @@
   var calmSince = 0; // when the size last changed or a frame was dropped
   var fastestMs = FRAME_INTERVAL_MS; // the fastest pace the server has asked for
   var frameBytes = 0; // recent frames' size at the current level (average)
-  var lineRate = 0; // bytes a second the last requests carried (a lower bound)
+  var lineRate = 0; // bytes a second the line's upload carries (estimated)
+  var baseMs = 0; // a request's round trip without upload or server work
   var lastPrompt = "";
 
   // ---- Voice: one queue, every line heard whole.
@@ -272,7 +279,9 @@
 
   function adapt() {
     var now = performance.now();
-    if (dropped > 0) {
+    var overflows = frameBytes > 0 && lineRate > 0 &&
+      lineRate < STEP_DOWN_MARGIN * (1000 / fastestMs) * frameBytes;
+    if (dropped > 0 || overflows) {
       dropped = 0;
       calmSince = now;
       if (level < LEVELS.length - 1) { level += 1; frameBytes = 0; }
@@ -286,15 +295,29 @@
     }
   }
 
+  // How long the server says it worked on a request (its Server-Timing).
+  function serverMs(resp) {
+    var m = /dur=([0-9.]+)/.exec((resp && resp.headers.get("Server-Timing")) || "");
+    return m ? parseFloat(m[1]) : 0;
+  }
+
+  // The round trip of a request that carried no frames (the start), lowered
+  // by any frame request that came back sooner.
+  function roundTrip(ms) {
+    baseMs = baseMs ? Math.min(baseMs, ms) : ms;
+  }
+
   // What a request carried and how long it took: the frames' average size at
-  // this level and the line's rate (the time includes the server's work and
-  // the answer, so the rate is never overstated).
-  function measure(batch, ms) {
+  // this level and the line's upload rate (the request's time less the
+  // server's work and the round trip).
+  function measure(batch, ms, server) {
     var bytes = batch.reduce(function (n, f) { return n + f.blob.size; }, 0);
     var avg = bytes / batch.length;
     frameBytes = frameBytes ? 0.7 * frameBytes + 0.3 * avg : avg;
-    var rate = (bytes * 1000) / Math.max(ms, 1);
+    var onLine = Math.max(ms - server, 1);
+    var rate = (bytes * 1000) / Math.max(onLine - baseMs, MIN_UPLOAD_MS);
     lineRate = lineRate ? 0.5 * lineRate + 0.5 * rate : rate;
+    roundTrip(onLine);
   }
 
   function post(url, body, headers) {
@@ -495,7 +518,7 @@
       try {
         lastSent = performance.now();
         resp = await send(batch);
-        measure(batch, performance.now() - lastSent);
+        measure(batch, performance.now() - lastSent, serverMs(resp));
       } catch (e) {
         $("coaching").textContent = "网络不稳定，正在重试……";
         await wait(1000);
@@ -530,7 +553,9 @@
     lastPrompt = "";
     $("relogin").hidden = true;
     if (!stream || !stream.active) await check();
+    var asked = performance.now();
     var resp = await post(app.dataset.startUrl, "", {});
+    roundTrip(Math.max(performance.now() - asked - serverMs(resp), 1));
     var data = await resp.json().catch(function () { return {}; });
     if (!resp.ok) { fail(data.message || "暂时无法开始认证，请稍后再试。", data.error); return; }
     session = data;

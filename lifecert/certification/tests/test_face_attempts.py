@@ -2,10 +2,12 @@
 
 import datetime
 import os
+import re
 import subprocess
 import sys
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -186,8 +188,6 @@ def test_an_abandoned_session_keeps_no_half_way_state(client_in):
 def test_batches_with_impossible_capture_times_are_refused(
     client_in, stand_in, claims, error
 ):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     session_id = _start(client_in)
     parts = [SimpleUploadedFile(f"{i}.jpg", frame(), "image/jpeg") for i in range(2)]
     response = client_in.post(
@@ -203,8 +203,6 @@ def test_batches_with_impossible_capture_times_are_refused(
 def test_a_batch_spanning_exactly_the_skew_bound_is_accepted(
     client_in, stand_in, settings
 ):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     settings.FACE_FRAME_SKEW_SECONDS = 1.5
     session_id = _start(client_in)
     parts = [SimpleUploadedFile(f"{i}.jpg", frame(), "image/jpeg") for i in range(2)]
@@ -214,6 +212,24 @@ def test_a_batch_spanning_exactly_the_skew_bound_is_accepted(
     )
     assert response.status_code == 200
     assert stand_in.fed[1] - stand_in.fed[0] == pytest.approx(1.5)
+
+
+def test_the_camera_is_told_how_long_the_server_worked(client_in):
+    """The page learns its line's upload rate from a request's time less the
+    server's work (static/js/camera.js, ``measure``): the start, each batch
+    and a refused one say it in Server-Timing."""
+    timing = re.compile(r"^app;dur=\d+\.\d$")
+    started = client_in.post(START)
+    assert timing.match(started.headers["Server-Timing"])
+    session_id = started.json()["id"]
+    assert timing.match(_post(client_in, session_id).headers["Server-Timing"])
+    parts = [SimpleUploadedFile(f"{i}.jpg", frame(), "image/jpeg") for i in range(2)]
+    refused = client_in.post(
+        reverse("pensioner:session-frame", args=[session_id]),
+        data={"frame": parts, "ts": ["0.0", "9.2"]},
+    )
+    assert refused.status_code == 400
+    assert timing.match(refused.headers["Server-Timing"])
 
 
 def test_the_fixed_challenge_hook_is_refused_in_production():

@@ -8,10 +8,12 @@ decides on the server. Set ``LIFECERT_SCREENSHOTS`` to save each screen at
 desktop and phone widths.
 """
 
+import io
 import random
 import re
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from lifecert.certification.models import Certification, FaceSession
@@ -174,9 +176,67 @@ def test_the_actions_are_seen_over_a_slow_line(
     seconds = (session.finished_at - session.created_at).total_seconds()
     # One frame in flight reached ``old_fps``; batching carries what the camera
     # captured meanwhile, at the server's pace: 8 a second while an action is
-    # asked, 4 while a prompt is held back (most of a session's time).
+    # asked, 2 while a prompt is held back.
     assert session.frames_seen / seconds > 1.3 * old_fps
     assert Certification.objects.filter(channel="face").count() == 1
+
+
+def test_a_line_that_thins_while_a_prompt_is_held_back_gets_smaller_frames_first(
+    live_server, launch_browser, fake_camera, webcam_man, personas, settings
+):
+    """The signal weakens (40 KB/s up) once the first prompt is held back. The
+    held prompt's 2 frames a second still fit the line at full size; the 8 a
+    second of the action would not, and its movement would reach the server
+    too late to count as a reaction. The page measures the line on the held
+    frames (the request's time less the round trip and the server's work, from
+    its Server-Timing) and steps the size down before the action is asked."""
+    settings.FACE_FIXED_CHALLENGE = CHALLENGE
+    settings.FACE_HOLD_MIN_SECONDS = 7.0  # time enough to see the thin line
+    _enrol(personas.pensioner, webcam_man.enrolment)
+    page = launch_browser().new_page(viewport={"width": 390, "height": 844})
+    camera = fake_camera(page, webcam_man)
+    # Each camera request: the phase its answer gave, and a single frame's width.
+    seen: list[tuple[str | None, int | None]] = []
+
+    def answered(request):
+        if request.method != "POST" or "/frame" not in request.url:
+            return
+        phase = request.response().json().get("phase")
+        body = request.post_data_buffer or b""
+        width = None
+        if request.headers.get("content-type") == "image/jpeg":
+            width = Image.open(io.BytesIO(body)).width
+        seen.append((phase, width))
+        if phase == "hold" and not thinned:
+            thinned.append(True)
+            devtools = page.context.new_cdp_session(page)
+            devtools.send("Network.enable")
+            devtools.send(
+                "Network.emulateNetworkConditions",
+                {
+                    "offline": False,
+                    "latency": 150,
+                    "downloadThroughput": -1,
+                    "uploadThroughput": 40_000,
+                },
+            )
+
+    thinned: list[bool] = []
+    page.on("requestfinished", answered)
+    _login_and_start(page, live_server.url, Shots(page, None, ""))
+    expect(page.locator("#verdict")).to_have_text(
+        re.compile("认证"), timeout=VERDICT_TIMEOUT
+    )
+    finish = AuditEvent.objects.get(action=AuditAction.FACE_SESSION_FINISH)
+    assert page.locator("#verdict").text_content() == "恭喜您，认证成功", (
+        finish.after,
+        camera.events,
+    )
+    first_act = next(i for i, (phase, _) in enumerate(seen) if phase == "act")
+    held = [width for phase, width in seen[:first_act] if width]
+    # Full size at first; smaller before the turn was asked for.
+    assert held[0] == 480, seen
+    assert held[-1] < 480, seen
 
 
 def test_clip_of_another_person_ends_with_the_mismatch_message(
