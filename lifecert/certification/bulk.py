@@ -16,54 +16,24 @@ large ``INSERT … VALUES`` statements cost PostgreSQL 100–250 ms each to bind
 and plan (docs/benchmarks.md). Values are still prepared by the model's own
 fields, so both databases store exactly what the ORM would.
 
-``append_rows`` is also how the demo loader writes (``demo/loader.py``).
+``append_rows`` is ``lifecert.core.bulk``'s.
 """
 
 import contextlib
 import datetime
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.expressions import RawSQL
 
+from lifecert.core.bulk import append_rows
 from lifecert.registry.models import Entitlement
 
 from .models import Certification
 from .services import new_receipt_codes
-
-
-def append_rows(
-    connection: BaseDatabaseWrapper,
-    table: str,
-    columns: Sequence[str],
-    rows: Iterable[Sequence[Any]],
-) -> None:
-    """Append ``rows`` (values already in the database's form: prepared by the
-    model's fields, or plain numbers, text and dates) to ``table``'s
-    ``columns``, by the database's own bulk path: PostgreSQL one ``COPY … FROM
-    STDIN`` (each value adapted by psycopg as a parameter would be), SQLite one
-    ``executemany`` on the sqlite3 connection (Django's cursor wrapper would
-    re-read every row's parameters). The names are quoted here; they are
-    code's names, never input.
-    """
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(column) for column in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            raw = cursor.cursor  # psycopg's cursor under Django's wrapper
-            with raw.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            connection.connection.executemany(
-                f"INSERT INTO {quote(table)} ({names})"  # noqa: S608 code's names
-                f" VALUES ({', '.join(['?'] * len(columns))})",
-                rows,
-            )
-
 
 # What each row gives the temporary table, after its number ``n``; person,
 # region, channel and operator name come from the statement that inserts.

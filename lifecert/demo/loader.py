@@ -1,7 +1,7 @@
 """Demo data: realistic persons, units, entitlements and certification history.
 
 Rows are generated in chunks as plain tuples and written with the database's
-own bulk path (``certification.bulk.append_rows``: COPY on PostgreSQL,
+own bulk path (``core.bulk.append_rows``: COPY on PostgreSQL,
 executemany on SQLite), so a million persons with five million certifications
 load in well under a minute.
 """
@@ -19,9 +19,9 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from lifecert.certification.bulk import append_rows
 from lifecert.certification.models import BackPay, Certification, SuspensionRun
 from lifecert.certification.services import DEATH_REASON, OVERDUE_REASON
+from lifecert.core.bulk import append_rows
 from lifecert.demo import demo_cycle
 from lifecert.registry.ids import with_check_character
 from lifecert.registry.models import Entitlement, Person, Region, Unit

@@ -299,3 +299,76 @@ def test_pending_rows_are_read_as_the_orm_reads_them(personas):
     )
     assert len(expected) >= 3
     assert audit._pending_rows() == expected
+
+
+def test_set_based_rows_under_the_chain_lock_are_written_linked(personas):
+    """Inside ``linked_before_commit`` ``record_many`` writes its rows with
+    their place in the chain (no second write of each row to link it): linked
+    as soon as written, after the block's own pending row, each hash what the
+    chain re-computes from the stored row."""
+    from lifecert.registry.models import Entitlement
+
+    other = testing.make_entitlement(region=personas.other_region)
+    with audit.linked_before_commit():
+        single = audit.record(
+            AuditAction.ENTITLEMENT_STATUS,
+            acting_user=personas.staff,
+            target=personas.entitlement,
+            ip="2001:db8::7",
+        )
+        audit.record_many(
+            AuditAction.ENTITLEMENT_SUSPEND,
+            acting_user=personas.staff,
+            model=Entitlement,
+            pks=[other.pk, personas.entitlement.pk],
+            ip="10.0.0.9",
+            after={"reason": "逾期", "n": 2},
+        )
+        rows = list(AuditEvent.objects.order_by("id"))
+        assert [(r.pk == single.pk, r.seq) for r in rows] == [
+            (True, 1),
+            (False, 2),
+            (False, 3),
+        ]
+    assert [r.target_id for r in rows[1:]] == [
+        str(e.public_id)
+        for e in sorted([personas.entitlement, other], key=lambda e: e.pk)
+    ]
+    assert {r.region_id for r in rows[1:]} == {
+        personas.region.pk,
+        personas.other_region.pk,
+    }
+    assert rows[1].after == {"reason": "逾期", "n": 2}
+    assert str(rows[1].ip) == "10.0.0.9"
+    report = audit.verify_chain()
+    assert report.ok, report
+    assert report.checked == 3
+
+
+def test_ids_drawn_for_linked_rows_are_never_ones_given_before(
+    personas, django_capture_on_commit_callbacks
+):
+    """The ids of rows written linked are drawn ahead; a row's id is never
+    given again, even after the newest row was deleted (SQLite's
+    AUTOINCREMENT remembers it; the largest id left would give it again)."""
+    from lifecert.registry.models import Entitlement
+
+    with django_capture_on_commit_callbacks(execute=True):
+        gone = audit.record(AuditAction.ENTITLEMENT_STATUS, acting_user=None)
+    _sql("DELETE FROM core_auditevent WHERE id = %s", gone.pk)
+    AuditChainHead.objects.update(seq=0, hash=audit.GENESIS)
+    with audit.linked_before_commit():
+        audit.record_many(
+            AuditAction.ENTITLEMENT_SUSPEND,
+            acting_user=personas.staff,
+            model=Entitlement,
+            pks=[personas.entitlement.pk],
+        )
+    row = AuditEvent.objects.get()
+    assert row.pk > gone.pk
+    assert audit.verify_chain().ok
+    # The next row written the ordinary way follows it.
+    with django_capture_on_commit_callbacks(execute=True):
+        later = audit.record(AuditAction.ENTITLEMENT_STATUS, acting_user=None)
+    assert later.pk > row.pk
+    assert audit.verify_chain().checked == 2
