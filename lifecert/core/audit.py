@@ -20,6 +20,7 @@ import datetime
 import hashlib
 import ipaddress
 import json
+import operator
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal, cast
@@ -243,6 +244,7 @@ def _write_linked(
     label = _label(acting_user)
     after = after or {}
     after_json = json.dumps(after, ensure_ascii=False)
+    chain_values = operator.itemgetter(*CHAIN_FIELDS)
     seq, prev = head.seq, head.hash
     written = 0
     for start in range(0, len(pks), CHAIN_BATCH):
@@ -275,27 +277,17 @@ def _write_linked(
                 "before": {},
                 "after": after,
             }
-            digest = hashlib.sha256(f"{prev}\n{_encode(content)}".encode()).hexdigest()
-            rows.append(
-                (
-                    event_id,
-                    stored_at,
-                    actor_id,
-                    label,
-                    action.value,
-                    model.__name__,
-                    target_id,
-                    region,
-                    ip,
-                    "{}",
-                    after_json,
-                    seq,
-                    prev,
-                    digest,
-                )
-            )
+            digest = chained(prev, _encode(content))
+            # Hashed; now as the database stores them.
+            content.update(at=stored_at, before="{}", after=after_json)
+            rows.append((*chain_values(content), prev, digest))
             prev = digest
-        append_rows(connection, AuditEvent._meta.db_table, LINKED_COLUMNS, rows)
+        append_rows(
+            connection,
+            AuditEvent._meta.db_table,
+            (*CHAIN_FIELDS, "prev_hash", "hash"),
+            rows,
+        )
         written += len(rows)
     head.seq, head.hash = seq, prev
     head.save(update_fields=["seq", "hash"])
@@ -323,25 +315,6 @@ def _draw_ids(count: int) -> list[int]:
         cursor.execute(largest, [table])
         last = int(cursor.fetchone()[0])
     return list(range(last + 1, last + 1 + count))
-
-
-# The columns ``_write_linked`` writes, in the order of its rows.
-LINKED_COLUMNS = (
-    "id",
-    "at",
-    "actor_id",
-    "actor_label",
-    "action",
-    "target_type",
-    "target_id",
-    "region_id",
-    "ip",
-    "before",
-    "after",
-    "seq",
-    "prev_hash",
-    "hash",
-)
 
 
 # ---------------------------------------------------------------- the chain
@@ -386,9 +359,13 @@ def canonical(event: AuditEvent) -> str:
     )
 
 
+def chained(prev_hash: str, text: str) -> str:
+    """The hash of a row whose canonical text is ``text``, after ``prev_hash``."""
+    return hashlib.sha256(f"{prev_hash}\n{text}".encode()).hexdigest()
+
+
 def link_hash(prev_hash: str, event: AuditEvent) -> str:
-    data = f"{prev_hash}\n{canonical(event)}".encode()
-    return hashlib.sha256(data).hexdigest()
+    return chained(prev_hash, canonical(event))
 
 
 def _write_links(links: list[tuple[int, str, str, int]]) -> None:
@@ -478,7 +455,7 @@ def _link_batch() -> int:
     for row in rows:
         seq += 1
         row["seq"] = seq
-        digest = hashlib.sha256(f"{prev}\n{_encode(row)}".encode()).hexdigest()
+        digest = chained(prev, _encode(row))
         links.append((seq, prev, digest, row["id"]))
         prev = digest
     _write_links(links)

@@ -45,6 +45,36 @@ def _login_and_start(page, base_url: str, shots: Shots, before_start=None) -> No
     page.locator("#start").click()
 
 
+def _emulate_line(page, latency_ms: int, upload_bytes_per_s: int) -> None:
+    """Chromium's network emulation for the page's requests from now on: a
+    weak mobile signal (each request ``latency_ms`` later, the upload at
+    ``upload_bytes_per_s``; -1 is no limit)."""
+    devtools = page.context.new_cdp_session(page)
+    devtools.send("Network.enable")
+    devtools.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": latency_ms,
+            "downloadThroughput": -1,
+            "uploadThroughput": upload_bytes_per_s,
+        },
+    )
+
+
+def _expect_certified(page, camera) -> None:
+    """The verdict is 认证成功; on a failure, the engine's reason and what the
+    man was asked and did when."""
+    expect(page.locator("#verdict")).to_have_text(
+        re.compile("认证"), timeout=VERDICT_TIMEOUT
+    )
+    finish = AuditEvent.objects.get(action=AuditAction.FACE_SESSION_FINISH)
+    assert page.locator("#verdict").text_content() == "恭喜您，认证成功", (
+        finish.after,
+        camera.events,
+    )
+
+
 def test_enrolled_pensioner_doing_the_actions_is_certified(
     live_server,
     launch_browser,
@@ -150,28 +180,10 @@ def test_the_actions_are_seen_over_a_slow_line(
     def slow_line():
         # From the press of 开始认证 on: the session's requests and frames (the
         # pages before it are not what this test is about).
-        devtools = page.context.new_cdp_session(page)
-        devtools.send("Network.enable")
-        devtools.send(
-            "Network.emulateNetworkConditions",
-            {
-                "offline": False,
-                "latency": latency_ms,
-                "downloadThroughput": -1,
-                "uploadThroughput": upload_bytes_per_s,
-            },
-        )
+        _emulate_line(page, latency_ms, upload_bytes_per_s)
 
     _login_and_start(page, live_server.url, Shots(page, None, ""), slow_line)
-    expect(page.locator("#verdict")).to_have_text(
-        re.compile("认证"), timeout=VERDICT_TIMEOUT
-    )
-    finish = AuditEvent.objects.get(action=AuditAction.FACE_SESSION_FINISH)
-    # On a failure: the engine's reason and what the man was asked and did when.
-    assert page.locator("#verdict").text_content() == "恭喜您，认证成功", (
-        finish.after,
-        camera.events,
-    )
+    _expect_certified(page, camera)
     session = FaceSession.objects.get()
     seconds = (session.finished_at - session.created_at).total_seconds()
     # One frame in flight reached ``old_fps``; batching carries what the camera
@@ -197,6 +209,7 @@ def test_a_line_that_thins_while_a_prompt_is_held_back_gets_smaller_frames_first
     camera = fake_camera(page, webcam_man)
     # Each camera request: the phase its answer gave, and a single frame's width.
     seen: list[tuple[str | None, int | None]] = []
+    thinned: list[bool] = []
 
     def answered(request):
         if request.method != "POST" or "/frame" not in request.url:
@@ -209,29 +222,11 @@ def test_a_line_that_thins_while_a_prompt_is_held_back_gets_smaller_frames_first
         seen.append((phase, width))
         if phase == "hold" and not thinned:
             thinned.append(True)
-            devtools = page.context.new_cdp_session(page)
-            devtools.send("Network.enable")
-            devtools.send(
-                "Network.emulateNetworkConditions",
-                {
-                    "offline": False,
-                    "latency": 150,
-                    "downloadThroughput": -1,
-                    "uploadThroughput": 40_000,
-                },
-            )
+            _emulate_line(page, 150, 40_000)
 
-    thinned: list[bool] = []
     page.on("requestfinished", answered)
     _login_and_start(page, live_server.url, Shots(page, None, ""))
-    expect(page.locator("#verdict")).to_have_text(
-        re.compile("认证"), timeout=VERDICT_TIMEOUT
-    )
-    finish = AuditEvent.objects.get(action=AuditAction.FACE_SESSION_FINISH)
-    assert page.locator("#verdict").text_content() == "恭喜您，认证成功", (
-        finish.after,
-        camera.events,
-    )
+    _expect_certified(page, camera)
     first_act = next(i for i, (phase, _) in enumerate(seen) if phase == "act")
     held = [width for phase, width in seen[:first_act] if width]
     # Full size at first; smaller before the turn was asked for.
