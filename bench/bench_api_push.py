@@ -19,7 +19,13 @@ each run does the same work (every row a new certification):
   ``last_certified_at`` and one INSERT ... SELECT of audit rows, through the
   same connection, in one transaction, dated today. It does not chain the
   audit rows: that is timed on its own afterwards (``audit.chain_pending``) and
-  shown beside it.
+  shown beside it;
+- **plain SQL in the API's batches**: the same statements, one transaction per
+  ``API_MAX_BATCH_ROWS`` rows as the API commits them, each batch's audit rows
+  chained after it (timed apart), dated earlier today. What the batches cost
+  in themselves: every batch moves ``last_certified_at`` of rows spread over
+  the whole table, so it rewrites most pages of the indexes that hold it, and
+  one transaction does that once.
 
 Then pulls ``--pull-rows`` certifications (1,000,000) through
 ``GET /api/v1/certifications/`` in pages of ``API_PAGE_MAX``, next to the same
@@ -128,6 +134,23 @@ def _push_excel(people: list[tuple[str, str]], today: str) -> dict[str, Any]:
     return {"s": seconds, "changed": result.changed, "xlsx_bytes": len(data)}
 
 
+def _plain_sql_batched(
+    people: list[tuple[str, str]], at: datetime.datetime
+) -> dict[str, Any]:
+    """``plain_sql_certify`` in the API's batches, one transaction each."""
+    from django.conf import settings
+
+    size = settings.API_MAX_BATCH_ROWS
+    runs = [
+        plain_sql_certify(people[start : start + size], at)
+        for start in range(0, len(people), size)
+    ]
+    return {
+        key: round(sum(run[key] for run in runs), 2)
+        for key in ("s", "changed", "chain_s", "cpu_s", "db_cpu_s")
+    } | {"transactions": len(runs)}
+
+
 def _pull(page: int, most: int) -> dict[str, Any]:
     from django.db import connection
     from django.test import Client
@@ -210,12 +233,14 @@ def main() -> None:
     people = pick_pensioners(args.rows, days[0])
     api = _push_api(people, days[0].isoformat())
     excel = _push_excel(people, days[1].isoformat())
+    batched = _plain_sql_batched(people, _noon(days[2]) - datetime.timedelta(hours=3))
     plain = plain_sql_certify(people, _noon(days[2]))
     assert api["changed"] == excel["changed"] == plain["changed"] == args.rows, (
         api,
         excel,
         plain,
     )
+    assert batched["changed"] == args.rows, batched
     print(
         f"push {args.rows:,} evidence rows ({connection.vendor}):"
         f" API {api['s']:.1f} s in {api['requests']} requests |"
@@ -223,6 +248,13 @@ def main() -> None:
         f" plain SQL {plain['s']:.1f} s (+ audit chain {plain['chain_s']:.1f} s)"
         f" | API / plain SQL {api['s'] / plain['s']:.2f}x,"
         f" / (SQL + chain) {api['s'] / (plain['s'] + plain['chain_s']):.2f}x"
+    )
+    print(
+        f"plain SQL in {batched['transactions']} transactions of"
+        f" {settings.API_MAX_BATCH_ROWS:,} rows, as the API's batches:"
+        f" {batched['s']:.1f} s (+ audit chain {batched['chain_s']:.1f} s)"
+        f" | API / batched plain SQL {api['s'] / batched['s']:.2f}x,"
+        f" / (SQL + chain) {api['s'] / (batched['s'] + batched['chain_s']):.2f}x"
     )
     print(
         f"CPU: API {api['cpu_s']:.1f} s here + {api['db_cpu_s']:.1f} s in the"
@@ -237,6 +269,11 @@ def main() -> None:
         "plain_sql": plain,
         "api_over_sql": round(api["s"] / plain["s"], 2),
         "api_over_sql_and_chain": round(api["s"] / (plain["s"] + plain["chain_s"]), 2),
+        "plain_sql_batched": batched,
+        "api_over_batched_sql": round(api["s"] / batched["s"], 2),
+        "api_over_batched_sql_and_chain": round(
+            api["s"] / (batched["s"] + batched["chain_s"]), 2
+        ),
     }
     if not args.skip_pull:
         total = Certification.objects.count()
