@@ -5,8 +5,10 @@ and with ``LIFECERT_SCREENSHOTS`` set the screen is saved."""
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lifecert.certification.enrolment import enrol_photo
 
@@ -28,6 +30,47 @@ def enrol(person: Any, photo: bytes) -> None:
         acting_user=None,
     )
     assert template.status == "ready", template.failure_reason
+
+
+def follow(page: Any, link: Any, path: str, timeout: int = 30_000) -> None:
+    """Click ``link`` (a locator) and wait until the page's document is ``path``.
+
+    Twice in CI (stops 17 and 24) a click on 进入资格认证 left the page on
+    用户中心 for 30 s without an error, and nothing said whether the click was lost
+    or the server never answered. So: the click waits for the page to have
+    loaded; the page's document requests are watched; if none was made for
+    ``path`` in 10 s, the click was lost and is made once more; if the page still
+    does not get there, the failure names every document request and its answer.
+    """
+    asked: list[Any] = []
+
+    def seen(request: Any) -> None:
+        if request.is_navigation_request() and urlparse(request.url).path == path:
+            asked.append(request)
+
+    link.wait_for()  # the page with the link has come
+    page.wait_for_load_state("load")
+    page.on("request", seen)
+    try:
+        link.click()
+        try:
+            page.wait_for_url(f"**{path}", wait_until="commit", timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            if not asked:
+                link.click()
+        try:
+            page.wait_for_url(f"**{path}", wait_until="commit", timeout=timeout)
+        except PlaywrightTimeout:
+            answers = [
+                (r.method, r.url, r.failure, r.response() and r.response().status)
+                for r in asked
+            ]
+            raise AssertionError(
+                f"{path} not reached from {page.url}; its requests: {answers}"
+            ) from None
+    finally:
+        page.remove_listener("request", seen)
 
 
 def axe_violations(page: Any) -> list[str]:

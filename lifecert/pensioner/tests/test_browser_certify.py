@@ -20,7 +20,7 @@ from lifecert.certification.models import Certification, FaceSession
 from lifecert.core.audit_actions import AuditAction
 from lifecert.core.models import AuditEvent
 
-from .browser import CHALLENGE, VERDICT_TIMEOUT, Shots
+from .browser import CHALLENGE, VERDICT_TIMEOUT, Shots, follow
 from .browser import enrol as _enrol
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -37,7 +37,7 @@ def _login_and_start(page, base_url: str, shots: Shots, before_start=None) -> No
     page.locator("#cert-login-submit").click()
     expect(page.locator("#welcome")).to_have_text("欢迎回来, 杨书维。")
     shots("02-centre")
-    page.locator("#enter-cert").click()
+    follow(page, page.locator("#enter-cert"), "/personal/certify/")
     expect(page.locator("#start")).to_be_enabled(timeout=30_000)
     expect(page.locator("#guide")).to_be_visible()
     if before_start is not None:
@@ -295,7 +295,7 @@ def test_denied_camera_gets_clear_guidance_and_skip(
     page.get_by_label("请输入您登记的姓名").fill("杨书维")
     page.get_by_label("请输入您登记的社会保障号码").fill("43060319920301203X")
     page.locator("#cert-login-submit").click()
-    page.locator("#enter-cert").click()
+    follow(page, page.locator("#enter-cert"), "/personal/certify/")
     denied = page.locator("#camera-denied")
     expect(denied).to_be_visible(timeout=30_000)
     expect(denied).to_contain_text("您拒绝了摄像头权限")
@@ -317,7 +317,7 @@ def test_camera_check_shows_the_preview_before_any_session(
     page.get_by_label("请输入您登记的姓名").fill("杨书维")
     page.get_by_label("请输入您登记的社会保障号码").fill("43060319920301203X")
     page.locator("#cert-login-submit").click()
-    page.locator("#enter-cert").click()
+    follow(page, page.locator("#enter-cert"), "/personal/certify/")
     expect(page.locator("#check-status")).to_contain_text("摄像头正常", timeout=30_000)
     expect(page.locator("#start")).to_be_enabled()
     expect(page.locator("#skip")).to_be_visible()

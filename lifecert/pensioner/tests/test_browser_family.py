@@ -18,7 +18,7 @@ from lifecert.core.models import AuditEvent
 from lifecert.demo import testing
 from lifecert.pensioner.services import NAME_SSN_MISMATCH
 
-from .browser import CHALLENGE, VERDICT_TIMEOUT, Shots, enrol
+from .browser import CHALLENGE, VERDICT_TIMEOUT, Shots, enrol, follow
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -139,7 +139,7 @@ def test_helper_adds_the_pensioner_after_the_pensioners_face_passes(
     expect(page.locator("#entitlement-status")).to_have_text("正常")
     expect(page.locator("#enter-cert")).to_have_text("进入资格认证")
     shots("05-pensioner-centre")
-    page.locator("#enter-cert").click()
+    follow(page, page.locator("#enter-cert"), "/personal/certify/")
     expect(page.locator("#cert-person")).to_have_text(PENSIONER_NAME)
     expect(page.locator("p.lead")).not_to_contain_text("添加家人")
     expect(page.locator("#check-status")).to_contain_text("摄像头正常", timeout=30_000)
