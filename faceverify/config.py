@@ -144,6 +144,14 @@ class EngineConfig:
     # person asked to keep still does not start turning; a looping video of
     # someone turning left and right is never still for a whole hold.
     hold_turn_level: float = 0.5
+    # The hold is seen through, not sampled: the face must be measured at least
+    # this often while a prompt is held back. The browser measures it about once
+    # a second then (2 frames a second, one of them the once-a-second face count,
+    # which measures no landmarks); 2.5 s allows a lost frame. A longer gap (frames
+    # the client left out: a video's moving stretches, say) starts the hold again,
+    # and the prompt is revealed only if the face was measured within this of
+    # the hold's end.
+    hold_max_gap: float = 2.5
     # A nod asked while the head was still raised: the head first relaxes (down
     # by more than a nod) and rests there. Steady this long after that "peak",
     # it is a new rest: done if it went a nod deeper and came back to it, else

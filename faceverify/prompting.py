@@ -2,9 +2,11 @@
 
 An action becomes due when the face is still and neutral (``armed_at``); it is
 revealed a secret ``hold`` later by the server's clock, only while the face is
-in view. Moving before being asked starts the hold again. The asked movement
-must begin within the challenge's reaction time (plus the session's measured
-round trip, bounded) of the reveal.
+in view. Moving before being asked starts the hold again, and so does a gap of
+more than ``hold_max_gap`` between the face frames measured in it: the hold is
+seen through, not sampled by a client that picks which frames to send. The
+asked movement must begin within the challenge's reaction time (plus the
+session's measured round trip, bounded) of the reveal.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from .baseline import head_still
 from .challenge import HEAD_MOVES, Challenge
 from .config import EngineConfig
 from .results import COACHING
-from .state import Detector, Row, SessionState
+from .state import Detector, Prompting, Row, SessionState
 
 
 def began_by(
@@ -28,8 +30,11 @@ def began_by(
     return revealed_at + reaction + allowance
 
 
-def reveal(challenge: Challenge, s: SessionState, now: float) -> None:
-    """Reveal the due action if its hold is over at ``now``."""
+def reveal(
+    cfg: EngineConfig, challenge: Challenge, s: SessionState, now: float
+) -> None:
+    """Reveal the due action if its hold is over at ``now`` and the face was
+    measured up to ``hold_max_gap`` before its end."""
     p = s.prompt
     if (
         s.baseline is None
@@ -39,15 +44,29 @@ def reveal(challenge: Challenge, s: SessionState, now: float) -> None:
         or s.identity.cont is None  # the face is not in view
     ):
         return
-    if now - p.armed_at >= challenge.hold(s.index):
+    hold = challenge.hold(s.index)
+    if now - p.armed_at >= hold and _seen(p) - p.armed_at >= hold - cfg.hold_max_gap:
         p.revealed_at = now
         s.det = Detector()
+
+
+def _seen(p: Prompting) -> float:
+    """The last time the held face was measured (the hold began on a measured
+    frame, or on one without a face, which re-arms it)."""
+    assert p.armed_at is not None  # noqa: S101 only while an action is held
+    return p.armed_at if p.seen_at is None else max(p.armed_at, p.seen_at)
 
 
 def hold(cfg: EngineConfig, s: SessionState, row: Row) -> None:
     """One face row while the due action is held back: the face must keep
     still; moving (or coming to rest at another pitch) starts the hold again."""
     t = row[0]
+    p = s.prompt
+    if t - _seen(p) > cfg.hold_max_gap:
+        # Frames left out: what the face did in between was not seen, so
+        # nothing says it kept still. The hold starts again.
+        p.armed_at = t
+    p.seen_at = t
     if resettle_pitch(cfg, s, row):
         # The head came to rest at another pitch (held up or down when the
         # baseline was taken, relaxed since): the nod is measured from there,

@@ -17,7 +17,7 @@ from typing import Any
 
 from .results import Verdict
 
-STATE_VERSION = 4
+STATE_VERSION = 5
 
 # A measurement row of one face frame: t, eye ratio, mouth ratio, yaw, pitch,
 # nose offset (see ``baseline.sample``).
@@ -71,6 +71,8 @@ class Prompting:
 
     armed_at: float | None = None
     first_armed: float | None = None
+    # The last face frame measured while the action was held back.
+    seen_at: float | None = None
     revealed_at: float | None = None
     unprompted: int = 0
     wrong: int = 0

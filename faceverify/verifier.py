@@ -129,7 +129,7 @@ class Verifier:
             if now >= self.challenge.session_seconds:
                 self.finish(now)
             else:
-                prompting.reveal(self.challenge, s, now)
+                prompting.reveal(self.cfg, self.challenge, s, now)
                 self._check_timeout(now)
         return self.progress()
 

@@ -185,6 +185,66 @@ def test_a_prompted_blink_is_seen_whatever_frames_catch_it(engine, who):
     assert verdicts == ["passed"] * 8
 
 
+def _settled(engine, challenge, ref, face):
+    """A verifier fed ``face`` at 8 a second until its baseline (the first
+    action armed); and the time of its last frame."""
+    v, t = Verifier(engine, challenge, [ref]), 0.0
+    while v.s.baseline is None:
+        assert t < 5.0, "no baseline"
+        v.feed(t, face.at(t), advance=False)
+        v.advance(t)
+        t += STEP
+    return v, t - STEP
+
+
+def test_a_hold_is_seen_through_not_sampled(engine, man, man_ref):
+    # A client picks which frames to send: after the baseline, a pair of
+    # frames every 3 s (the first is the tracker's once-a-second face count,
+    # the second is measured), the video's moving stretches left out. Nothing
+    # says the face kept still in between, so the prompt never comes.
+    v, t = _settled(
+        engine, timed(["turn_right", "nod"], [4.0, 4.0]), man_ref, man.neutral
+    )
+    for _ in range(4):  # 12 s: a hold never seen for 20 s ends the session
+        t += 3.0
+        for at in (t, t + STEP):
+            v.feed(at, man.neutral.at(at), advance=False)
+            assert v.advance(at).phase == "hold"
+    t += STEP
+    assert v.s.prompt.armed_at == pytest.approx(t)  # each pair began it again
+    # At the browser's pace in a hold (2 frames a second) the hold is seen
+    # through: the prompt comes once it is over.
+    dense_from, p = t, v.progress()
+    while p.phase == "hold" and t < dense_from + 10:
+        t += 0.5
+        v.feed(t, man.neutral.at(t), advance=False)
+        p = v.advance(t)
+    assert p.current_action == "turn_right"
+    assert 4.0 <= t - dense_from <= 4.5
+
+
+def test_a_prompt_is_not_revealed_after_a_hold_nobody_saw(engine, man, man_ref):
+    # Frames for a second after the action is armed, then none: the hold runs
+    # out on the server's clock, but the face was last measured 3 s before its
+    # end, so a request without frames gets no prompt. The next frame comes
+    # too long after the last: the hold starts again from it.
+    v, t = _settled(
+        engine, timed(["nod", "turn_left"], [4.0, 4.0]), man_ref, man.neutral
+    )
+    armed = v.s.prompt.armed_at
+    while t < armed + 1.0:
+        t += 0.5
+        v.feed(t, man.neutral.at(t), advance=False)
+        assert v.advance(t).phase == "hold"
+    for now in (armed + 4.0, armed + 6.0, armed + 10.0):
+        assert v.advance(now).phase == "hold"
+    t = armed + 10.5
+    for at in (t, t + 0.5, t + 1.0):
+        v.feed(at, man.neutral.at(at), advance=False)
+        assert v.advance(at).phase == "hold"
+    assert v.s.prompt.armed_at >= t
+
+
 def test_turning_the_other_way_twice_ends_the_session(engine, man, man_ref):
     # Asked to turn right, the recording turns left, back, and left again.
     film = actors.Recording.scripted(

@@ -2,6 +2,7 @@
 server clock the test moves (time-machine): no sleeps, real engine."""
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,23 +37,29 @@ def drive(
     batch: int = 1,
     at: datetime.datetime = START,
     paced: bool = False,
+    sends: Callable[[float, str], bool] | None = None,
 ) -> Run:
     """Start a session and send the actor's frames, ``batch`` per request at
     8 fps (``paced``: at the pace each answer asks, as camera.js), until the
     server decides (or ``seconds`` of session time pass, then finish). The
-    actor learns each prompt when the answer carrying it arrives."""
+    actor learns each prompt when the answer carrying it arrives.
+    ``sends(t, phase)``: whether a client that picks its frames sends the
+    request of frames captured from ``t``, given the phase of the last answer
+    (the others are left out; the clock runs on)."""
     step = 1.0 / FPS
     with time_machine.travel(at, tick=False) as clock:
         response = client.post(reverse("pensioner:session-start"))
         assert response.status_code == 201, response.content
         run = Run(response.json(), {})
         url = reverse("pensioner:session-frame", args=[run.start["id"]])
-        t, last = 0.0, None
+        t, last, phase = 0.0, None, "settle"
         while t < seconds:
             times = [t + i * step for i in range(batch)]
-            frames = [actor.frame(x) for x in times]
             t += batch * step
             clock.shift(batch * step)
+            if sends is not None and not sends(times[0], phase):
+                continue
+            frames = [actor.frame(x) for x in times]
             if batch == 1:
                 response = client.post(
                     url,
@@ -75,7 +82,7 @@ def drive(
                     continue
                 run.ended = at + datetime.timedelta(seconds=t)
                 return run
-            action = run.body.get("current_action")
+            action, phase = run.body.get("current_action"), run.body["phase"]
             actor.prompted(action, t)
             run.paces.append((run.body["phase"], run.body["frame_interval_ms"]))
             if paced:

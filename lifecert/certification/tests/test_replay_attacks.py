@@ -145,6 +145,42 @@ def test_a_replay_timed_to_the_last_sessions_prompts_does_not_pass(
     assert run.code != "passed", (genuine.prompts, run.prompts)
 
 
+def test_a_video_never_still_does_not_pass_by_leaving_frames_out(
+    actors, attacker, man, settings
+):
+    # A recording of the man nodding every 3 s is never still for a 4 s hold.
+    # The client sends it whole while the face settles and once an action is
+    # asked; while a prompt is held back, only two frames every 3 s, picked
+    # where the video is at rest. Before the hold had to be seen through, those
+    # passed the hold, the prompt came, and the video's next nod answered it.
+    settings.FACE_FIXED_CHALLENGE = ["nod"]
+    _hold(settings, 4.0)
+    nod = man.actions["nod"].seconds
+    starts = [1.5 + 3.0 * k for k in range(20)]
+    film = actors.Recording.scripted(man, [(at, "nod") for at in starts], seconds=62.0)
+
+    def at_rest(t):
+        return all(not at - 0.2 <= t <= at + nod + 0.2 for at in starts)
+
+    picked = []
+
+    def sends(t, phase):
+        if phase != "hold":
+            return True
+        if picked and t - picked[-1] < 0.2:  # the pair's second frame
+            return at_rest(t)
+        if at_rest(t) and at_rest(t + 0.125) and (not picked or t - picked[-1] >= 3.0):
+            picked.append(t)
+            return True
+        return False
+
+    run = drive(attacker, film, seconds=60, sends=sends)
+    assert len(picked) >= 3  # it did reach a hold and leave frames out
+    assert run.code != "passed", run.prompts
+    assert run.prompts == []
+    assert Certification.objects.count() == 0
+
+
 @pytest.mark.parametrize("number", [1, 2, 3, 4])
 def test_a_family_video_does_not_pass(
     actors, client, personas, shared_dir, settings, number
