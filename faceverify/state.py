@@ -17,7 +17,7 @@ from typing import Any
 
 from .results import Verdict
 
-STATE_VERSION = 5
+STATE_VERSION = 4
 
 # A measurement row of one face frame: t, eye ratio, mouth ratio, yaw, pitch,
 # nose offset (see ``baseline.sample``).

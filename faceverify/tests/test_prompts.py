@@ -245,6 +245,21 @@ def test_a_prompt_is_not_revealed_after_a_hold_nobody_saw(engine, man, man_ref):
     assert v.s.prompt.armed_at >= t
 
 
+def test_a_held_session_saved_before_the_rule_goes_on(engine, man, man_ref):
+    # A session in flight when the rule came: its saved state has no seen_at
+    # (the JSON form keeps its version: a new field with a default).
+    challenge = timed(["turn_right", "nod"], [2.0, 2.0])
+    v, t = _settled(engine, challenge, man_ref, man.neutral)
+    form = v.state
+    del form["prompt"]["seen_at"]
+    v, p = Verifier(engine, challenge, [man_ref], state=form), v.progress()
+    while p.phase == "hold" and t < 10.0:
+        t += 0.5
+        v.feed(t, man.neutral.at(t), advance=False)
+        p = v.advance(t)
+    assert p.current_action == "turn_right"
+
+
 def test_turning_the_other_way_twice_ends_the_session(engine, man, man_ref):
     # Asked to turn right, the recording turns left, back, and left again.
     film = actors.Recording.scripted(
