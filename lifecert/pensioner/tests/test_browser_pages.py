@@ -11,6 +11,7 @@ remembered on the device; an expired login leads back to 资格认证登记 and 
 
 import datetime
 import itertools
+import re
 import time
 
 import pytest
@@ -25,6 +26,7 @@ from .helpers import enrol_ready
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 NAME, SSN = "杨书维", "43060319920301203X"
+ELDER = re.compile(r"(^|\s)elder(\s|$)")  # among the classes of <html>
 CERTIFY = "/personal/certify/"
 
 # speechSynthesis replaced by a recorder: a line takes SPEECH_MS_PER_CHAR a
@@ -450,7 +452,7 @@ def test_type_follows_the_browser_font_size_and_elder_mode_is_remembered(
     toggle = page.locator("#elder-toggle")
     expect(toggle).to_have_attribute("aria-pressed", "false")
     toggle.click()
-    expect(page.locator("html")).to_have_class("elder")
+    expect(page.locator("html")).to_have_class(ELDER)
     assert page.evaluate(size) == 22
     expect(page.locator(".intro")).to_be_hidden()  # fewer elements
     button = page.locator("#cert-login-submit").bounding_box()
@@ -459,9 +461,56 @@ def test_type_follows_the_browser_font_size_and_elder_mode_is_remembered(
     # Remembered on this device: another page, another tab.
     other = context.new_page()
     other.goto(live_server.url + "/accounts/password/forgot/")
-    expect(other.locator("html")).to_have_class("elder")
+    expect(other.locator("html")).to_have_class(ELDER)
     other.goto(live_server.url + "/personal/certify/login/")
     expect(other.locator("#elder-toggle")).to_have_attribute("aria-pressed", "true")
     other.locator("#elder-toggle").click()
     other.reload()
-    expect(other.locator("html")).not_to_have_class("elder")
+    expect(other.locator("html")).not_to_have_class(ELDER)
+
+
+# Every layout shift of the page (the Layout Instability API), from the start.
+SHIFTS = """
+window.__shifts = [];
+new PerformanceObserver(function (list) {
+  list.getEntries().forEach(function (e) {
+    if (!e.hadRecentInput) window.__shifts.push(e.value);
+  });
+}).observe({ type: "layout-shift", buffered: true });
+"""
+
+
+@pytest.mark.parametrize("elder", [False, True])
+def test_nothing_moves_once_a_pensioner_page_is_drawn(
+    live_server, launch_browser, personas, elder
+):
+    # A phone on a slow line (300 ms a request): the page is drawn before its
+    # deferred script has come. Nothing may move after that under a finger
+    # about to tap: the 长辈模式 button, shown only once the page had been read,
+    # pushed 用户中心 and 进入资格认证 down a line.
+    context = launch_browser().new_context(viewport={"width": 390, "height": 844})
+    context.add_init_script(SHIFTS)
+    page = context.new_page()
+    if elder:
+        page.goto(live_server.url + "/personal/certify/login/")
+        page.evaluate("localStorage.setItem('lifecert.elder', 'on')")
+    _log_in(page, live_server.url)
+    devtools = context.new_cdp_session(page)
+    devtools.send("Network.enable")
+    devtools.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": 300,
+            "downloadThroughput": -1,
+            "uploadThroughput": -1,
+        },
+    )
+    devtools.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    for path in ("/personal/certify/login/", "/personal/"):
+        page.goto(live_server.url + path, wait_until="load")
+        expect(page.locator("#elder-toggle")).to_be_visible()
+        expect(page.locator("#elder-toggle")).to_have_attribute(
+            "aria-pressed", "true" if elder else "false"
+        )
+        assert page.evaluate("window.__shifts") == [], path
