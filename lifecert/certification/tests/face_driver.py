@@ -84,7 +84,7 @@ def drive(
                 return run
             action, phase = run.body.get("current_action"), run.body["phase"]
             actor.prompted(action, t)
-            run.paces.append((run.body["phase"], run.body["frame_interval_ms"]))
+            run.paces.append((phase, run.body["frame_interval_ms"]))
             if paced:
                 step = run.body["frame_interval_ms"] / 1000
             if action and action != last:

@@ -32,6 +32,24 @@ def enrol(person: Any, photo: bytes) -> None:
     assert template.status == "ready", template.failure_reason
 
 
+def emulate_line(page: Any, latency_ms: int, upload_bytes_per_s: int = -1) -> Any:
+    """Chromium's network emulation for the page's requests from now on: a
+    weak mobile signal (each request ``latency_ms`` later, the upload at
+    ``upload_bytes_per_s``; -1 is no limit). The DevTools session, for more."""
+    devtools = page.context.new_cdp_session(page)
+    devtools.send("Network.enable")
+    devtools.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": latency_ms,
+            "downloadThroughput": -1,
+            "uploadThroughput": upload_bytes_per_s,
+        },
+    )
+    return devtools
+
+
 def follow(page: Any, link: Any, path: str, timeout: int = 30_000) -> None:
     """Click ``link`` (a locator) and wait until the page's document is ``path``.
 
@@ -62,10 +80,12 @@ def follow(page: Any, link: Any, path: str, timeout: int = 30_000) -> None:
         try:
             page.wait_for_url(f"**{path}", wait_until="commit", timeout=timeout)
         except PlaywrightTimeout:
-            answers = [
-                (r.method, r.url, r.failure, r.response() and r.response().status)
-                for r in asked
-            ]
+            answers = []
+            for r in asked:
+                response = r.response()
+                answers.append(
+                    (r.method, r.url, r.failure, response and response.status)
+                )
             raise AssertionError(
                 f"{path} not reached from {page.url}; its requests: {answers}"
             ) from None

@@ -20,7 +20,7 @@ from lifecert.certification.models import Certification, FaceSession
 from lifecert.core.audit_actions import AuditAction
 from lifecert.core.models import AuditEvent
 
-from .browser import CHALLENGE, VERDICT_TIMEOUT, Shots, follow
+from .browser import CHALLENGE, VERDICT_TIMEOUT, Shots, emulate_line, follow
 from .browser import enrol as _enrol
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -43,23 +43,6 @@ def _login_and_start(page, base_url: str, shots: Shots, before_start=None) -> No
     if before_start is not None:
         before_start()
     page.locator("#start").click()
-
-
-def _emulate_line(page, latency_ms: int, upload_bytes_per_s: int) -> None:
-    """Chromium's network emulation for the page's requests from now on: a
-    weak mobile signal (each request ``latency_ms`` later, the upload at
-    ``upload_bytes_per_s``; -1 is no limit)."""
-    devtools = page.context.new_cdp_session(page)
-    devtools.send("Network.enable")
-    devtools.send(
-        "Network.emulateNetworkConditions",
-        {
-            "offline": False,
-            "latency": latency_ms,
-            "downloadThroughput": -1,
-            "uploadThroughput": upload_bytes_per_s,
-        },
-    )
 
 
 def _expect_certified(page, camera) -> None:
@@ -180,7 +163,7 @@ def test_the_actions_are_seen_over_a_slow_line(
     def slow_line():
         # From the press of 开始认证 on: the session's requests and frames (the
         # pages before it are not what this test is about).
-        _emulate_line(page, latency_ms, upload_bytes_per_s)
+        emulate_line(page, latency_ms, upload_bytes_per_s)
 
     _login_and_start(page, live_server.url, Shots(page, None, ""), slow_line)
     _expect_certified(page, camera)
@@ -222,7 +205,7 @@ def test_a_line_that_thins_while_a_prompt_is_held_back_gets_smaller_frames_first
         seen.append((phase, width))
         if phase == "hold" and not thinned:
             thinned.append(True)
-            _emulate_line(page, 150, 40_000)
+            emulate_line(page, 150, 40_000)
 
     page.on("requestfinished", answered)
     _login_and_start(page, live_server.url, Shots(page, None, ""))

@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 from lifecert.certification.models import Certification
 from lifecert.demo import testing
 
-from .browser import CHALLENGE, VERDICT_TIMEOUT, Shots, enrol
+from .browser import CHALLENGE, VERDICT_TIMEOUT, Shots, emulate_line, enrol
 from .helpers import enrol_ready
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -495,17 +495,7 @@ def test_nothing_moves_once_a_pensioner_page_is_drawn(
         page.goto(live_server.url + "/personal/certify/login/")
         page.evaluate("localStorage.setItem('lifecert.elder', 'on')")
     _log_in(page, live_server.url)
-    devtools = context.new_cdp_session(page)
-    devtools.send("Network.enable")
-    devtools.send(
-        "Network.emulateNetworkConditions",
-        {
-            "offline": False,
-            "latency": 300,
-            "downloadThroughput": -1,
-            "uploadThroughput": -1,
-        },
-    )
+    devtools = emulate_line(page, 300)
     devtools.send("Network.setCacheDisabled", {"cacheDisabled": True})
     for path in ("/personal/certify/login/", "/personal/"):
         page.goto(live_server.url + path, wait_until="load")
