@@ -29,7 +29,7 @@ from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.expressions import RawSQL
 
-from lifecert.core.bulk import append_rows
+from lifecert.core.bulk import append_rows, shared_value
 from lifecert.registry.models import Entitlement
 
 from .models import Certification
@@ -142,9 +142,9 @@ def staged(rows: Sequence[CheckedRow]) -> Iterator[Staged]:
     params: list[tuple[Any, ...]] = []
     for n, ((entitlement, at, proof), code) in enumerate(zip(rows, codes, strict=True)):
         if at not in times:
-            times[at] = at_field.get_db_prep_save(at, connection)
+            times[at] = shared_value(at_field.get_db_prep_save(at, connection))
         if id(proof) not in evidence:
-            prepared = evidence_field.get_db_prep_save(proof, connection)
+            prepared = shared_value(evidence_field.get_db_prep_save(proof, connection))
             evidence[id(proof)] = (proof, prepared)
         params.append(
             (

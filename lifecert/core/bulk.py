@@ -9,10 +9,13 @@ twice as much on PostgreSQL: psycopg finds every placeholder of a large
 statement in Python, and the server binds and plans it (docs/benchmarks.md).
 """
 
+import datetime
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
+from psycopg.types.json import Json, Jsonb
 
 
 def append_rows(
@@ -43,3 +46,19 @@ def append_rows(
                 f" VALUES ({', '.join(['?'] * len(columns))})",
                 rows,
             )
+
+
+def shared_value(value: Any) -> Any:
+    """A prepared value (``get_db_prep_save``, ``adapt_datetimefield_value``)
+    that many appended rows repeat, in the form ``append_rows`` passes at
+    least cost: psycopg adapts a value again for every row of a ``COPY`` (a
+    datetime 2.5 µs a row; a JSON value is encoded again), a text costs
+    nothing. PostgreSQL reads an aware datetime's ISO text as the same
+    instant and a JSON wrapper's text (encoded by its own ``dumps``, as
+    psycopg would) as the same value. SQLite's prepared values are text
+    already."""
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, Json | Jsonb):
+        return (value.dumps or json.dumps)(value.obj)
+    return value

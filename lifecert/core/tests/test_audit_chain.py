@@ -345,6 +345,40 @@ def test_set_based_rows_under_the_chain_lock_are_written_linked(personas):
     assert report.checked == 3
 
 
+def test_linked_rows_hash_what_the_chain_reads_back_whatever_their_values(
+    personas,
+):
+    """Linked rows are hashed from a text made once a batch and filled in
+    row by row: it must be the chain's own canonical text for any values of
+    the batch — a percent sign or quotes in them, nested keys out of order,
+    no address, no actor, a target without a region."""
+    from lifecert.registry.models import Person
+
+    testing.make_entitlement(region=personas.other_region)
+    people = sorted(Person.objects.all(), key=lambda r: r.pk)
+    after = {"说明": '100% 完成 %s %(x)s "引号" \\', "z": {"b": 1, "a": [1, None]}}
+    with audit.linked_before_commit():
+        audit.record_many(
+            AuditAction.ENTITLEMENT_SUSPEND,
+            acting_user=None,
+            model=Person,
+            pks=[r.pk for r in people],
+            after=after,
+        )
+    rows = list(AuditEvent.objects.order_by("id"))
+    assert len(rows) == len(people) >= 2
+    assert [r.target_id for r in rows] == [str(r.public_id) for r in people]
+    assert {r.region_id for r in rows} == {None}
+    assert rows[0].after == after
+    assert rows[0].ip is None
+    prev = audit.GENESIS
+    for row in rows:
+        assert row.prev_hash == prev
+        assert row.hash == audit.chained(prev, audit.canonical(row))
+        prev = row.hash
+    assert audit.verify_chain().ok
+
+
 def test_ids_drawn_for_linked_rows_are_never_ones_given_before(
     personas, django_capture_on_commit_callbacks
 ):
