@@ -371,12 +371,9 @@ def test_linked_rows_hash_what_the_chain_reads_back_whatever_their_values(
     assert {r.region_id for r in rows} == {None}
     assert rows[0].after == after
     assert rows[0].ip is None
-    prev = audit.GENESIS
-    for row in rows:
-        assert row.prev_hash == prev
-        assert row.hash == audit.chained(prev, audit.canonical(row))
-        prev = row.hash
-    assert audit.verify_chain().ok
+    report = audit.verify_chain()
+    assert report.ok, report
+    assert report.checked == len(rows)
 
 
 def test_ids_drawn_for_linked_rows_are_never_ones_given_before(
