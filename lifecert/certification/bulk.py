@@ -7,14 +7,14 @@ most of the push's Python time (bench/bench_api_push.py). Here each row is a
 tuple, the values that repeat (time, evidence) are prepared once, and the
 batch's checked rows go into one temporary table (``append_rows``:
 ``COPY`` on PostgreSQL, ``executemany`` on SQLite) that every statement of the
-batch joins, as the plain SQL the benches compare against does: the
-entitlements locked (``entitlements``: a subquery for the ORM's ``pk__in``),
-then per run of rows one ``INSERT … SELECT … RETURNING`` of certifications and
-one ``UPDATE … FROM`` of ``last_certified_at``. Lists of thousands of ``IN
-(…)`` parameters cost Django about 4 µs each to prepare, three lists a row;
-large ``INSERT … VALUES`` statements cost PostgreSQL 100–250 ms each to bind
-and plan (docs/benchmarks.md). Values are still prepared by the model's own
-fields, so both databases store exactly what the ORM would.
+batch joins, as the plain SQL the benches compare against does: per run of
+rows one ``INSERT … SELECT … RETURNING`` of certifications and one ``UPDATE …
+FROM`` of ``last_certified_at`` (the caller has locked the entitlements).
+Lists of thousands of ``IN (…)`` parameters cost Django about 4 µs each to
+prepare, three lists a row; large ``INSERT … VALUES`` statements cost
+PostgreSQL 100–250 ms each to bind and plan (docs/benchmarks.md). Values are
+still prepared by the model's own fields, so both databases store exactly what
+the ORM would.
 
 ``append_rows`` is ``lifecert.core.bulk``'s.
 """
@@ -27,7 +27,6 @@ from typing import Any
 
 from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models.expressions import RawSQL
 
 from lifecert.core.bulk import append_rows, shared_value
 from lifecert.registry.models import Entitlement
@@ -58,12 +57,6 @@ class Staged:
     def __init__(self, connection: BaseDatabaseWrapper) -> None:
         self.connection = connection
         self.temp = connection.ops.quote_name(TEMP_TABLE)
-
-    def entitlements(self, start: int, stop: int) -> RawSQL:
-        """The entitlement ids of rows ``start`` to ``stop`` (excluded), as a
-        subquery for ``pk__in``."""
-        sql = f"SELECT entitlement_id FROM {self.temp} WHERE n >= %s AND n < %s"  # noqa: S608 this module's name
-        return RawSQL(sql, (start, stop))  # noqa: S611 this module's name, numbers as parameters
 
     def drop(self, numbers: Sequence[int]) -> None:
         """Rows the batch does not write (skipped, or written on their own)."""

@@ -15,7 +15,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from lifecert.core import audit
@@ -90,11 +89,23 @@ class EvidenceResult:
 
 
 @dataclass
+class _State:
+    """An entitlement in the caller's regions as matched, and then as the
+    batch leaves it (rows may repeat a person: they share one)."""
+
+    pk: int
+    status: str
+    reason: str
+    last: datetime.datetime | None
+    death_date: datetime.date | None
+
+
+@dataclass
 class _Good:
     row: EvidenceRow
     day: datetime.date
-    # (pk, status) of the person's entitlements in the caller's regions.
-    entitlements: list[tuple[int, str]] = field(default_factory=list)
+    # The person's entitlements in the caller's regions.
+    entitlements: list[_State] = field(default_factory=list)
 
 
 # Numbers matched per query (a bounded IN list on both databases).
@@ -102,39 +113,56 @@ MATCH_CHUNK = 5000
 
 
 def _match(
-    numbers: set[str], regions: Iterable[Region]
-) -> dict[str, tuple[str, list[tuple[int, str]]]]:
-    """Number -> (registered name, [(entitlement pk, status)]) in ``regions``.
+    numbers: set[str], regions: Iterable[Region], *, lock: bool
+) -> dict[str, tuple[str, list[_State]]]:
+    """Number -> (registered name, its entitlements in ``regions``); with
+    ``lock``, the entitlements locked until the transaction ends, so that
+    what the rules read of them stays true while the batch writes.
 
     Plain values, not model instances: at 5,000 rows a batch the instances
     were the largest share of the push's Python time (bench/bench_api_push.py).
     The regions are kept in Python, not in the query: with them in the WHERE
     clause SQLite (no statistics) read every entitlement of the regions for
     each 5,000 numbers (4 s a query at 1.7 M entitlements) instead of looking
-    the numbers up.
+    the numbers up. A locked match may so lock a number's entitlement in
+    another region too, until the batch ends.
     """
     region_ids = {region.pk for region in regions}
     ordered = sorted(numbers)
-    found: dict[str, tuple[str, list[tuple[int, str]]]] = {}
+    found: dict[str, tuple[str, list[_State]]] = {}
     for start in range(0, len(ordered), MATCH_CHUNK):
-        rows = (
-            Entitlement.objects.filter(
-                person__ssn__in=ordered[start : start + MATCH_CHUNK]
-            )
-            .order_by("pk")
-            .values_list("person__ssn", "person__name", "pk", "status", "region_id")
+        query = Entitlement.objects.filter(
+            person__ssn__in=ordered[start : start + MATCH_CHUNK]
         )
-        for ssn, name, pk, status, region_id in rows:
+        if lock:
+            query = query.select_for_update(of=("self",))
+        rows = query.order_by("pk").values_list(
+            "person__ssn",
+            "person__name",
+            "region_id",
+            "pk",
+            "status",
+            "status_reason",
+            "last_certified_at",
+            "person__death_date",
+        )
+        for ssn, name, region_id, pk, status, reason, last, death in rows:
             if region_id in region_ids:
-                found.setdefault(ssn, (name, []))[1].append((pk, status))
+                entitlement = _State(pk, status, reason, last, death)
+                found.setdefault(ssn, (name, []))[1].append(entitlement)
     return found
 
 
 def check_rows(
-    kind: Kind, rows: Sequence[EvidenceRow], regions: Iterable[Region]
+    kind: Kind,
+    rows: Sequence[EvidenceRow],
+    regions: Iterable[Region],
+    *,
+    lock: bool = False,
 ) -> list[_Good]:
-    """Every row matched to its entitlements in ``regions``; raises EvidenceRejected."""
-    entitlements = _match({row.ssn for row in rows}, regions)
+    """Every row matched to its entitlements in ``regions`` (with ``lock``,
+    locked: inside a transaction); raises EvidenceRejected."""
+    entitlements = _match({row.ssn for row in rows}, regions, lock=lock)
     today = timezone.localdate()
     label = DATE_LABEL[kind]
     errors: list[RowError] = []
@@ -219,16 +247,23 @@ def apply_rows(
 ) -> EvidenceResult:
     """Check every row, then terminate (deaths) or certify (comparison) in one
     transaction, audited as the Excel import is. ``dry_run``: the same work,
-    rolled back. ``evidence`` is added to each silent certification's evidence."""
-    good = check_rows(kind, rows, regions)
+    rolled back. ``evidence`` is added to each silent certification's evidence.
+
+    The rows are checked inside the transaction: a 数据比对 batch's match
+    locks the entitlements it finds, and the rules read them from it (one
+    query for both; a row must see its entitlement as it is when written).
+    Nothing is written unless every row is good, so the batch is as long as
+    its good rows."""
+    comparison = kind == Kind.COMPARISON
     # A large batch links its audit rows before its commit, the chain lock
     # taken before any entitlement is locked (``audit.linked_before_commit``).
-    bulk = kind == Kind.COMPARISON and not dry_run and len(good) in LINK_IN_BATCH_ROWS
+    bulk = comparison and not dry_run and len(rows) in LINK_IN_BATCH_ROWS
     # A large import on SQLite keeps its dirty pages in memory to its commit.
-    large = kind == Kind.COMPARISON and len(good) > LINK_IN_BATCH_ROWS[-1]
+    large = comparison and len(rows) > LINK_IN_BATCH_ROWS[-1]
     with page_cache(settings.IMPORT_SQLITE_CACHE_MIB * 1024 if large else None):
         try:
             with audit.linked_before_commit() if bulk else transaction.atomic():
+                good = check_rows(kind, rows, regions, lock=comparison)
                 if kind == Kind.DEATHS:
                     result = _deaths(good, acting_user=acting_user, ip=ip)
                     action = AuditAction.IMPORT_DEATHS
@@ -267,12 +302,12 @@ def _deaths(good: list[_Good], *, acting_user: Any, ip: str | None) -> EvidenceR
     changed = skipped = overpaid = 0
     cases_before = DeathAfterCertificationCase.objects.count()
     for item in good:
-        for pk, status in item.entitlements:
-            if status == Entitlement.Status.TERMINATED:
+        for state in item.entitlements:
+            if state.status == Entitlement.Status.TERMINATED:
                 skipped += 1
                 continue
             overpayment: Overpayment | None = record_death(
-                entitlement=Entitlement(pk=pk),
+                entitlement=Entitlement(pk=state.pk),
                 death_date=item.day,
                 acting_user=acting_user,
                 ip=ip,
@@ -283,18 +318,8 @@ def _deaths(good: list[_Good], *, acting_user: Any, ip: str | None) -> EvidenceR
     return EvidenceResult(len(good), changed, skipped, overpaid, cases)
 
 
-# Entitlements locked and certified per statement batch.
+# Rows certified per statement batch.
 CHUNK = 2000
-
-
-@dataclass
-class _State:
-    """An entitlement as the batch has left it so far (rows may repeat a person)."""
-
-    status: str
-    reason: str
-    last: datetime.datetime | None
-    death_date: datetime.date | None
 
 
 def _comparison(
@@ -304,29 +329,31 @@ def _comparison(
     suspended pension or vouches for someone recorded dead goes through
     ``record_certification`` one by one, with the same effect as the rest.
 
-    The checked rows go into one temporary table (``bulk.staged``), numbered
-    in order; each chunk's entitlements are locked by joining it, and each run
-    of plain rows is written from it."""
+    The entitlements were locked when the rows were matched (``check_rows``);
+    the rules read them as the batch leaves them. The checked rows go into one
+    temporary table (``bulk.staged``), numbered in order, and each run of
+    plain rows is written from it."""
     noon: dict[datetime.date, datetime.datetime] = {}  # one make_aware a day
     proofs: dict[str, dict[str, Any]] = {}  # one evidence dict per source
     todo: list[tuple[int, datetime.datetime, dict[str, Any]]] = []
+    states: list[_State] = []  # the entitlement of each row of ``todo``
     for item in good:
         at = noon.get(item.day) or noon.setdefault(item.day, _noon(item.day))
         source = item.row.source
         proof = proofs.get(source) or proofs.setdefault(
             source, {"source": source, **evidence}
         )
-        todo.extend((pk, at, proof) for pk, _ in item.entitlements)
+        todo.extend((state.pk, at, proof) for state in item.entitlements)
+        states.extend(item.entitlements)
     changed = skipped = 0
     with staged(todo) as stage:
         for start in range(0, len(todo), CHUNK):
             stop = min(start + CHUNK, len(todo))
-            states = _lock(stage.entitlements(start, stop))
             first = start  # the first row of the run not yet written
             dropped: list[int] = []  # rows of the run that are not written
             for n in range(start, stop):
                 pk, at, proof = todo[n]
-                state = states[pk]
+                state = states[n]
                 if state.status == Entitlement.Status.TERMINATED or (
                     state.last is not None and state.last >= at
                 ):
@@ -368,24 +395,6 @@ OPERATOR = "数据比对"
 
 def _noon(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
-
-
-def _lock(pks: RawSQL) -> dict[int, _State]:
-    """The entitlements ``pks`` (a subquery of the staged rows) locked, with
-    what the rules read."""
-    rows = (
-        Entitlement.objects.filter(pk__in=pks)
-        .select_for_update(of=("self",))
-        .order_by("pk")
-        .values_list(
-            "pk",
-            "status",
-            "status_reason",
-            "last_certified_at",
-            "person__death_date",
-        )
-    )
-    return {row[0]: _State(*row[1:]) for row in rows}
 
 
 def _write_run(

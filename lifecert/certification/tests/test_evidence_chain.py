@@ -90,6 +90,13 @@ def test_the_chain_lock_comes_before_the_entitlement_locks(personas, monkeypatch
     assert head < locked < written
     if connection.features.has_select_for_update:
         assert "FOR UPDATE" in statements[head]
+        # The match locks what the rules read: no second look at them.
+        assert "FOR UPDATE" in statements[locked]
+        assert "ssn" in statements[locked]
+        assert not any(
+            "registry_entitlement" in s and "FOR UPDATE" in s
+            for s in statements[locked + 1 : written]
+        )
 
 
 def test_a_large_dry_run_links_nothing(personas, monkeypatch):
