@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from lifecert.core import audit
@@ -132,7 +133,7 @@ def _match(
     found: dict[str, tuple[str, list[_State]]] = {}
     for start in range(0, len(ordered), MATCH_CHUNK):
         query = Entitlement.objects.filter(
-            person__ssn__in=ordered[start : start + MATCH_CHUNK]
+            person__ssn__in=_listed(ordered[start : start + MATCH_CHUNK])
         )
         if lock:
             query = query.select_for_update(of=("self",))
@@ -151,6 +152,16 @@ def _match(
                 entitlement = _State(pk, status, reason, last, death)
                 found.setdefault(ssn, (name, []))[1].append(entitlement)
     return found
+
+
+def _listed(numbers: list[str]) -> list[str] | RawSQL:
+    """``numbers`` as the right side of ``__in``. On PostgreSQL one array
+    parameter: psycopg writes each parameter into the statement in Python
+    (Django binds on the client), and 5,000 placeholders took it 50-100 ms
+    a batch of 5,000 rows, half the CPU of the match."""
+    if connections[router.db_for_read(Entitlement)].vendor != "postgresql":
+        return numbers
+    return RawSQL("SELECT unnest(%s::varchar[])", (numbers,))
 
 
 def check_rows(

@@ -213,3 +213,21 @@ def test_sheet_rows_read_full_width_dates_and_refuse_formula_numbers():
     assert raised.value.errors == [
         (2, "社会保障号码：单元格是公式（=A3），请填写号码本身")
     ]
+
+
+def test_numbers_that_look_like_array_syntax_match_nothing_but_themselves(personas):
+    """On PostgreSQL the numbers travel as one array (``evidence._listed``):
+    a quote, a comma, braces, a backslash or the word NULL in a number is a
+    number that is not registered, and the good row beside them still matches."""
+    odd = ["NULL", "a,b", "{1}", 'q"q', "back\\slash", "O'Brien", ""]
+    person = personas.pensioner
+    rows = [_row(person, _day(3), 1)] + [
+        EvidenceRow(n, ssn, person.name, _day(3), _day(3).isoformat(), "医保就医")
+        for n, ssn in enumerate(odd, start=2)
+    ]
+    with pytest.raises(evidence.EvidenceRejected) as raised:
+        _apply(rows, [personas.region])
+    assert [(e.row, e.code) for e in raised.value.errors] == [
+        (n, "not_found") for n in range(2, len(odd) + 2)
+    ]
+    assert evidence.check_rows(Kind.COMPARISON, rows[:1], [personas.region])
