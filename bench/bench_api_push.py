@@ -31,7 +31,8 @@ Then pulls ``--pull-rows`` certifications (1,000,000) through
 ``GET /api/v1/certifications/`` in pages of ``API_PAGE_MAX``, next to the same
 keyset pages read in SQL.
 
-Prints the figures and, last, one JSON line.
+Prints the figures and, last, one JSON line. ``--api-only`` times the API's
+push alone (half a minute), for turns of two commits on copies of one seed.
 
     .venv/bin/python bench/bench_api_push.py \
         --database-url sqlite:///$PWD/var/bench_api.sqlite3
@@ -231,6 +232,12 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the seeded data")
     parser.add_argument("--pull-rows", type=int, default=1_000_000)
     parser.add_argument("--skip-pull", action="store_true")
+    parser.add_argument(
+        "--api-only",
+        action="store_true",
+        help="the API's push alone (no Excel, no plain SQL, no pull):"
+        " for turns of two commits",
+    )
     args = parser.parse_args()
     prepare(args)
     from django.conf import settings
@@ -244,6 +251,17 @@ def main() -> None:
     days = [today - datetime.timedelta(days=n) for n in (2, 1, 0)]
     people = pick_pensioners(args.rows, days[0])
     api = _push_api(people, days[0].isoformat())
+    if args.api_only:
+        assert api["changed"] == args.rows, api
+        print(
+            f"push {args.rows:,} evidence rows ({connection.vendor}): API"
+            f" {api['s']:.1f} s in {api['requests']} requests | CPU"
+            f" {api['cpu_s']:.1f} s here + {api['db_cpu_s']:.1f} s in the server"
+        )
+        print(
+            json.dumps({"database": connection.vendor, "rows": args.rows, "api": api})
+        )
+        return
     excel = _push_excel(people, days[1].isoformat())
     batched = _plain_sql_batched(people, _noon(days[2]) - datetime.timedelta(hours=3))
     plain = plain_sql_certify(people, _noon(days[2]))
