@@ -3,6 +3,8 @@
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from lifecert.certification import evidence
@@ -225,9 +227,15 @@ def test_numbers_that_look_like_array_syntax_match_nothing_but_themselves(person
         EvidenceRow(n, ssn, person.name, _day(3), _day(3).isoformat(), "医保就医")
         for n, ssn in enumerate(odd, start=2)
     ]
-    with pytest.raises(evidence.EvidenceRejected) as raised:
+    with (
+        pytest.raises(evidence.EvidenceRejected) as raised,
+        CaptureQueriesContext(connection) as queries,
+    ):
         _apply(rows, [personas.region])
     assert [(e.row, e.code) for e in raised.value.errors] == [
         (n, "not_found") for n in range(2, len(odd) + 2)
     ]
+    matched = [q["sql"] for q in queries.captured_queries if "ssn" in q["sql"]]
+    assert len(matched) == 1
+    assert ("unnest" in matched[0]) == (connection.vendor == "postgresql")
     assert evidence.check_rows(Kind.COMPARISON, rows[:1], [personas.region])
