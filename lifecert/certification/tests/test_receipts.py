@@ -3,11 +3,13 @@ import io
 import zoneinfo
 
 import pytest
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
 
 from lifecert.certification import receipts
+from lifecert.certification.models import Certification
 from lifecert.certification.services import record_certification
 from lifecert.demo import testing
 
@@ -103,3 +105,29 @@ def test_verification_page_is_public_and_empty_at_first(client):
     page = client.get(VERIFY).content.decode()
     assert "自助打印单据验证" in page
     assert "未找到该单据" not in page
+
+
+def test_a_receipt_code_is_unique_and_has_one_index(personas, certification):
+    """Two certifications cannot share a code; on PostgreSQL the code has one
+    index, the unique one, and no second (``varchar_pattern_ops``) for LIKE,
+    which no query uses and every certification would pay for."""
+    twin, _ = record_certification(
+        entitlement=personas.entitlement,
+        channel="face",
+        acting_user=personas.pensioner_user,
+        at=datetime.datetime(2026, 3, 20, 9, 0, tzinfo=SHANGHAI),
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Certification.objects.filter(pk=twin.pk).update(
+            receipt_code=certification.receipt_code
+        )
+    with connection.cursor() as cursor:
+        indexes = connection.introspection.get_constraints(
+            cursor, Certification._meta.db_table
+        )
+    on_code = [
+        name
+        for name, index in indexes.items()
+        if index["columns"] == ["receipt_code"] and (index["index"] or index["unique"])
+    ]
+    assert len(on_code) == 1, on_code
