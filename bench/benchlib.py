@@ -151,7 +151,7 @@ def write_back_log(*, empty: bool = False) -> None:
 
 
 def plain_sql_certify(
-    people: list[tuple[str, str]], at: datetime.datetime, *, write_back: bool = True
+    people: list[tuple[str, str]], at: datetime.datetime, *, write_back: bool = False
 ) -> dict[str, Any]:
     """What the evidence service does for ``people``, in plain SQL: the rows
     into a temporary table, one INSERT … SELECT of certifications matched by
