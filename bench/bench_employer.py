@@ -39,7 +39,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchlib import django_env, seed
+from benchlib import django_env, public_id_sql, seed
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFIX = "欧阳"  # the 10,000 pensioners that "select all that match" certifies
@@ -352,9 +352,7 @@ def main() -> None:
         ).count()
         assert saved == args.save_size, saved
 
-    uuid_sql = (
-        "gen_random_uuid()" if vendor == "postgresql" else "lower(hex(randomblob(16)))"
-    )
+    uuid_sql = public_id_sql(vendor)
     target = "e.public_id::text" if vendor == "postgresql" else "e.public_id"
     matching = (
         f"FROM registry_entitlement e JOIN registry_person p ON p.id = e.person_id"

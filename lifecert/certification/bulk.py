@@ -21,7 +21,6 @@ the ORM would.
 
 import contextlib
 import datetime
-import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -127,6 +126,7 @@ def staged(rows: Sequence[CheckedRow]) -> Iterator[Staged]:
     connection = connections[alias]
     fields = {f.attname: f for f in opts.concrete_fields}
     public_id = fields["public_id"].get_db_prep_save
+    new_public_id = fields["public_id"].get_default  # the model's time-ordered ids
     at_field, evidence_field = fields["certified_at"], fields["evidence"]
     times: dict[datetime.datetime, Any] = {}
     # id() of an evidence dict -> (the dict, kept alive; its prepared value)
@@ -142,7 +142,7 @@ def staged(rows: Sequence[CheckedRow]) -> Iterator[Staged]:
         params.append(
             (
                 n,
-                public_id(uuid.uuid4(), connection),
+                public_id(new_public_id(), connection),
                 entitlement,
                 times[at],
                 evidence[id(proof)][1],

@@ -36,12 +36,40 @@ def test_each_row_is_one_certification_as_the_orm_reads_it():
         assert c.operator_id is None
         assert c.unit_id is None
         assert isinstance(c.public_id, uuid.UUID)
-        assert c.public_id.version == 4
+        assert c.public_id.version == 7
         assert len(c.receipt_code) == 16
     # Found by its public id as the ORM writes it (the receipt check page does).
     c = stored[entitlements[0].pk]
     assert Certification.objects.get(public_id=c.public_id).pk == c.pk
     assert len({c.public_id for c in stored.values()}) == 5
+
+
+def test_public_ids_sort_in_the_order_the_certifications_were_made():
+    # Time-ordered ids keep a batch's entries side by side in the unique index;
+    # random ones would scatter them over its pages. Two batches and then one
+    # certification through the ORM, as a counter makes it.
+    entitlements = [make_entitlement() for _ in range(41)]
+    at = datetime.datetime(2026, 3, 1, 4, 0, tzinfo=datetime.UTC)
+    rows = [(e.pk, at, {"source": "医保就医"}) for e in entitlements[:40]]
+    ids = insert_certifications(rows[:20], channel=Channel.DATA, operator_name="")
+    ids += insert_certifications(rows[20:], channel=Channel.DATA, operator_name="")
+    last = entitlements[40]
+    single = Certification.objects.create(
+        person_id=last.person_id,
+        region_id=last.region_id,
+        entitlement=last,
+        certified_at=at,
+        channel=Channel.COUNTER,
+    )
+    made = list(
+        Certification.objects.filter(pk__in=[*ids, single.pk])
+        .order_by("pk")
+        .values_list("public_id", flat=True)
+    )
+    assert len(made) == 41
+    assert made == sorted(made)
+    assert {p.version for p in made} == {7}
+    assert len(set(made)) == 41
 
 
 def test_no_rows_write_nothing():
