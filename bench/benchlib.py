@@ -163,7 +163,8 @@ def public_id_sql(vendor: str) -> str:
     return (
         "printf('%012x', CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))"
         " || '7' || lower(substr(hex(randomblob(2)), 1, 3)"
-        " || substr('89ab', 1 + (random() & 3), 1) || substr(hex(randomblob(8)), 1, 15))"
+        " || substr('89ab', 1 + (random() & 3), 1)"
+        " || substr(hex(randomblob(8)), 1, 15))"
     )
 
 
