@@ -34,9 +34,12 @@ a checkpoint that its commits left is its own cost, not the next one's.
 Before each contender but the first, the rows' ``last_certified_at`` goes
 back to the seed's times (outside the clocks, ``_restore``): each contender
 then moves it from the same places in its indexes, whatever its turn. The four
-run ``--rounds`` times (3); each round is printed, then the medians and the
-median of the rounds' ratios, which one noisy run moves less than a single
-figure.
+run ``--rounds`` times (3), each round on a fresh copy of the database as it
+was before the first (``Snapshot``: the SQLite file copied, a PostgreSQL
+database made from a template), so that no round finds the 400,000
+certifications and the split index pages the rounds before it left; each
+round is printed, then the medians and the median of the rounds' ratios, which
+one noisy run moves less than a single figure.
 
 Then pulls ``--pull-rows`` certifications (1,000,000) through
 ``GET /api/v1/certifications/`` in pages of ``API_PAGE_MAX``, next to the same
@@ -53,8 +56,11 @@ import argparse
 import datetime
 import io
 import json
+import os
+import shutil
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
 from benchlib import (
@@ -240,6 +246,87 @@ def _restore(saved: list[tuple[Any, int]]) -> None:
     write_back_log(empty=True)
 
 
+class Snapshot:
+    """The bench's database as it is now, kept aside (outside every clock) and
+    brought back before each round but the first.
+
+    SQLite: the file copied once its log is written back; PostgreSQL: a
+    database made with the bench's as its template, and the bench's made again
+    from it (the role needs CREATEDB, as the test suite's does).
+    """
+
+    def __init__(self) -> None:
+        from django.db import connection
+
+        self.vendor = connection.vendor
+        self.name = str(connection.settings_dict["NAME"])
+        # The copy beside the file; a database name takes no dot.
+        self.copy = f"{self.name}{'.round' if self.vendor == 'sqlite' else '_round'}"
+        self.strategy = ""
+        if self.vendor == "postgresql":
+            connection.ensure_connection()
+            if connection.pg_version >= 150000:
+                self.strategy = " STRATEGY FILE_COPY"
+        write_back_log(empty=True)
+        connection.close()
+        if self.vendor == "sqlite":
+            shutil.copyfile(self.name, self.copy)
+        else:
+            self._admin(f"DROP DATABASE IF EXISTS {self.copy}")
+            self._copy(self.name, self.copy)
+        self._settle()
+
+    def _admin(self, sql: str) -> None:
+        """One statement on the server's ``postgres`` database, out of any
+        transaction (as CREATE and DROP DATABASE need)."""
+        import psycopg
+        from django.db import connection
+
+        settings = connection.settings_dict
+        with psycopg.connect(
+            dbname="postgres",
+            user=settings["USER"],
+            password=settings["PASSWORD"],
+            host=settings["HOST"] or None,
+            port=settings["PORT"] or None,
+            autocommit=True,
+        ) as admin:
+            admin.execute(sql)
+
+    def _copy(self, source: str, target: str) -> None:
+        """PostgreSQL: ``target`` made from ``source``, file by file (15's
+        default strategy writes the whole copy through the log instead, which
+        the next checkpoint then writes again, within a clock)."""
+        self._admin(f"CREATE DATABASE {target} TEMPLATE {source}{self.strategy}")
+
+    def _settle(self) -> None:
+        """The copy on disk before any clock: otherwise the first fsync of a
+        contender (SQLite's checkpoint of the database file) or the kernel's
+        writeback of gigabytes of dirty pages falls within its time."""
+        if self.vendor == "postgresql":
+            self._admin("CHECKPOINT")
+        os.sync()
+
+    def bring_back(self) -> None:
+        from django.db import connection
+
+        connection.close()
+        if self.vendor == "sqlite":
+            for suffix in ("-wal", "-shm"):
+                Path(f"{self.name}{suffix}").unlink(missing_ok=True)
+            shutil.copyfile(self.copy, self.name)
+        else:
+            self._admin(f"DROP DATABASE {self.name}")
+            self._copy(self.copy, self.name)
+        self._settle()
+
+    def remove(self) -> None:
+        if self.vendor == "sqlite":
+            Path(self.copy).unlink(missing_ok=True)
+        else:
+            self._admin(f"DROP DATABASE IF EXISTS {self.copy}")
+
+
 def _round(
     n: int,
     people: list[tuple[str, str]],
@@ -249,8 +336,6 @@ def _round(
     """One round: each contender certifies ``people`` from the seed's times."""
     from lifecert.certification.evidence import _noon
 
-    if n > 1:
-        _restore(saved)
     api = _push_api(people, days[0].isoformat(), n)
     _restore(saved)
     excel = _push_excel(people, days[1].isoformat())
@@ -382,8 +467,11 @@ def main() -> None:
         )
         return
     saved = _seed_times(people)
+    snapshot = Snapshot() if args.rounds > 1 else None
     rounds = []
     for n in range(1, args.rounds + 1):
+        if n > 1 and snapshot is not None:
+            snapshot.bring_back()
         run = _round(n, people, days, saved)
         rounds.append(run)
         api, excel, plain, batched = (
@@ -409,6 +497,9 @@ def main() -> None:
             f" database server | plain SQL {plain['cpu_s']:.1f} s +"
             f" {plain['db_cpu_s']:.1f} s (without its chain)"
         )
+
+    if snapshot is not None:
+        snapshot.remove()
 
     def median(values: list[float]) -> float:
         return round(statistics.median(values), 2)
