@@ -1,8 +1,11 @@
 """统一身份认证 in a real browser against the real development provider:
 a pensioner and a unit operator log in through it, their accounts are linked,
-they certify, and logging out ends both sessions."""
+they certify (the pensioner by face: the webcam man of ``../shared/media`` as
+a responsive fake camera, the real engine deciding), and logging out ends both
+sessions."""
 
 import copy
+import re
 from typing import Any
 
 import pytest
@@ -13,8 +16,7 @@ from lifecert.accounts.services import issue_authorization_code
 from lifecert.certification.models import Certification, Channel
 from lifecert.conftest import OidcProvider, Personas
 from lifecert.demo import testing
-from lifecert.pensioner.tests.browser import Shots
-from lifecert.pensioner.tests.helpers import enrol_ready
+from lifecert.pensioner.tests.browser import CHALLENGE, VERDICT_TIMEOUT, Shots, enrol
 
 from .oidc_helpers import DEMO_PASSWORD
 
@@ -61,20 +63,25 @@ def test_pensioner_and_unit_operator_log_in_link_certify_and_log_out(
     personas: Personas,
     provider: OidcProvider,
     screenshot_dir: Any,
+    fake_camera: Any,
+    webcam_man: Any,
+    settings: Any,
 ) -> None:
     base = live_server.url
+    settings.FACE_FIXED_CHALLENGE = CHALLENGE  # actions the webcam man can do
     for index in range(2):
         person = testing.make_person(name=f"林{index}")
         testing.make_entitlement(
             person=person, region=personas.region, unit=personas.unit
         )
-    enrol_ready(personas.pensioner)  # a reference photo: the camera page opens
+    enrol(personas.pensioner, webcam_man.enrolment)  # his reference photo
     browser = launch_browser()
     refused: list[str] = []
 
     # ---- the pensioner: linked by the ID number the provider vouches for
     page = browser.new_context().new_page()
     page.set_default_timeout(20000)
+    camera = fake_camera(page, webcam_man)
     page.on(
         "console",
         lambda m: "Content Security Policy" in m.text and refused.append(m.text),
@@ -89,7 +96,15 @@ def test_pensioner_and_unit_operator_log_in_link_certify_and_log_out(
     assert link.user == personas.pensioner_user
     page.goto(f"{base}/personal/certify/")
     expect(page.get_by_role("heading", level=1)).to_have_text("养老待遇资格认证")
-    expect(page.locator("#start")).to_be_attached()
+    expect(page.locator("#start")).to_be_enabled(timeout=30_000)
+    page.locator("#start").click()
+    expect(page.locator("#verdict")).to_have_text(
+        re.compile("认证"), timeout=VERDICT_TIMEOUT
+    )
+    assert page.locator("#verdict").text_content() == "恭喜您，认证成功", camera.events
+    face = Certification.objects.get(channel=Channel.FACE)
+    assert face.person == personas.pensioner
+    assert face.operator_id == personas.pensioner_user.pk
     _logout_ends_both_sessions(page, base, "/accounts/personal/login/")
 
     # ---- the unit operator: linked to the unit's existing account by its
@@ -124,15 +139,18 @@ def test_pensioner_and_unit_operator_log_in_link_certify_and_log_out(
     page.click("#menu-certify")
     page.get_by_role("link", name="办结").click()
     page.get_by_role("button", name="我已阅读并同意").click()
+    # The unit's two other pensioners: the one who certified by face just now
+    # is not due.
     expect(page.locator(".pager-summary")).to_have_text(
-        "显示第 1 到第 3 条记录，总共 3 条记录"
+        "显示第 1 到第 2 条记录，总共 2 条记录"
     )
     page.check("#select-page")
     page.get_by_role("button", name="保存").click()
-    page.get_by_role("button", name="确认认证（3 人）").click()
-    expect(page.locator(".msg-success")).to_have_text("认证成功，共 3 人。")
+    page.get_by_role("button", name="确认认证（2 人）").click()
+    expect(page.locator(".msg-success")).to_have_text("认证成功，共 2 人。")
     certified = Certification.objects.filter(channel=Channel.UNIT)
-    assert certified.count() == 3
+    assert certified.count() == 2
+    assert personas.pensioner.pk not in {c.person_id for c in certified}
     assert {c.operator_id for c in certified} == {unit_link.user_id}
     _logout_ends_both_sessions(page, base, "/accounts/unit/login/")
     assert refused == []
