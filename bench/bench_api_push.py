@@ -475,6 +475,8 @@ def main() -> None:
         return
     saved = _seed_times(people)
     snapshot = Snapshot() if args.rounds > 1 else None
+    if snapshot is None:
+        os.sync()  # as Snapshot does: a database just copied in is on disk first
     rounds = []
     for n in range(1, args.rounds + 1):
         if n > 1 and snapshot is not None:
