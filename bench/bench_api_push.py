@@ -66,6 +66,7 @@ from typing import Any
 from benchlib import (
     ROOT,
     cpu_seconds,
+    percentile,
     pick_pensioners,
     plain_sql_certify,
     prepare,
@@ -415,11 +416,10 @@ def _pull(page: int, most: int) -> dict[str, Any]:
                 break
             after = got[-1][0]
     sql_s = time.perf_counter() - started
-    cuts = statistics.quantiles(each, n=20) if len(each) > 1 else each * 19
     return {
         "api_s": api_s,
-        "page_p50_ms": round(statistics.median(each) * 1000, 1),
-        "page_p95_ms": round(cuts[18] * 1000, 1),
+        "page_p50_ms": round(percentile(each, 50) * 1000, 1),
+        "page_p95_ms": round(percentile(each, 95) * 1000, 1),
         "page_max_ms": round(max(each) * 1000, 1),
         "rows": rows,
         "pages": pages,

@@ -37,15 +37,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchlib import django_env, seed
+from benchlib import django_env, percentile, seed
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET_P95_MS = 200
-
-
-def percentile(samples: list[float], share: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def interleaved(repeat: int, *works: Callable[[], Any]) -> list[list[float]]:
@@ -250,15 +245,15 @@ def main() -> None:
         )
         row = {
             "page_p50_ms": round(statistics.median(page_ms), 1),
-            "page_p95_ms": round(percentile(page_ms, 0.95), 1),
+            "page_p95_ms": round(percentile(page_ms, 95), 1),
             "live_page_p50_ms": round(statistics.median(live_ms), 1),
-            "live_page_p95_ms": round(percentile(live_ms, 0.95), 1),
-            "figures_p95_ms": round(percentile(figures_ms, 0.95), 1),
+            "live_page_p95_ms": round(percentile(live_ms, 95), 1),
+            "figures_p95_ms": round(percentile(figures_ms, 95), 1),
             "own_sql_p50_ms": round(statistics.median(replay_ms), 1),
-            "own_sql_p95_ms": round(percentile(replay_ms, 0.95), 1),
+            "own_sql_p95_ms": round(percentile(replay_ms, 95), 1),
             "statements": len(statements),
             "plain_sql_p50_ms": round(statistics.median(plain_ms), 1),
-            "plain_sql_p95_ms": round(percentile(plain_ms, 0.95), 1),
+            "plain_sql_p95_ms": round(percentile(plain_ms, 95), 1),
         }
         row["ratio_p95"] = round(row["page_p95_ms"] / row["plain_sql_p95_ms"], 2)
         row["within_budget"] = row["page_p95_ms"] < BUDGET_P95_MS

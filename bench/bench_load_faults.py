@@ -60,6 +60,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_pensioner_load as pensioner_load  # noqa: E402
+from benchlib import percentile  # noqa: E402
 
 from faceverify import actors  # noqa: E402
 
@@ -585,10 +586,6 @@ def fault_effect(fault: Fault, records: list[Record], until: float) -> dict:
 
 
 # ---------------------------------------------------------------- figures
-
-
-def percentile(values: list[float], q: float) -> float:
-    return pensioner_load.percentile(values, q)
 
 
 def per_kind(records: list[Record]) -> dict[str, dict]:

@@ -44,6 +44,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchlib import percentile  # noqa: E402
+
 from faceverify import actors  # noqa: E402
 
 # Each simulated pensioner is a genuine person made of the webcam man's real
@@ -395,13 +397,6 @@ class Stats:
         with self.lock:
             self.verdicts[verdict] = self.verdicts.get(verdict, 0) + 1
             self.session_seconds.append(seconds)
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def run_level(

@@ -85,6 +85,14 @@ def prepare(args: argparse.Namespace) -> None:
     print(f"objects frozen out of garbage collection: {freeze_loaded_app():,}")
 
 
+def percentile(values: list[float], q: float) -> float:
+    """The ``q``-th percentile (0-100) of ``values`` by nearest rank; 0 for none."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
 def cpu_seconds() -> tuple[float, float]:
     """CPU seconds so far of (this process, the database's side of its
     connection): on PostgreSQL the backend process serving the default
