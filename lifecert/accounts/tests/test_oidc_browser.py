@@ -5,7 +5,6 @@ a responsive fake camera, the real engine deciding), and logging out ends both
 sessions."""
 
 import copy
-import re
 from typing import Any
 
 import pytest
@@ -16,7 +15,12 @@ from lifecert.accounts.services import issue_authorization_code
 from lifecert.certification.models import Certification, Channel
 from lifecert.conftest import OidcProvider, Personas
 from lifecert.demo import testing
-from lifecert.pensioner.tests.browser import CHALLENGE, VERDICT_TIMEOUT, Shots, enrol
+from lifecert.pensioner.tests.browser import (
+    CHALLENGE,
+    Shots,
+    enrol,
+    expect_certified,
+)
 
 from .oidc_helpers import DEMO_PASSWORD
 
@@ -98,10 +102,7 @@ def test_pensioner_and_unit_operator_log_in_link_certify_and_log_out(
     expect(page.get_by_role("heading", level=1)).to_have_text("养老待遇资格认证")
     expect(page.locator("#start")).to_be_enabled(timeout=30_000)
     page.locator("#start").click()
-    expect(page.locator("#verdict")).to_have_text(
-        re.compile("认证"), timeout=VERDICT_TIMEOUT
-    )
-    assert page.locator("#verdict").text_content() == "恭喜您，认证成功", camera.events
+    expect_certified(page, camera)
     face = Certification.objects.get(channel=Channel.FACE)
     assert face.person == personas.pensioner
     assert face.operator_id == personas.pensioner_user.pk

@@ -3,14 +3,18 @@ looks at a screen at phone and laptop size: axe-core finds no serious or
 critical violation, 开始认证 (when on the screen) is inside the first screen,
 and with ``LIFECERT_SCREENSHOTS`` set the screen is saved."""
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 from lifecert.certification.enrolment import enrol_photo
+from lifecert.core.audit_actions import AuditAction
+from lifecert.core.models import AuditEvent
 
 VERDICT_TIMEOUT = 90_000  # two slow cores: be generous, never sleep
 # Two actions the webcam man can do. The per-action window is the default (8 s):
@@ -30,6 +34,19 @@ def enrol(person: Any, photo: bytes) -> None:
         acting_user=None,
     )
     assert template.status == "ready", template.failure_reason
+
+
+def expect_certified(page: Any, camera: Any) -> None:
+    """The verdict is 认证成功; on a failure, the engine's reason and what the
+    man was asked and did when."""
+    expect(page.locator("#verdict")).to_have_text(
+        re.compile("认证"), timeout=VERDICT_TIMEOUT
+    )
+    finish = AuditEvent.objects.get(action=AuditAction.FACE_SESSION_FINISH)
+    assert page.locator("#verdict").text_content() == "恭喜您，认证成功", (
+        finish.after,
+        camera.events,
+    )
 
 
 def emulate_line(page: Any, latency_ms: int, upload_bytes_per_s: int = -1) -> Any:

@@ -17,10 +17,15 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from lifecert.certification.models import Certification, FaceSession
-from lifecert.core.audit_actions import AuditAction
-from lifecert.core.models import AuditEvent
 
-from .browser import CHALLENGE, VERDICT_TIMEOUT, Shots, emulate_line, follow
+from .browser import (
+    CHALLENGE,
+    VERDICT_TIMEOUT,
+    Shots,
+    emulate_line,
+    expect_certified,
+    follow,
+)
 from .browser import enrol as _enrol
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -43,19 +48,6 @@ def _login_and_start(page, base_url: str, shots: Shots, before_start=None) -> No
     if before_start is not None:
         before_start()
     page.locator("#start").click()
-
-
-def _expect_certified(page, camera) -> None:
-    """The verdict is 认证成功; on a failure, the engine's reason and what the
-    man was asked and did when."""
-    expect(page.locator("#verdict")).to_have_text(
-        re.compile("认证"), timeout=VERDICT_TIMEOUT
-    )
-    finish = AuditEvent.objects.get(action=AuditAction.FACE_SESSION_FINISH)
-    assert page.locator("#verdict").text_content() == "恭喜您，认证成功", (
-        finish.after,
-        camera.events,
-    )
 
 
 def test_enrolled_pensioner_doing_the_actions_is_certified(
@@ -166,7 +158,7 @@ def test_the_actions_are_seen_over_a_slow_line(
         emulate_line(page, latency_ms, upload_bytes_per_s)
 
     _login_and_start(page, live_server.url, Shots(page, None, ""), slow_line)
-    _expect_certified(page, camera)
+    expect_certified(page, camera)
     session = FaceSession.objects.get()
     seconds = (session.finished_at - session.created_at).total_seconds()
     # One frame in flight reached ``old_fps``; batching carries what the camera
@@ -209,7 +201,7 @@ def test_a_line_that_thins_while_a_prompt_is_held_back_gets_smaller_frames_first
 
     page.on("requestfinished", answered)
     _login_and_start(page, live_server.url, Shots(page, None, ""))
-    _expect_certified(page, camera)
+    expect_certified(page, camera)
     first_act = next(i for i, (phase, _) in enumerate(seen) if phase == "act")
     held = [width for phase, width in seen[:first_act] if width]
     # Full size at first; smaller before the turn was asked for.
